@@ -1,0 +1,23 @@
+/** listr2 with the renderer that fits: animated on a TTY, plain lines in CI/pipes, silent for --json. */
+import type { GlobalOptions, TaskRunner } from '../core/context.js';
+
+export function createTaskRunner(opts: Pick<GlobalOptions, 'json' | 'quiet' | 'color'>, stderrIsTTY: boolean, ci: boolean): TaskRunner {
+  return {
+    async run(tasks, runOpts = {}) {
+      const { Listr, ProcessOutput } = await import('listr2');
+      const silent = opts.json || opts.quiet;
+      const fancy = stderrIsTTY && !ci;
+      const list = new Listr(tasks, {
+        concurrent: runOpts.concurrent ?? false,
+        exitOnError: runOpts.exitOnError ?? true,
+        ctx: runOpts.ctx,
+        renderer: silent ? 'silent' : fancy ? 'default' : 'simple',
+        rendererOptions: { timer: { condition: true, field: (d: number) => `${(d / 1000).toFixed(1)}s` } } as never,
+        registerSignalListeners: false,
+        collectErrors: false,
+        processOutput: new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream),
+      } as never);
+      return (await list.run()) as never;
+    },
+  };
+}
