@@ -67,8 +67,9 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
+      // Help shown because of a usage error (e.g. a missing subcommand) goes to stderr.
+      writeErr: (s) => io.stderr.write(s),
       // Errors are re-rendered in our own format below; commander's own copy is dropped.
-      writeErr: () => undefined,
       outputError: () => undefined,
     });
 
@@ -99,7 +100,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
 
   const attach = (parent: Command, spec: CommandSpec) => {
     const cmd = parent.command(spec.name).description(spec.summary);
-    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => undefined, outputError: () => undefined });
+    cmd.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: () => undefined });
     cmd.showSuggestionAfterError(true);
     for (const a of spec.args ?? []) cmd.argument(a.syntax, a.description);
     for (const o of spec.options ?? []) {
@@ -154,7 +155,9 @@ function safeGlobals(read: () => GlobalOptions): GlobalOptions {
 function report(err: unknown, options: GlobalOptions, io: MainIO): number {
   let e: HelfyError;
   if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.Ok;
+    // A command group without its subcommand: commander has printed the group's help to stderr.
+    if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     const [first, ...rest] = err.message.replace(/^error: /, '').split('\n');
     const suggestion = rest.find((l) => l.includes('Did you mean'));
     e = new HelfyError('USAGE', first!, {

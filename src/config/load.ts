@@ -43,6 +43,8 @@ export interface HelfyConfig {
   projectName: string;
   bindAddress: string;
   timescale: 'required' | 'optional';
+  /** HELFY_MIGRATIONS_DIR as given (undefined: the bundled migrations). */
+  migrationsDir?: string;
   ports: { postgres: number; neo4jHttp: number; neo4jBolt: number; temporal: number; temporalUi: number; api: number; web: number };
   postgres: { host: string; port: number; superuser: string; superuserPassword: string; appOwnerPassword: string; appPassword: string; temporalPassword: string };
   neo4j: { host: string; boltPort: number; httpPort: number; user: 'neo4j'; password: string };
@@ -182,6 +184,7 @@ export function loadConfig(opts: LoadOptions): HelfyConfig {
     projectName: str('HELFY_PROJECT_NAME'),
     bindAddress: str('HELFY_BIND_ADDRESS'),
     timescale: str('HELFY_TIMESCALE') as 'required' | 'optional',
+    migrationsDir: (parsed.get('HELFY_MIGRATIONS_DIR') as string | undefined) || undefined,
     ports: {
       postgres: num('HELFY_POSTGRES_PORT'), neo4jHttp: num('HELFY_NEO4J_HTTP_PORT'), neo4jBolt: num('HELFY_NEO4J_BOLT_PORT'),
       temporal: num('HELFY_TEMPORAL_PORT'), temporalUi: num('HELFY_TEMPORAL_UI_PORT'), api: num('HELFY_API_PORT'), web: num('HELFY_WEB_PORT'),

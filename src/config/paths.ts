@@ -1,0 +1,14 @@
+/** Paths inside the installed helfy package (the same from src/ under vitest and from dist/). */
+import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** The package root: the folder holding package.json, migrations/, templates/, compose/. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export const BUNDLED_MIGRATIONS = join(PACKAGE_ROOT, 'migrations');
+
+/** Migration folders: the bundled ones, or `<dir>/postgres` and `<dir>/neo4j` of HELFY_MIGRATIONS_DIR. */
+export function migrationDirs(root: string, override?: string): { postgres: string; neo4j: string; base: string } {
+  const base = override ? (isAbsolute(override) ? override : resolve(root, override)) : BUNDLED_MIGRATIONS;
+  return { base, postgres: join(base, 'postgres'), neo4j: join(base, 'neo4j') };
+}
