@@ -1,0 +1,293 @@
+/**
+ * The Helfy application schema (database `helfy_app`), for drizzle-orm and drizzle-kit.
+ *
+ * This is the one module the API template imports, so it depends on drizzle-orm only (no
+ * relative imports, nothing from the CLI).
+ *
+ * TimescaleDB: `biometrics`, `workouts`, `workout_sets` and `nutrition` become hypertables in
+ * the custom migration `migrations/postgres/*_timescale.sql` (drizzle-kit does not know about
+ * hypertables). Rules that follow from that, kept by every table below:
+ *  - every primary key / unique index on a hypertable includes its `time` column;
+ *  - hypertables may reference `users` (FK), but nothing may reference a hypertable, so
+ *    `workout_sets` points at its workout by value (`workout_id` + `workout_time`), without an FK;
+ *  - the hypertables are created with `create_default_indexes => false`: the indexes below are the
+ *    ones the API's queries use (per user, newest first).
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  check,
+  date,
+  doublePrecision,
+  index,
+  inet,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow();
+const updatedAt = () =>
+  timestamp('updated_at', { withTimezone: true, mode: 'date' })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date());
+/** The partitioning column of every hypertable. */
+const timeCol = () => timestamp('time', { withTimezone: true, mode: 'date' }).notNull();
+/** FK from a (hyper)table to users; deleting a user deletes their data. */
+const userRef = () =>
+  uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' });
+
+// ---------------------------------------------------------------------------------------------
+// Enums
+// ---------------------------------------------------------------------------------------------
+
+export const sexEnum = pgEnum('sex', ['female', 'male', 'other', 'unspecified']);
+export const unitSystemEnum = pgEnum('unit_system', ['metric', 'imperial']);
+
+export const auditActionEnum = pgEnum('audit_action', [
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'auth.login',
+  'auth.login_failed',
+  'auth.logout',
+  'auth.token_refreshed',
+  'auth.token_revoked',
+  'auth.password_changed',
+  'data.exported',
+  'data.imported',
+  'data.deleted',
+]);
+
+export const biometricMetricEnum = pgEnum('biometric_metric', [
+  'heart_rate',
+  'resting_heart_rate',
+  'hrv',
+  'weight',
+  'body_fat',
+  'lean_mass',
+  'bmi',
+  'steps',
+  'distance',
+  'active_energy',
+  'sleep',
+  'sleep_score',
+  'blood_pressure_systolic',
+  'blood_pressure_diastolic',
+  'blood_glucose',
+  'spo2',
+  'respiratory_rate',
+  'body_temperature',
+  'vo2max',
+]);
+
+export const workoutStatusEnum = pgEnum('workout_status', ['planned', 'in_progress', 'completed', 'skipped']);
+
+export const mealEnum = pgEnum('meal', ['breakfast', 'lunch', 'dinner', 'snack', 'pre_workout', 'post_workout', 'other']);
+
+// ---------------------------------------------------------------------------------------------
+// Plain tables
+// ---------------------------------------------------------------------------------------------
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Stored as entered; uniqueness is case-insensitive (index on lower(email)). */
+    email: text('email').notNull(),
+    displayName: text('display_name').notNull(),
+    /** Argon2/bcrypt hash; null for accounts that only log in through an identity provider. */
+    passwordHash: text('password_hash'),
+    birthDate: date('birth_date', { mode: 'string' }),
+    sex: sexEnum('sex').notNull().default('unspecified'),
+    heightCm: real('height_cm'),
+    timezone: text('timezone').notNull().default('UTC'),
+    locale: text('locale').notNull().default('en'),
+    unitSystem: unitSystemEnum('unit_system').notNull().default('metric'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('users_email_lower_uq').on(sql`lower(${t.email})`),
+    check('users_email_format_ck', sql`position('@' in ${t.email}) > 1`),
+    check('users_height_cm_ck', sql`${t.heightCm} IS NULL OR (${t.heightCm} > 0 AND ${t.heightCm} < 300)`),
+  ],
+);
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: userRef(),
+    /** sha256 of the opaque token handed to the client; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+    /** Rotation chain: the token that replaced this one (same table, not a hypertable). */
+    replacedBy: uuid('replaced_by'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [
+    uniqueIndex('refresh_tokens_token_hash_uq').on(t.tokenHash),
+    index('refresh_tokens_user_id_idx').on(t.userId),
+    index('refresh_tokens_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    createdAt: createdAt(),
+    /** Kept when the user is deleted (set to null), so the log outlives the account. */
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    action: auditActionEnum('action').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    ip: inet('ip'),
+  },
+  (t) => [
+    index('audit_log_user_id_created_at_idx').on(t.userId, t.createdAt.desc()),
+    index('audit_log_action_created_at_idx').on(t.action, t.createdAt.desc()),
+    index('audit_log_metadata_gin_idx').using('gin', t.metadata),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Hypertables (see the file comment)
+// ---------------------------------------------------------------------------------------------
+
+export const biometrics = pgTable(
+  'biometrics',
+  {
+    time: timeCol(),
+    userId: userRef(),
+    metric: biometricMetricEnum('metric').notNull(),
+    value: doublePrecision('value').notNull(),
+    unit: text('unit').notNull(),
+    /** Where the sample came from: 'manual', a device or an import ('apple_health', 'garmin', ...). */
+    source: text('source').notNull().default('manual'),
+  },
+  (t) => [
+    // One sample per user, metric, source and instant: lets imports use ON CONFLICT DO NOTHING.
+    primaryKey({ name: 'biometrics_pk', columns: [t.userId, t.metric, t.source, t.time] }),
+    index('biometrics_user_id_time_idx').on(t.userId, t.time.desc()),
+    index('biometrics_user_id_metric_time_idx').on(t.userId, t.metric, t.time.desc()),
+  ],
+);
+
+export const workouts = pgTable(
+  'workouts',
+  {
+    /** When the workout is planned for / started. */
+    time: timeCol(),
+    userId: userRef(),
+    id: uuid('id').notNull().defaultRandom(),
+    /** Id of the exercise in the Neo4j exercise library (no FK: another database). */
+    exerciseId: text('exercise_id').notNull(),
+    status: workoutStatusEnum('status').notNull().default('planned'),
+    notes: text('notes'),
+    durationS: integer('duration_s'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // (id, time): the time column must be part of every unique index on a hypertable.
+    primaryKey({ name: 'workouts_pk', columns: [t.id, t.time] }),
+    index('workouts_user_id_time_idx').on(t.userId, t.time.desc()),
+    index('workouts_user_id_status_time_idx').on(t.userId, t.status, t.time.desc()),
+    index('workouts_user_id_exercise_id_time_idx').on(t.userId, t.exerciseId, t.time.desc()),
+    check('workouts_duration_s_ck', sql`${t.durationS} IS NULL OR ${t.durationS} >= 0`),
+  ],
+);
+
+export const workoutSets = pgTable(
+  'workout_sets',
+  {
+    /**
+     * The parent workout's `time` (not when the set was done, see `performed_at`): together with
+     * `workout_id` it is the workout's key, so a join on (workout_id, time) hits one chunk.
+     */
+    time: timeCol(),
+    userId: userRef(),
+    /** By-value reference to workouts.id (no FK: nothing may reference a hypertable). */
+    workoutId: uuid('workout_id').notNull(),
+    setNumber: smallint('set_number').notNull(),
+    reps: integer('reps'),
+    weightKg: doublePrecision('weight_kg'),
+    durationS: integer('duration_s'),
+    /** Rate of perceived exertion, 0-10 (halves allowed). */
+    rpe: real('rpe'),
+    performedAt: timestamp('performed_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    primaryKey({ name: 'workout_sets_pk', columns: [t.workoutId, t.time, t.setNumber] }),
+    index('workout_sets_user_id_time_idx').on(t.userId, t.time.desc()),
+    check('workout_sets_set_number_ck', sql`${t.setNumber} >= 1`),
+    check('workout_sets_reps_ck', sql`${t.reps} IS NULL OR ${t.reps} >= 0`),
+    check('workout_sets_weight_kg_ck', sql`${t.weightKg} IS NULL OR ${t.weightKg} >= 0`),
+    check('workout_sets_duration_s_ck', sql`${t.durationS} IS NULL OR ${t.durationS} >= 0`),
+    check('workout_sets_rpe_ck', sql`${t.rpe} IS NULL OR (${t.rpe} >= 0 AND ${t.rpe} <= 10)`),
+  ],
+);
+
+export const nutrition = pgTable(
+  'nutrition',
+  {
+    time: timeCol(),
+    userId: userRef(),
+    id: uuid('id').notNull().defaultRandom(),
+    /** Id of the food in the Neo4j food library (no FK: another database). */
+    foodId: text('food_id').notNull(),
+    meal: mealEnum('meal').notNull(),
+    quantityG: doublePrecision('quantity_g').notNull(),
+    energyKcal: doublePrecision('energy_kcal').notNull(),
+    proteinG: doublePrecision('protein_g'),
+    carbsG: doublePrecision('carbs_g'),
+    fatG: doublePrecision('fat_g'),
+    fiberG: doublePrecision('fiber_g'),
+  },
+  (t) => [
+    primaryKey({ name: 'nutrition_pk', columns: [t.id, t.time] }),
+    index('nutrition_user_id_time_idx').on(t.userId, t.time.desc()),
+    index('nutrition_user_id_meal_time_idx').on(t.userId, t.meal, t.time.desc()),
+    check('nutrition_quantity_g_ck', sql`${t.quantityG} > 0`),
+    check(
+      'nutrition_macros_ck',
+      sql`${t.energyKcal} >= 0 AND coalesce(${t.proteinG}, 0) >= 0 AND coalesce(${t.carbsG}, 0) >= 0 AND coalesce(${t.fatG}, 0) >= 0 AND coalesce(${t.fiberG}, 0) >= 0`,
+    ),
+  ],
+);
+
+/** Tables that the timescale migration turns into hypertables (partitioned on `time`). */
+export const HYPERTABLES = ['biometrics', 'workouts', 'workout_sets', 'nutrition'] as const;
+
+export type User = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;
+export type RefreshToken = typeof refreshTokens.$inferSelect;
+export type NewRefreshToken = typeof refreshTokens.$inferInsert;
+export type AuditLogEntry = typeof auditLog.$inferSelect;
+export type NewAuditLogEntry = typeof auditLog.$inferInsert;
+export type Biometric = typeof biometrics.$inferSelect;
+export type NewBiometric = typeof biometrics.$inferInsert;
+export type Workout = typeof workouts.$inferSelect;
+export type NewWorkout = typeof workouts.$inferInsert;
+export type WorkoutSet = typeof workoutSets.$inferSelect;
+export type NewWorkoutSet = typeof workoutSets.$inferInsert;
+export type NutritionEntry = typeof nutrition.$inferSelect;
+export type NewNutritionEntry = typeof nutrition.$inferInsert;
+export type BiometricMetric = (typeof biometricMetricEnum.enumValues)[number];
+export type WorkoutStatus = (typeof workoutStatusEnum.enumValues)[number];
+export type Meal = (typeof mealEnum.enumValues)[number];
+export type AuditAction = (typeof auditActionEnum.enumValues)[number];
