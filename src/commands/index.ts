@@ -29,6 +29,56 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./doctor.js'),
   },
   {
+    name: 'migrate',
+    summary: 'Apply and inspect migrations: PostgreSQL (drizzle-kit files) and Neo4j (versioned Cypher)',
+    subcommands: [
+      {
+        name: 'up',
+        summary: 'Apply pending migrations (each store under its own lock; one transaction per file)',
+        options: [
+          { flags: '--store <store>', description: 'which store', choices: ['all', 'postgres', 'neo4j'], default: 'all' },
+          { flags: '--target <version>', description: 'apply up to this migration (PostgreSQL tag or prefix, Neo4j version); needs --store' },
+          { flags: '--dry-run', description: 'show what would be applied; change nothing' },
+        ],
+        load: () => import('./migrate.js').then((m) => m.up),
+      },
+      {
+        name: 'status',
+        summary: 'List every migration with its state (applied, pending, changed, missing-file)',
+        options: [{ flags: '--store <store>', description: 'which store', choices: ['all', 'postgres', 'neo4j'], default: 'all' }],
+        load: () => import('./migrate.js').then((m) => m.status),
+      },
+      {
+        name: 'create',
+        summary: 'Create a migration: PostgreSQL via drizzle-kit generate from the schema, or a Neo4j Cypher file',
+        args: [{ syntax: '<name>', description: 'short name, e.g. add_goals' }],
+        options: [
+          { flags: '--neo4j', description: 'create the next V<n>__<name>.cypher file instead' },
+          { flags: '--custom', description: 'PostgreSQL: an empty file for hand-written SQL (drizzle-kit generate --custom)' },
+        ],
+        load: () => import('./migrate.js').then((m) => m.create),
+      },
+      {
+        name: 'verify',
+        summary: 'Check applied migrations against their files and the live Neo4j schema (drift)',
+        options: [{ flags: '--store <store>', description: 'which store', choices: ['all', 'postgres', 'neo4j'], default: 'all' }],
+        load: () => import('./migrate.js').then((m) => m.verify),
+      },
+    ],
+  },
+  {
+    name: 'db',
+    summary: 'Database administration',
+    subcommands: [
+      {
+        name: 'bootstrap',
+        summary: 'Create roles and databases, the timescaledb extension, the Temporal namespace; apply Neo4j migrations (idempotent)',
+        options: [{ flags: '--neo4j-timeout <seconds>', description: 'how long to wait for Neo4j Bolt', default: '120' }],
+        load: () => import('./db.js').then((m) => m.bootstrap),
+      },
+    ],
+  },
+  {
     name: 'config',
     summary: 'Show the resolved configuration with the source of each value (secrets redacted)',
     load: () => import('./config.js'),

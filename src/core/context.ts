@@ -19,7 +19,7 @@ export interface Logger {
   info(msg: string): void;
   /** Success line on stderr (suppressed by --quiet and --json). */
   success(msg: string): void;
-  /** Warning on stderr (suppressed by --json only). */
+  /** Warning on stderr (even with --json and --quiet: stdout stays one JSON document). */
   warn(msg: string): void;
   /** Error line on stderr (always, except in --json mode where the error document is used). */
   error(msg: string): void;

@@ -1,4 +1,7 @@
-/** Human output: everything goes to stderr; nothing at all in --json mode except warnings' absence. */
+/**
+ * Human output: everything goes to stderr. With --json, stdout carries only the JSON document;
+ * warnings still go to stderr (they are not part of the result), other chatter is suppressed.
+ */
 import type { GlobalOptions, Logger } from '../core/context.js';
 
 export interface Stream {
@@ -28,7 +31,7 @@ export function createLogger(opts: Pick<GlobalOptions, 'json' | 'quiet' | 'verbo
   return {
     info: (m) => { if (chatty) line(m); },
     success: (m) => { if (chatty) line(`${c.green('✔')} ${m}`); },
-    warn: (m) => { if (human) line(`${c.yellow('warning:')} ${m}`); },
+    warn: (m) => line(`${c.yellow('warning:')} ${m}`),
     error: (m) => { if (human) line(`${c.red('error:')} ${m}`); },
     debug: (m) => { if (human && opts.verbose) line(c.dim(m)); },
     raw: (t) => { if (human) stderr.write(t.endsWith('\n') ? t : `${t}\n`); },

@@ -1,0 +1,109 @@
+/**
+ * Bootstrap and migrations across the stores, as `helfy up`, `helfy db bootstrap` and
+ * `helfy migrate` use them. Independent stores are handled in parallel; the first failure
+ * (PostgreSQL's first) is what is reported, after every store has finished.
+ */
+import type { Logger } from '../core/context.js';
+import type { HelfyConfig } from '../config/load.js';
+import { migrationDirs } from '../config/paths.js';
+
+export type Store = 'postgres' | 'neo4j';
+export const STORES: readonly Store[] = ['postgres', 'neo4j'];
+
+function neo4jTarget(cfg: HelfyConfig, dir: string, log?: Logger) {
+  return { connection: { host: cfg.neo4j.host, boltPort: cfg.neo4j.boltPort, user: cfg.neo4j.user, password: cfg.neo4j.password }, dir, ...(log ? { log } : {}) };
+}
+
+/** Runs the given tasks in parallel and rethrows the first failure in task order once all ended. */
+async function settleAll<T extends readonly unknown[]>(tasks: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+export interface MigrateStoresOptions {
+  stores: readonly Store[];
+  /** PostgreSQL: a tag or tag prefix; Neo4j: a version number. Only with a single store. */
+  target?: string;
+  dryRun?: boolean;
+}
+
+export async function migrateStores(cfg: HelfyConfig, log: Logger, opts: MigrateStoresOptions) {
+  const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
+  const [{ migratePostgres }, { pgConnectionFor }, { migrateNeo4j }] = await Promise.all([
+    import('./postgres/migrate.js'), import('./postgres/connection.js'), import('./neo4j/migrate.js'),
+  ]);
+  const pg = opts.stores.includes('postgres')
+    ? migratePostgres({
+        connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres, log, dryRun: opts.dryRun,
+        timescale: cfg.timescale, image: cfg.images.postgres, ...(opts.target !== undefined ? { target: opts.target } : {}),
+      })
+    : Promise.resolve(undefined);
+  const neo = opts.stores.includes('neo4j')
+    ? migrateNeo4j({ ...neo4jTarget(cfg, dirs.neo4j, log), dryRun: opts.dryRun, ...(opts.target !== undefined ? { target: Number(opts.target) } : {}) })
+    : Promise.resolve(undefined);
+  const [postgres, neo4j] = await settleAll([pg, neo] as const);
+  return { postgres, neo4j };
+}
+
+export async function migrationStatus(cfg: HelfyConfig, stores: readonly Store[]) {
+  const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
+  const [{ postgresMigrationStatus }, { pgConnectionFor }, { neo4jMigrationStatus }] = await Promise.all([
+    import('./postgres/migrate.js'), import('./postgres/connection.js'), import('./neo4j/migrate.js'),
+  ]);
+  const [postgres, neo4j] = await settleAll([
+    stores.includes('postgres') ? postgresMigrationStatus({ connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres }) : Promise.resolve(undefined),
+    stores.includes('neo4j') ? neo4jMigrationStatus(neo4jTarget(cfg, dirs.neo4j)) : Promise.resolve(undefined),
+  ] as const);
+  return { postgres, neo4j };
+}
+
+export async function verifyStores(cfg: HelfyConfig, log: Logger, stores: readonly Store[]) {
+  const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
+  const [{ verifyPostgres }, { pgConnectionFor }, { verifyNeo4j }] = await Promise.all([
+    import('./postgres/migrate.js'), import('./postgres/connection.js'), import('./neo4j/migrate.js'),
+  ]);
+  const [postgres, neo4j] = await settleAll([
+    stores.includes('postgres') ? verifyPostgres({ connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres, log }) : Promise.resolve(undefined),
+    stores.includes('neo4j') ? verifyNeo4j(neo4jTarget(cfg, dirs.neo4j, log)) : Promise.resolve(undefined),
+  ] as const);
+  return { postgres, neo4j };
+}
+
+export interface BootstrapOptions {
+  /** How long to wait for Neo4j's Bolt endpoint. */
+  neo4jTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Also apply the PostgreSQL migrations (as `helfy up` does). */
+  migratePostgres?: boolean;
+}
+
+/**
+ * The whole database bootstrap, idempotent: PostgreSQL roles, databases and extension first
+ * (Temporal's schema job needs them), then in parallel the Temporal namespace and Neo4j (wait for
+ * Bolt, apply its migrations), and optionally the PostgreSQL migrations.
+ */
+export async function bootstrapStack(cfg: HelfyConfig, log: Logger, opts: BootstrapOptions = {}) {
+  const { bootstrapPostgres } = await import('./postgres/bootstrap.js');
+  const postgres = await bootstrapPostgres(cfg, log);
+  const rest = await bootstrapServices(cfg, log, opts);
+  return { postgres, ...rest };
+}
+
+/** The part of the bootstrap that needs Temporal and Neo4j up (PostgreSQL's part already done). */
+export async function bootstrapServices(cfg: HelfyConfig, log: Logger, opts: BootstrapOptions = {}) {
+  const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
+  const [{ ensureNamespace, temporalAddress }, { waitForBolt, migrateNeo4j }] = await Promise.all([
+    import('./temporal/namespace.js'), import('./neo4j/migrate.js'),
+  ]);
+  const temporal = ensureNamespace({ address: temporalAddress(cfg.temporal), namespace: cfg.temporal.namespace, retentionHours: cfg.temporal.retentionHours, log });
+  const neo4j = (async () => {
+    const info = neo4jTarget(cfg, dirs.neo4j, log);
+    await waitForBolt(info.connection, opts.neo4jTimeoutMs ?? 120_000, opts.signal ? { signal: opts.signal } : {});
+    return migrateNeo4j(info);
+  })();
+  const pg = opts.migratePostgres ? migrateStores(cfg, log, { stores: ['postgres'] }).then((r) => r.postgres) : Promise.resolve(undefined);
+  const [namespace, neo4jMigrations, postgresMigrations] = await settleAll([temporal, neo4j, pg] as const);
+  return { namespace, neo4jMigrations, postgresMigrations };
+}

@@ -1,0 +1,192 @@
+// Real PostgreSQL 15 (Debian postgresql-15) on a throw-away data dir.
+import { chmodSync, chownSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import pg from 'pg';
+import {
+  errMsg,
+  freePort,
+  looksLikePortClash,
+  makeTempDir,
+  randomPassword,
+  runInstall,
+  spawnServer,
+  tailFile,
+  waitUntilReady,
+} from './util.js';
+
+export interface StartPostgresOptions {
+  /** Superuser name (default 'postgres'). */
+  user?: string;
+  /** Superuser password (default: random). */
+  password?: string;
+  /** Port (default: a free one). */
+  port?: number;
+  /** Extra `-c name=value` server settings. */
+  settings?: Record<string, string | number>;
+  /** Readiness timeout (default 60 s). */
+  timeoutMs?: number;
+}
+
+export interface PostgresServer {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: 'postgres';
+  /** /usr/lib/postgresql/15/bin (psql, pg_dump, pg_restore, ...). */
+  binDir: string;
+  /** postgres://user:password@127.0.0.1:port/postgres */
+  url: string;
+  /** Temp dir holding data/, the socket and server.log (removed by stop()). */
+  dir: string;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+interface OsUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+function lookupUser(name: string): OsUser | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (!line) return undefined;
+  const f = line.split(':');
+  return { name, uid: Number(f[2]), gid: Number(f[3]) };
+}
+
+/** postgres refuses to run as root: when we are root, run it as the `postgres` OS user. */
+function serverOsUser(): OsUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const u = lookupUser('postgres');
+  if (!u) throw new Error("running as root but there is no 'postgres' OS user (run infra/services/postgres/install.sh)");
+  return u;
+}
+
+function asUser(osUser: OsUser | undefined, cmd: string, args: string[]): [string, string[]] {
+  if (!osUser) return [cmd, args];
+  return ['setpriv', [`--reuid=${osUser.name}`, `--regid=${osUser.name}`, '--init-groups', '--', cmd, ...args]];
+}
+
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresServer> {
+  let lastErr: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startPostgresOnce(opts);
+    } catch (e) {
+      lastErr = e;
+      if (opts.port !== undefined || !looksLikePortClash(errMsg(e))) throw e;
+    }
+  }
+  throw lastErr;
+}
+
+async function startPostgresOnce(opts: StartPostgresOptions): Promise<PostgresServer> {
+  const binDir = await runInstall('postgres');
+  const user = opts.user ?? 'postgres';
+  const password = opts.password ?? randomPassword();
+  const host = '127.0.0.1';
+  const osUser = serverOsUser();
+
+  const dir = makeTempDir('pg');
+  const dataDir = join(dir, 'data');
+  const logFile = join(dir, 'server.log');
+  const pwFile = join(dir, 'pwfile');
+  writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
+  writeFileSync(logFile, '');
+  if (osUser) {
+    for (const p of [dir, pwFile, logFile]) chownSync(p, osUser.uid, osUser.gid);
+  }
+  chmodSync(dir, 0o700);
+
+  let stopServer: (() => Promise<void>) | undefined;
+  try {
+    const [icmd, iargs] = asUser(osUser, join(binDir, 'initdb'), [
+      '-D', dataDir,
+      '-U', user,
+      `--pwfile=${pwFile}`,
+      '--auth=scram-sha-256',
+      '-E', 'UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
+    const init = await execa(icmd, iargs, { cwd: dir, reject: false, all: true, stdin: 'ignore', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+    if (init.exitCode !== 0) {
+      throw new Error(`initdb failed (exit ${init.exitCode}):\n${String(init.all ?? '').split('\n').slice(-30).join('\n')}`);
+    }
+    writeFileSync(pwFile, ''); // the hash is in the cluster now
+
+    const port = opts.port ?? (await freePort(host));
+    const settings: Record<string, string | number> = {
+      listen_addresses: host,
+      unix_socket_directories: dir,
+      fsync: 'off',
+      synchronous_commit: 'off',
+      full_page_writes: 'off',
+      max_connections: 200,
+      shared_buffers: '128MB',
+      max_wal_size: '1GB',
+      password_encryption: 'scram-sha-256',
+      log_min_messages: 'warning',
+      log_line_prefix: '%m [%p] ',
+      ...opts.settings,
+    };
+    const args = ['-D', dataDir, '-p', String(port)];
+    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+
+    const server = spawnServer({
+      cmd: join(binDir, 'postgres'),
+      args,
+      logFile,
+      cwd: dir,
+      user: osUser?.name,
+      dirs: [dir],
+    });
+    // Fast shutdown: SIGINT.
+    stopServer = () => server.stop('SIGINT', 10_000);
+
+    const connection = { host, port, user, password, database: 'postgres' };
+    await waitUntilReady({
+      name: 'postgres',
+      server,
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      logs: [['postgres log', logFile]],
+      probe: async () => {
+        const c = new pg.Client({ ...connection, connectionTimeoutMillis: 2000 });
+        try {
+          await c.connect();
+          await c.query('select 1');
+          return true;
+        } finally {
+          await c.end().catch(() => {});
+        }
+      },
+    });
+
+    const enc = encodeURIComponent;
+    return {
+      ...connection,
+      database: 'postgres',
+      binDir,
+      url: `postgres://${enc(user)}:${enc(password)}@${host}:${port}/postgres`,
+      dir,
+      logFile,
+      stop: stopServer,
+    };
+  } catch (e) {
+    const tail = tailFile(logFile, 30);
+    if (stopServer) await stopServer();
+    else rmSync(dir, { recursive: true, force: true });
+    const msg = errMsg(e);
+    // waitUntilReady already appends the log; add it for other failures.
+    throw new Error(msg.includes('--- postgres log') || !tail ? msg : msg + formatTailsFromText(logFile, tail));
+  }
+}
+
+function formatTailsFromText(path: string, text: string): string {
+  return `\n--- postgres log (${path}) ---\n${text.trimEnd()}`;
+}
