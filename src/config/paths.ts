@@ -1,9 +1,21 @@
 /** Paths inside the installed helfy package (the same from src/ under vitest and from dist/). */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+
+/** The nearest folder upwards holding package.json: src/config/ in tests, dist/(chunks/) when built. */
+function packageRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`helfy: no package.json above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
 
 /** The package root: the folder holding package.json, migrations/, templates/, compose/. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PACKAGE_ROOT = packageRoot(dirname(fileURLToPath(import.meta.url)));
 
 export const BUNDLED_MIGRATIONS = join(PACKAGE_ROOT, 'migrations');
 

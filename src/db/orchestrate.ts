@@ -31,17 +31,22 @@ export interface MigrateStoresOptions {
 
 export async function migrateStores(cfg: HelfyConfig, log: Logger, opts: MigrateStoresOptions) {
   const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
-  const [{ migratePostgres }, { pgConnectionFor }, { migrateNeo4j }] = await Promise.all([
-    import('./postgres/migrate.js'), import('./postgres/connection.js'), import('./neo4j/migrate.js'),
-  ]);
+  // Each store imports its driver and starts talking to its server on its own, so PostgreSQL's
+  // connection handshake is under way while neo4j-driver is still being loaded.
   const pg = opts.stores.includes('postgres')
-    ? migratePostgres({
-        connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres, log, dryRun: opts.dryRun,
-        timescale: cfg.timescale, image: cfg.images.postgres, ...(opts.target !== undefined ? { target: opts.target } : {}),
-      })
+    ? (async () => {
+        const [{ migratePostgres }, { pgConnectionFor }] = await Promise.all([import('./postgres/migrate.js'), import('./postgres/connection.js')]);
+        return migratePostgres({
+          connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres, log, dryRun: opts.dryRun,
+          timescale: cfg.timescale, image: cfg.images.postgres, ...(opts.target !== undefined ? { target: opts.target } : {}),
+        });
+      })()
     : Promise.resolve(undefined);
   const neo = opts.stores.includes('neo4j')
-    ? migrateNeo4j({ ...neo4jTarget(cfg, dirs.neo4j, log), dryRun: opts.dryRun, ...(opts.target !== undefined ? { target: Number(opts.target) } : {}) })
+    ? (async () => {
+        const { migrateNeo4j } = await import('./neo4j/migrate.js');
+        return migrateNeo4j({ ...neo4jTarget(cfg, dirs.neo4j, log), dryRun: opts.dryRun, ...(opts.target !== undefined ? { target: Number(opts.target) } : {}) });
+      })()
     : Promise.resolve(undefined);
   const [postgres, neo4j] = await settleAll([pg, neo] as const);
   return { postgres, neo4j };

@@ -375,11 +375,19 @@ export async function migrateNeo4j(opts: Neo4jMigrateTarget & MigrateNeo4jOption
       for (const f of p.pending) log.info(`would apply ${f.file}`);
       return { applied: [], pending: p.pending.map(asPending) };
     }
+    // Fast path: a read-only look that finds nothing pending needs no lock and no schema writes
+    // (edited or out-of-order files are still refused by plan()).
+    const early = plan(files, await readHistory(driver, database), opts.target, log);
+    if (!early.pending.length) {
+      log.info('Neo4j schema is up to date');
+      return { applied: [], pending: early.beyondTarget.map(asPending) };
+    }
     await ensureBootstrap(driver, database, log);
     const token = await acquireLock(driver, database, opts.lockTimeoutMs ?? 120_000, log);
     try {
-      // Read the history only under the lock: another runner may just have applied everything.
-      const p = plan(files, await readHistory(driver, database), opts.target, log);
+      // Read the history again under the lock: another runner may just have applied everything.
+      // (Warnings were already given by the first look.)
+      const p = plan(files, await readHistory(driver, database), opts.target, quiet);
       const applied: AppliedMigration[] = [];
       for (const f of p.pending) {
         log.info(`applying ${f.file}`);

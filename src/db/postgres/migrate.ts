@@ -38,7 +38,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from '../../core/context.js';
 import { HelfyError } from '../../core/errors.js';
-import { connect, type PgConnection } from './connection.js';
+import { connect, quoteLiteral, type PgConnection } from './connection.js';
 
 /** Key of the session-level advisory lock held for a whole migration run ('helfy' in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x68656c6679n;
@@ -472,6 +472,12 @@ export async function migratePostgres(opts: MigrateOptions): Promise<MigrateResu
   let locked = false;
   let lockWaitMs = 0;
   try {
+    // Fast path: when a read-only look finds nothing to apply, there is nothing to lock for
+    // (no second connection, no DDL). Problems (edited files, order) are still reported.
+    if (!opts.dryRun) {
+      const early = await upToDate(client, opts, files);
+      if (early) return early;
+    }
     if (!opts.dryRun) {
       lockClient = opts.singleConnection ? client : await connect(opts.connection);
       lockWaitMs = await acquireLock(lockClient, opts.lockTimeoutMs ?? 600_000, log);
@@ -519,6 +525,21 @@ export async function migratePostgres(opts: MigrateOptions): Promise<MigrateResu
   }
 }
 
+/** The result of a run that has nothing to do, or undefined when something is pending. */
+async function upToDate(client: pg.Client, opts: MigrateOptions, files: MigrationFile[]): Promise<MigrateResult | undefined> {
+  const history = await readHistory(client);
+  if (history.length === 0) return undefined;
+  const plan = buildPlan(opts.dir, files, history, opts.target);
+  assertNoProblems(plan);
+  if (plan.toApply.length) return undefined;
+  const timescale = await readTimescale(client);
+  if (opts.timescale === 'required' && !timescale.present) return undefined; // the full path reports it
+  return {
+    dryRun: false, applied: [], pending: [], skipped: plan.skipped.map((e) => e.tag),
+    alreadyApplied: plan.entries.filter((e) => e.state === 'applied').map((e) => e.tag), timescale, lockWaitMs: 0,
+  };
+}
+
 async function acquireLock(c: pg.Client, timeoutMs: number, log: Logger): Promise<number> {
   const started = Date.now();
   const key = MIGRATION_LOCK_KEY.toString();
@@ -547,10 +568,47 @@ async function acquireLock(c: pg.Client, timeoutMs: number, log: Logger): Promis
   }
 }
 
+/**
+ * A transactional file in one round trip: BEGIN, the file as written (drizzle-kit's breakpoint
+ * markers are SQL comments), both history rows and COMMIT in one simple-protocol query. On any
+ * error it rolls back and returns false, and applyFile re-runs the file statement by statement,
+ * which fails at the same statement and can name its line precisely.
+ */
+async function applyFileBatched(c: pg.Client, f: MigrationFile, statements: number): Promise<AppliedMigration | false> {
+  const started = performance.now();
+  const hash = quoteLiteral(f.hash!);
+  const batch = [
+    'BEGIN;',
+    f.content!,
+    ';',
+    `INSERT INTO ${MIGRATIONS_SCHEMA}.${DRIZZLE_TABLE} (hash, created_at) VALUES (${hash}, ${Number(f.when)});`,
+    `INSERT INTO ${MIGRATIONS_SCHEMA}.${HELFY_TABLE} (tag, hash, created_at, duration_ms, statements, transactional, applied_by)
+       VALUES (${quoteLiteral(f.tag)}, ${hash}, ${Number(f.when)}, (extract(epoch FROM clock_timestamp() - now()) * 1000)::int, ${statements}, true, ${quoteLiteral(appliedBy())})
+       ON CONFLICT (tag) DO UPDATE SET hash = EXCLUDED.hash, created_at = EXCLUDED.created_at, applied_at = now(),
+         duration_ms = EXCLUDED.duration_ms, statements = EXCLUDED.statements, transactional = EXCLUDED.transactional,
+         db_user = current_user, applied_by = EXCLUDED.applied_by;`,
+    'COMMIT;',
+  ].join('\n');
+  try {
+    await c.query(batch);
+  } catch (e) {
+    const err = e as pg.DatabaseError;
+    if (typeof err?.code !== 'string' || !('severity' in err)) throw e; // the connection broke
+    await c.query('ROLLBACK').catch(() => {});
+    return false;
+  }
+  return { tag: f.tag, hash: f.hash!, statements, durationMs: Math.round(performance.now() - started), transactional: true };
+}
+
 async function applyFile(c: pg.Client, f: MigrationFile, log: Logger): Promise<AppliedMigration> {
   const content = f.content!;
   const statements = splitStatements(content);
   const transactional = !f.noTransaction;
+  if (transactional) {
+    const fast = await applyFileBatched(c, f, statements.length);
+    if (fast) return fast;
+    log.debug(`${f.tag}: failed as one batch; re-running statement by statement to locate the error`);
+  }
   const started = performance.now();
   let done = 0;
   if (transactional) await c.query('BEGIN');
