@@ -35,6 +35,6 @@ wait "$tmp" || fail=1
 [ "$fail" = 0 ] || exit 1
 
 if [ "${HELFY_SKIP_DOCKER:-0}" != 1 ] && [ -f docker/images.sh ]; then
-  step docker-engine bash docker/engine.sh ensure
+  step docker-engine bash -c 'bash docker/engine.sh ensure && bash docker/engine.sh start && bash docker/engine.sh status'
   step docker-images bash docker/images.sh
 fi
