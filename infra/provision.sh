@@ -37,4 +37,5 @@ wait "$tmp" || fail=1
 if [ "${HELFY_SKIP_DOCKER:-0}" != 1 ] && [ -f docker/images.sh ]; then
   step docker-engine bash -c 'bash docker/engine.sh ensure && bash docker/engine.sh start && bash docker/engine.sh status'
   step docker-images bash docker/images.sh
+  step compose-v2 bash docker/compose-v2.sh
 fi

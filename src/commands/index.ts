@@ -83,4 +83,39 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'Show the resolved configuration with the source of each value (secrets redacted)',
     load: () => import('./config.js'),
   },
+  {
+    name: 'up',
+    summary: 'Start the stack (or some services) and wait until it is healthy; prints the service URLs',
+    args: [{ syntax: '[service...]', description: 'services to start with their dependencies (default: all but optional ones; optional: temporal-ui)' }],
+    options: [
+      { flags: '--timeout <duration>', description: 'how long to wait for health (e.g. 180s, 5m)', default: '180s' },
+      { flags: '--no-wait', description: 'start the containers and return without waiting for health' },
+      { flags: '--build', description: 'rebuild the api and web images' },
+      { flags: '--pull <policy>', description: 'pull missing images, or never pull (fail when one is missing)', default: 'missing', choices: ['missing', 'never'] },
+    ],
+    load: () => import('./up.js'),
+  },
+  {
+    name: 'down',
+    summary: 'Stop and remove the stack\'s containers; with --volumes also its data (asks first)',
+    options: [{ flags: '--volumes', description: 'also delete the data volumes (PostgreSQL, Neo4j); asks for confirmation, --yes in CI' }],
+    load: () => import('./down.js'),
+  },
+  {
+    name: 'status',
+    summary: 'Show each service: container state, health, ports, uptime and a live probe (exit 4 when not all healthy)',
+    options: [{ flags: '--watch', description: 'refresh every 2 seconds until Ctrl-C' }],
+    load: () => import('./status.js'),
+  },
+  {
+    name: 'logs',
+    summary: 'Show the services\' output, prefixed per service',
+    args: [{ syntax: '[service...]', description: 'services to show (default: all)' }],
+    options: [
+      { flags: '-f, --follow', description: 'keep streaming new output until Ctrl-C' },
+      { flags: '--since <when>', description: 'only output since a duration ago (10m, 2h) or a date' },
+      { flags: '--tail <n>', description: 'only the last n lines of each service' },
+    ],
+    load: () => import('./logs.js'),
+  },
 ];

@@ -48,9 +48,9 @@ export const SETTINGS = [
   { env: 'HELFY_WEB_PORT', file: 'ports.web', kind: 'port', default: '3001', description: 'Host port of the web app.' },
   { env: 'HELFY_JWT_SECRET', kind: 'secret', secret: true, description: 'Secret the API signs its tokens with.' },
   { env: 'HELFY_POSTGRES_IMAGE', file: 'images.postgres', kind: 'image', default: 'timescale/timescaledb-ha:pg16', description: 'PostgreSQL image (override for mirrors, pinning, tests).' },
-  { env: 'HELFY_TEMPORAL_IMAGE', file: 'images.temporal', kind: 'image', default: 'temporalio/server:1.29.1', description: 'Temporal server image.' },
-  { env: 'HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE', file: 'images.temporalAdminTools', kind: 'image', default: 'temporalio/admin-tools:1.29.1-tctl-1.18.4-cli-1.5.0', description: 'Temporal admin-tools image (schema job).' },
-  { env: 'HELFY_TEMPORAL_UI_IMAGE', file: 'images.temporalUi', kind: 'image', default: 'temporalio/ui:2.41.0', description: 'Temporal UI image.' },
+  { env: 'HELFY_TEMPORAL_IMAGE', file: 'images.temporal', kind: 'image', default: 'temporalio/server:1.31.0', description: 'Temporal server image.' },
+  { env: 'HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE', file: 'images.temporalAdminTools', kind: 'image', default: 'temporalio/admin-tools:1.31.0', description: 'Temporal admin-tools image (schema job).' },
+  { env: 'HELFY_TEMPORAL_UI_IMAGE', file: 'images.temporalUi', kind: 'image', default: 'temporalio/ui:2.49.1', description: 'Temporal UI image.' },
   { env: 'HELFY_NEO4J_IMAGE', file: 'images.neo4j', kind: 'image', default: 'neo4j:5.26-community', description: 'Neo4j image.' },
   { env: 'HELFY_NODE_IMAGE', file: 'images.node', kind: 'image', default: 'node:20-bookworm-slim', description: 'Node base image the api and web templates build on.' },
 ] as const satisfies readonly Setting[];

@@ -4,7 +4,7 @@ import type { GlobalOptions, TaskRunner } from '../core/context.js';
 export function createTaskRunner(opts: Pick<GlobalOptions, 'json' | 'quiet' | 'color'>, stderrIsTTY: boolean, ci: boolean): TaskRunner {
   return {
     async run(tasks, runOpts = {}) {
-      const { Listr, ProcessOutput } = await import('listr2');
+      const { Listr, ProcessOutput, PRESET_TIMER } = await import('listr2');
       const silent = opts.json || opts.quiet;
       const fancy = stderrIsTTY && !ci;
       const list = new Listr(tasks, {
@@ -12,7 +12,7 @@ export function createTaskRunner(opts: Pick<GlobalOptions, 'json' | 'quiet' | 'c
         exitOnError: runOpts.exitOnError ?? true,
         ctx: runOpts.ctx,
         renderer: silent ? 'silent' : fancy ? 'default' : 'simple',
-        rendererOptions: { timer: { condition: true, field: (d: number) => `${(d / 1000).toFixed(1)}s` } } as never,
+        rendererOptions: { timer: { ...PRESET_TIMER, field: (d: number) => `${(d / 1000).toFixed(1)}s` } } as never,
         registerSignalListeners: false,
         collectErrors: false,
         processOutput: new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream),

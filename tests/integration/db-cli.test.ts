@@ -122,6 +122,22 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
     await expect(t.connect()).rejects.toThrow(/permission denied for database "helfy_app"/);
   });
 
+  it('the status probes show timescaledb absent on plain PostgreSQL and the registered namespace', async () => {
+    const { loadConfig } = await import('../../src/config/load.js');
+    const { probePostgres, probeTemporal, probeNeo4j } = await import('../../src/db/probes.js');
+    const cfg = loadConfig({ cwd: ws, env: { ...process.env, ...env } });
+    const [p, t, n] = await Promise.all([probePostgres(cfg, 5000), probeTemporal(cfg, 5000), probeNeo4j(cfg, 5000)]);
+    expect(p.ok).toBe(true);
+    expect(p.detail).toMatch(/^PostgreSQL 15\.\d+; timescaledb: absent \(plain tables\)$/);
+    expect((p.info!.databases as any[]).map((d) => [d.name, d.exists, d.timescaledb])).toEqual([
+      ['helfy_app', true, null], ['helfy_temporal', true, null], ['helfy_temporal_visibility', true, null],
+    ]);
+    expect(t.ok).toBe(true);
+    expect(t.info!.namespace).toEqual({ name: 'helfy', state: 'REGISTERED', retentionHours: 72 });
+    expect(t.detail).toContain('namespace helfy registered (retention 72 h)');
+    expect(n).toMatchObject({ ok: true, info: { edition: 'community' } });
+  });
+
   it('verify reports a Neo4j constraint changed by hand, exit 1', async () => {
     const clean = await run(['migrate', 'verify', '--json']);
     expect(clean.code, JSON.stringify(clean.json)).toBe(0);

@@ -52,3 +52,107 @@ export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<
   }
   return undefined;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Argument building (pure, unit-tested for both flavors) and running compose.
+
+export interface ComposeTarget {
+  /** Absolute path of the compose file. */
+  file: string;
+  /** Compose project name (`-p`). */
+  project: string;
+  /** Profiles to enable (`--profile x`, supported by v1 >= 1.28 and v2). */
+  profiles?: string[];
+}
+
+/** Resets the once-per-process detection (tests). */
+export function resetComposeDetection(): void {
+  detected = undefined;
+}
+
+/** The full command line for one compose subcommand: [file, args]. */
+export function composeCommandLine(cmd: ComposeCommand, target: ComposeTarget, sub: string[]): [string, string[]] {
+  const [file, ...prefix] = cmd.argv;
+  const global = ['-p', target.project, '-f', target.file, ...(target.profiles ?? []).flatMap((p) => ['--profile', p])];
+  return [file, [...prefix, ...global, ...sub]];
+}
+
+function versionAtLeast(version: string, min: [number, number, number]): boolean {
+  const parts = version.split(/[.+-]/).slice(0, 3).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < 3; i++) {
+    if ((parts[i] ?? 0) !== min[i]) return (parts[i] ?? 0) > min[i]!;
+  }
+  return true;
+}
+
+export interface UpArgsOptions {
+  build?: boolean;
+  /** Image pull policy: v2 (>= 2.9) takes `--pull`; v1 has no such flag (helfy checks `never` itself). */
+  pull?: 'missing' | 'never';
+}
+
+/** `up -d` arguments for the given services. */
+export function composeUpArgs(cmd: ComposeCommand, services: string[], opts: UpArgsOptions = {}): string[] {
+  const args = ['up', '-d'];
+  if (opts.build) args.push('--build');
+  if (opts.pull && cmd.flavor === 'v2' && versionAtLeast(cmd.version, [2, 9, 0])) args.push('--pull', opts.pull);
+  return [...args, ...services];
+}
+
+/** `down` arguments: containers and network, plus named volumes with `volumes`. */
+export function composeDownArgs(_cmd: ComposeCommand, opts: { volumes?: boolean; timeoutS?: number } = {}): string[] {
+  return ['down', '--remove-orphans', '--timeout', String(opts.timeoutS ?? 10), ...(opts.volumes ? ['--volumes'] : [])];
+}
+
+export interface ComposeRunResult {
+  exitCode: number;
+  /** stdout and stderr interleaved, as lines. */
+  output: string[];
+  /** True when the run was stopped by the signal. */
+  cancelled: boolean;
+  durationMs: number;
+}
+
+/**
+ * Runs compose; never throws for a non-zero exit (the caller decides). Output lines are passed
+ * to `onLine` as they come and collected. `signal` stops the process (SIGTERM).
+ */
+export async function runCompose(
+  cmd: ComposeCommand,
+  target: ComposeTarget,
+  sub: string[],
+  opts: { env: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (line: string) => void },
+): Promise<ComposeRunResult> {
+  const { execa } = await import('execa');
+  const [file, args] = composeCommandLine(cmd, target, sub);
+  const t0 = performance.now();
+  const output: string[] = [];
+  const child = execa(file, args, {
+    env: opts.env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+    forceKillAfterDelay: 3000,
+    // No signal-exit handlers: on SIGINT they would re-raise the signal once the entry point's
+    // one-shot handler has run, killing helfy before it can report the interruption (exit 130).
+    // The signal above stops compose instead.
+    cleanup: false,
+  });
+  let partial = '';
+  child.all?.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split(/\r?\n/);
+    partial = parts.pop() ?? '';
+    for (const p of parts) {
+      output.push(p);
+      opts.onLine?.(p);
+    }
+  });
+  const r = await child;
+  if (partial) {
+    output.push(partial);
+    opts.onLine?.(partial);
+  }
+  return { exitCode: r.exitCode ?? (r.isCanceled ? 130 : -1), output, cancelled: Boolean(r.isCanceled), durationMs: performance.now() - t0 };
+}

@@ -1,0 +1,39 @@
+/** `helfy up [service...]`: start the stack (or part of it) and wait until it is healthy. */
+import type { CommandInput } from '../core/command.js';
+import type { Context } from '../core/context.js';
+import { HelfyError } from '../core/errors.js';
+import { afterHealthy, bootstrapDatabases } from '../stack/bootstrap.js';
+import { defaultServices, parseServiceNames } from '../stack/catalog.js';
+import { parseDuration } from '../stack/duration.js';
+import { openStack } from '../stack/open.js';
+import { upStack, type UpResult } from '../stack/up.js';
+import { palette } from '../ui/logger.js';
+
+export async function run(ctx: Context, input: CommandInput): Promise<UpResult> {
+  const opts = input.opts as { timeout?: string; wait?: boolean; build?: boolean; pull?: string };
+  const requested = (input.args[0] as string[] | undefined) ?? [];
+  const services = requested.length ? parseServiceNames(requested) : defaultServices();
+  const timeoutMs = parseDuration(opts.timeout ?? '180s', '--timeout');
+  const pull = (opts.pull ?? 'missing') as 'missing' | 'never';
+  if (pull !== 'missing' && pull !== 'never') throw new HelfyError('USAGE', `--pull ${pull}: expected missing or never`);
+  const { cfg, rt, env } = await openStack(ctx, { requireSecrets: true, compose: true });
+  return upStack(ctx, cfg, rt, {
+    services, timeoutMs, wait: opts.wait !== false, build: Boolean(opts.build), pull, hashes: env.hashes, buildTags: env.buildTags,
+  }, {
+    bootstrap: (log) => bootstrapDatabases(ctx, cfg, log),
+    afterHealthy: (info) => afterHealthy(ctx, cfg, info),
+  });
+}
+
+export function render(r: UpResult, ctx: Context): void {
+  const c = palette(ctx.options.color);
+  if (r.bootstrap?.changed) ctx.log.info(`database bootstrap: ${r.bootstrap.changes.length} change(s)`);
+  if (r.status === 'already-up') ctx.log.success(`stack ${r.project} is already up (${r.services.length} services healthy); nothing to do`);
+  else if (r.status === 'started-no-wait') ctx.log.success(`stack ${r.project} started in ${(r.durationMs / 1000).toFixed(1)}s (not waiting for health: --no-wait)`);
+  else ctx.log.success(`stack ${r.project} is up and healthy in ${(r.durationMs / 1000).toFixed(1)}s`);
+  const rows = r.services.flatMap((s) => s.urls.map((u, i) => [i === 0 ? s.name : '', u.label, u.url]));
+  if (!rows.length) return;
+  const w = [Math.max(7, ...rows.map((x) => x[0]!.length)), Math.max(4, ...rows.map((x) => x[1]!.length))];
+  const line = (a: string, b: string, u: string) => `${a.padEnd(w[0]!)}  ${b.padEnd(w[1]!)}  ${u}`;
+  ctx.stdout([c.bold(line('SERVICE', 'WHAT', 'URL')), ...rows.map(([a, b, u]) => line(a!, b!, u!))].join('\n'));
+}

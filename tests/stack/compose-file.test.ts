@@ -1,0 +1,137 @@
+/**
+ * The compose file: generated from the catalog, committed, valid for compose v1 and v2.
+ * HELFY_WRITE_COMPOSE=1 rewrites compose/docker-compose.yml from the catalog.
+ */
+import { execa } from 'execa';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CATALOG, defaultServices, withDependencies } from '../../src/stack/catalog.js';
+import { COMPOSE_FILE, composeModel, composeYaml, hashVar, validateComposeModel } from '../../src/stack/compose-file.js';
+import { buildTag, composeEnv, referencedVars } from '../../src/stack/env.js';
+import { toYaml } from '../../src/stack/yaml.js';
+import type { HelfyConfig } from '../../src/config/load.js';
+import { SETTINGS } from '../../src/config/settings.js';
+
+if (process.env.HELFY_WRITE_COMPOSE === '1') writeFileSync(COMPOSE_FILE, composeYaml());
+
+function fakeConfig(over: Record<string, string> = {}): HelfyConfig {
+  const values = SETTINGS.map((s) => ({ key: s.env, raw: over[s.env] ?? ('default' in s ? s.default : `secret-${s.env.toLowerCase()}`), source: { kind: 'default' as const }, secret: Boolean((s as { secret?: boolean }).secret) }));
+  const get = (k: string) => values.find((v) => v.key === k)!.raw!;
+  return {
+    root: '/tmp/x', projectName: get('HELFY_PROJECT_NAME'), bindAddress: get('HELFY_BIND_ADDRESS'), timescale: 'optional',
+    ports: { postgres: 5432, neo4jHttp: 7474, neo4jBolt: 7687, temporal: 7233, temporalUi: 8233, api: 3000, web: 3001 },
+    postgres: { host: '127.0.0.1', port: 5432, superuser: 'postgres', superuserPassword: 'p', appOwnerPassword: 'o', appPassword: 'a', temporalPassword: 't' },
+    neo4j: { host: '127.0.0.1', boltPort: 7687, httpPort: 7474, user: 'neo4j', password: 'n' },
+    temporal: { host: '127.0.0.1', port: 7233, namespace: 'helfy', retentionHours: 72 },
+    api: { jwtSecret: 'j' },
+    images: { postgres: get('HELFY_POSTGRES_IMAGE'), temporal: get('HELFY_TEMPORAL_IMAGE'), temporalAdminTools: get('HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE'), temporalUi: get('HELFY_TEMPORAL_UI_IMAGE'), neo4j: get('HELFY_NEO4J_IMAGE'), node: get('HELFY_NODE_IMAGE') },
+    values,
+  } as HelfyConfig;
+}
+
+describe('compose file generation', () => {
+  it('the committed compose/docker-compose.yml is what the catalog generates', () => {
+    expect(existsSync(COMPOSE_FILE)).toBe(true);
+    expect(readFileSync(COMPOSE_FILE, 'utf8')).toBe(composeYaml());
+  });
+
+  it('passes the structural checks (pinned overridable images, bound ports, labels, named volumes)', () => {
+    expect(validateComposeModel(composeModel())).toEqual([]);
+  });
+
+  it('the checks catch a latest tag, an unbound port, a bind mount and an unknown dependency', () => {
+    const m = composeModel();
+    m.services.postgres!.image = '${HELFY_POSTGRES_IMAGE:-postgres:latest}';
+    m.services.neo4j!.ports = ['7474:7474'];
+    m.services.neo4j!.volumes = ['./data:/data'];
+    m.services.api!.depends_on = { nope: { condition: 'service_started' } };
+    const problems = validateComposeModel(m).join('\n');
+    expect(problems).toContain('postgres: image uses latest');
+    expect(problems).toContain('neo4j: port 7474:7474 is not bound to HELFY_BIND_ADDRESS');
+    expect(problems).toContain('neo4j: bind mount ./data:/data');
+    expect(problems).toContain('api: depends on unknown service nope');
+  });
+
+  it('encodes the production contracts of each service', () => {
+    const s = composeModel().services;
+    expect(s.postgres!.volumes).toEqual(['pgdata:/home/postgres/pgdata']);
+    expect(JSON.stringify(s.postgres!.healthcheck)).toContain('pg_isready');
+    expect(s.neo4j!.volumes).toEqual(['neo4j-data:/data', 'neo4j-logs:/logs']);
+    expect((s.neo4j!.healthcheck as { test: string[] }).test.join(' ')).toContain('wget -q --spider http://localhost:7474');
+    expect((s.neo4j!.environment as Record<string, string>).NEO4J_AUTH).toMatch(/^neo4j\/\$\{HELFY_NEO4J_PASSWORD:\?/);
+    const t = s.temporal!.environment as Record<string, string>;
+    expect(t).toMatchObject({ DB: 'postgres12', DBNAME: 'helfy_temporal', VISIBILITY_DBNAME: 'helfy_temporal_visibility', POSTGRES_SEEDS: 'postgres', POSTGRES_USER: 'helfy_temporal' });
+    expect(t.POSTGRES_PWD).toMatch(/^\$\{HELFY_TEMPORAL_DB_PASSWORD:\?/);
+    expect(s.temporal!.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, 'temporal-schema': { condition: 'service_completed_successfully' } });
+    const job = s['temporal-schema']!;
+    expect((job.environment as Record<string, string>).SQL_USER).toBe('helfy_temporal');
+    expect(String((job.command as string[])[0])).toMatch(/setup-schema -v 0\.0[\s\S]*update-schema/);
+    expect(s['temporal-ui']!.profiles).toEqual(['ui']);
+    expect(s.api!.build).toMatchObject({ context: '../templates/api', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:20-bookworm-slim}' } });
+    for (const [name, svc] of Object.entries(s)) expect((svc.labels as Record<string, string>)['dev.helfy.config-hash'], name).toBe(`\${${hashVar(name as never)}:-none}`);
+  });
+
+  it('services start in dependency order and a plain up leaves optional profiles out', () => {
+    expect(Object.keys(composeModel().services)).toEqual(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'temporal-ui', 'api', 'web']);
+    expect(defaultServices()).not.toContain('temporal-ui');
+    expect(withDependencies(['web'])).toEqual(['postgres', 'api', 'web']);
+    expect(withDependencies(['temporal-ui'])).toEqual(['postgres', 'temporal-schema', 'temporal', 'temporal-ui']);
+  });
+
+  it('the YAML emitter writes multi-line strings as literal blocks', () => {
+    expect(toYaml({ cmd: ['set -eu\necho "$$X"\n  indented'], k: 'a\nb' })).toBe('cmd:\n  - |-\n    set -eu\n    echo "$$X"\n      indented\nk: |-\n  a\n  b\n');
+  });
+
+  it('the YAML emitter quotes every string so nothing is re-typed', () => {
+    expect(toYaml({ a: 'no', b: ['1.0', 'x: y'], c: { on: 'off' }, d: [{ e: 1, f: true }] })).toBe(
+      'a: "no"\nb:\n  - "1.0"\n  - "x: y"\nc:\n  "on": "off"\nd:\n  - e: 1\n    f: true\n',
+    );
+  });
+});
+
+describe('compose environment', () => {
+  it('passes every resolved setting and a per-service hash that changes only with that service', () => {
+    const a = composeEnv(fakeConfig());
+    expect(a.vars.HELFY_POSTGRES_IMAGE).toBe('timescale/timescaledb-ha:pg16');
+    expect(a.vars.HELFY_HASH_POSTGRES).toBe(a.hashes.postgres);
+    const b = composeEnv(fakeConfig({ HELFY_NEO4J_IMAGE: 'mirror/neo4j:5.26.1' }));
+    expect(b.hashes.neo4j).not.toBe(a.hashes.neo4j);
+    expect(b.hashes.postgres).toBe(a.hashes.postgres);
+    const c = composeEnv(fakeConfig({ HELFY_API_PORT: '4000' }));
+    expect(c.hashes.api).not.toBe(a.hashes.api);
+    expect(c.hashes.web).toBe(a.hashes.web);
+  });
+
+  it('built images get a tag that follows the template and the base image', () => {
+    const dir = new URL('../../templates/api/', import.meta.url).pathname;
+    expect(buildTag(dir, 'node:20')).toMatch(/^[0-9a-f]{12}$/);
+    expect(buildTag(dir, 'node:20')).toBe(buildTag(dir, 'node:20'));
+    expect(buildTag(dir, 'node:22')).not.toBe(buildTag(dir, 'node:20'));
+  });
+
+  it('finds the variables a text refers to', () => {
+    expect(referencedVars('${A:-x} $${B} ${C:?m}')).toEqual(['A', 'B', 'C']);
+  });
+});
+
+const hasV1 = await execa('docker-compose', ['version', '--short'], { reject: false }).then((r) => r.exitCode === 0, () => false);
+
+describe('compose v1 accepts the file (docker-compose config)', () => {
+  it('docker-compose v1 is installed (infra/docker/engine.sh ensure installs it)', () => expect(hasV1).toBe(true));
+  it('interpolates HELFY_* and validates', async () => {
+    const env = composeEnv(fakeConfig({ HELFY_BIND_ADDRESS: '127.0.0.2', HELFY_POSTGRES_PORT: '15432' }));
+    const r = await execa('docker-compose', ['-p', 'helfy-test', '-f', COMPOSE_FILE, '--profile', 'ui', 'config'], { env: { ...process.env, ...env.vars }, reject: false });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('127.0.0.2:15432:5432');
+    expect(r.stdout).toContain('condition: service_completed_successfully');
+    expect(r.stdout).toContain(`dev.helfy.config-hash: ${env.hashes.postgres}`);
+  });
+
+  it('refuses to run without the secrets, naming the variable', async () => {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HELFY_')));
+    const r = await execa('docker-compose', ['-p', 'helfy-test', '-f', COMPOSE_FILE, 'config', '-q'], { env: clean, extendEnv: false, reject: false });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/HELFY_[A-Z_]+ is not set/);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * helfy up / status / logs / down through the built binary against a real Docker engine.
+ * One stack is brought up once and reused across the scenarios (vfs storage, 2 cores): keep it lean.
+ * Skip with HELFY_SKIP_DOCKER_E2E=1.
+ */
+import { execa } from 'execa';
+import neo4j from 'neo4j-driver';
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, baseEnv } from '../helpers/cli.js';
+import { COMPOSE_V2_CONFIG, hasComposeV2, makeWorkspace, neverHealthyImage, prepareDocker, projectContainers, projectVolumes, releaseDocker, type Workspace } from './e2e-support.js';
+
+const SKIP = process.env.HELFY_SKIP_DOCKER_E2E === '1';
+
+// Stops the engine only if this test run started it.
+afterAll(() => releaseDocker(), 120_000);
+const DEFAULT_SERVICES = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'web'];
+
+describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', () => {
+  let images: Record<string, string> = {};
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    images = await prepareDocker();
+    ws = await makeWorkspace(`e2e${Date.now().toString(36)}`, images);
+  }, 3_600_000);
+
+  afterAll(async () => {
+    if (!ws) return;
+    await ws.run(['down', '--volumes', '--yes']);
+    rmSync(ws.dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('DOCKER_HOST pointing at a dead socket: exit 3 within 3 s, with a hint', async () => {
+    const r = await ws.run(['up'], { env: { DOCKER_HOST: `unix://${ws.dir}/dead.sock` } });
+    expect(r.code).toBe(3);
+    expect(r.durationMs).toBeLessThan(3000);
+    expect(r.stderr).toContain(`error: Docker engine unreachable at ${ws.dir}/dead.sock`);
+    expect(r.stderr).toMatch(/hint: .*DOCKER_HOST/);
+  });
+
+  it('a host port held by a real listener: exit 3 before any container starts, naming the port and its holder', async () => {
+    const server: Server = createServer();
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: ws.ports.api }, r));
+    try {
+      const r = await ws.run(['up']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain(`error: port ${ws.ports.api} (api, HELFY_API_PORT) on 127.0.0.1 is in use by process`);
+      expect(r.stderr).toContain(`pid ${process.pid}`);
+      expect(r.stderr).toMatch(/hint: Nothing was started/);
+      expect(await projectContainers(ws.name)).toEqual([]);
+      expect(await projectVolumes(ws.name)).toEqual([]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('empty → up → every service healthy → status --json reports it', async () => {
+    const up = await ws.run(['up', '--json', '--timeout', '240s']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.json.status).toBe('started');
+    expect(up.json.compose.flavor).toBe('v1');
+    expect(up.json.services.map((s: { name: string }) => s.name)).toEqual(DEFAULT_SERVICES);
+    for (const s of up.json.services) expect(['healthy', 'completed'], s.name).toContain(s.state);
+    expect(up.json.bootstrap.changed).toBe(true);
+
+    const st = await ws.run(['status', '--json']);
+    expect(st.code, st.stdout).toBe(0);
+    expect(st.json.running).toBe(true);
+    expect(st.json.healthy).toBe(true);
+    const byName = Object.fromEntries(st.json.services.map((s: { name: string }) => [s.name, s]));
+    expect(Object.keys(byName)).toEqual(DEFAULT_SERVICES);
+    expect(byName.postgres.probe).toMatchObject({ ok: true });
+    expect(byName.postgres.probe.detail).toMatch(/^PostgreSQL \d+/);
+    expect(byName.neo4j.probe.detail).toMatch(/5\.26/);
+    expect(byName.temporal.probe.detail).toMatch(/^WorkflowService SERVING, server \d+\.\d+/);
+    expect(byName.api.probe.detail).toBe('api 0.1.0: ok');
+    expect(byName.web.probe.detail).toBe('web 0.1.0: ok');
+    expect(byName['temporal-schema'].state).toBe('completed');
+    expect(byName.postgres.ports).toEqual([{ host: '127.0.0.1', hostPort: ws.ports.postgres, containerPort: 5432 }]);
+    expect(byName.api.uptimeS).toBeGreaterThanOrEqual(0);
+    // Labels on everything helfy creates.
+    const labels = await execa('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${ws.name}`, '--format', '{{.Label "dev.helfy.project"}}']);
+    expect(new Set(String(labels.stdout).split('\n'))).toEqual(new Set([ws.name]));
+    expect(await projectVolumes(ws.name)).toEqual([`${ws.name}_neo4j-data`, `${ws.name}_neo4j-logs`, `${ws.name}_pgdata`]);
+  }, 300_000);
+
+  it('up on a stack that is already up is a quick no-op that says so', async () => {
+    const r = await ws.run(['up']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`stack ${ws.name} is already up (6 services healthy); nothing to do`);
+    expect(r.stdout).toContain(`http://127.0.0.1:${ws.ports.api}`);
+    expect(r.durationMs).toBeLessThan(5000);
+  });
+
+  it('logs prints each service\'s output with its prefix; --tail limits it', async () => {
+    const r = await ws.run(['logs', 'temporal-schema', 'api', '--tail', '2']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('temporal-schema | '))).toHaveLength(2);
+    expect(lines).toContain('temporal-schema | temporal-schema: done');
+    expect(lines.some((l) => /^api {13}\| api 0\.1\.0 listening on :3000$/.test(l))).toBe(true);
+  });
+
+  it('data survives down + up; Ctrl-C during up exits 130 and the next up continues', async () => {
+    const env = ws.dotenv();
+    const pgc = new pg.Client({ host: '127.0.0.1', port: ws.ports.postgres, user: 'postgres', password: env.HELFY_POSTGRES_PASSWORD, database: 'postgres' });
+    await pgc.connect();
+    await pgc.query('create table if not exists e2e_keep (id int primary key, note text)');
+    await pgc.query(`insert into e2e_keep values (1, 'kept') on conflict do nothing`);
+    await pgc.end();
+    const driver = neo4j.driver(`bolt://127.0.0.1:${ws.ports.neo4jBolt}`, neo4j.auth.basic('neo4j', env.HELFY_NEO4J_PASSWORD!));
+    await driver.executeQuery(`MERGE (:E2eKeep {note: 'kept'})`);
+    await driver.close();
+
+    const down = await ws.run(['down']);
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain('data kept in 3 volume(s)');
+    expect(await projectContainers(ws.name)).toEqual([]);
+    expect(await projectVolumes(ws.name)).toHaveLength(3);
+
+    // Ctrl-C while waiting: stop waiting, leave the containers, exit 130 with a hint.
+    const child = execa('node', [BIN, 'up'], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
+    await new Promise((r) => setTimeout(r, 4000));
+    child.kill('SIGINT');
+    const interrupted = await child;
+    expect(interrupted.exitCode).toBe(130);
+    expect(interrupted.stderr).toContain('error: interrupted: stopped waiting for the stack');
+    expect(interrupted.stderr).toContain('Run `helfy up` again to continue');
+    expect((await projectContainers(ws.name)).length).toBeGreaterThan(0);
+
+    const up = await ws.run(['up', '--json', '--timeout', '240s']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.json.bootstrap.changed).toBe(false);
+
+    const pgc2 = new pg.Client({ host: '127.0.0.1', port: ws.ports.postgres, user: 'postgres', password: env.HELFY_POSTGRES_PASSWORD, database: 'postgres' });
+    await pgc2.connect();
+    expect((await pgc2.query('select note from e2e_keep where id = 1')).rows).toEqual([{ note: 'kept' }]);
+    await pgc2.end();
+    const d2 = neo4j.driver(`bolt://127.0.0.1:${ws.ports.neo4jBolt}`, neo4j.auth.basic('neo4j', env.HELFY_NEO4J_PASSWORD!));
+    const res = await d2.executeQuery('MATCH (n:E2eKeep) RETURN n.note AS note');
+    await d2.close();
+    expect(res.records.map((r) => r.get('note'))).toEqual(['kept']);
+  }, 400_000);
+
+  it('a service that never becomes healthy: exit 4 naming it, with its last log lines, within timeout + 5 s', async () => {
+    const image = await neverHealthyImage(images.HELFY_NODE_IMAGE ?? 'node:20-bookworm-slim');
+    const r = await ws.run(['up', 'neo4j', '--timeout', '15s'], { env: { HELFY_NEO4J_IMAGE: image } });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.durationMs).toBeLessThan(20_000);
+    expect(r.stderr).toContain('error: neo4j did not become healthy within 15s');
+    expect(r.stderr).toMatch(/Last \d+ log lines of neo4j:/);
+    expect(r.stderr).toMatch(/ {2}neo4j \| never-healthy: still not listening, try \d+/);
+    expect(r.stderr).toContain('`helfy logs neo4j`');
+    // Left in place for inspection.
+    expect((await projectContainers(ws.name)).find((c) => c.service === 'neo4j')?.state).toBe('running');
+  }, 60_000);
+
+  it('down --volumes refuses without a terminal or --yes; with --yes the data is gone', async () => {
+    const refused = await ws.run(['down', '--volumes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/cannot ask "Delete 3 data volumes of .*_neo4j-data \(.*\), .*_pgdata \(.*\)\?"/);
+    expect(refused.stderr).toContain('Pass --yes');
+    expect(await projectVolumes(ws.name)).toHaveLength(3);
+
+    const r = await ws.run(['down', '--volumes', '--yes', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.removedVolumes.map((v: { name: string }) => v.name)).toEqual([`${ws.name}_neo4j-data`, `${ws.name}_neo4j-logs`, `${ws.name}_pgdata`]);
+    expect(r.json.removedVolumes.find((v: { name: string }) => v.name.endsWith('_pgdata')).size).toBeGreaterThan(1_000_000);
+    expect(await projectContainers(ws.name)).toEqual([]);
+    expect(await projectVolumes(ws.name)).toEqual([]);
+    const st = await ws.run(['status']);
+    expect(st.code).toBe(4);
+    expect(st.stdout.trim()).toBe(`stack ${ws.name} is not running (run \`helfy up\`)`);
+  }, 120_000);
+});
+
+describe.skipIf(SKIP)('compose v2 (plugin built from github.com/docker/compose/v2)', () => {
+  let ws: Workspace;
+  const v2 = { DOCKER_CONFIG: COMPOSE_V2_CONFIG, HELFY_COMPOSE: 'v2' };
+
+  beforeAll(async () => {
+    // Not a skip: a missing plugin is a provisioning failure (infra/docker/compose-v2.sh builds it).
+    expect(hasComposeV2, `compose v2 plugin missing under ${COMPOSE_V2_CONFIG}: run infra/docker/compose-v2.sh`).toBe(true);
+    ws = await makeWorkspace(`e2ev2${Date.now().toString(36)}`, await prepareDocker());
+  }, 3_600_000);
+
+  afterAll(async () => {
+    if (!ws) return;
+    await ws.run(['down', '--volumes', '--yes'], { env: v2 });
+    rmSync(ws.dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('up (postgres, api, web) → healthy → down --volumes, through `docker compose`', async () => {
+    const up = await ws.run(['up', 'web', '--json'], { env: v2 });
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.json.compose).toMatchObject({ flavor: 'v2', command: 'docker compose' });
+    expect(up.json.services.map((s: { name: string; state: string }) => `${s.name}:${s.state}`)).toEqual(['postgres:healthy', 'api:healthy', 'web:healthy']);
+    const names = (await projectContainers(ws.name)).map((c) => c.name).sort();
+    expect(names).toEqual([`${ws.name}-api-1`, `${ws.name}-postgres-1`, `${ws.name}-web-1`]);
+    const down = await ws.run(['down', '--volumes', '--yes'], { env: v2 });
+    expect(down.code, down.stderr).toBe(0);
+    expect(await projectContainers(ws.name)).toEqual([]);
+    expect(await projectVolumes(ws.name)).toEqual([]);
+  }, 300_000);
+});
