@@ -18,10 +18,13 @@ command -v go >/dev/null || { echo "[compose-v2] go is required" >&2; exit 1; }
 mkdir -p "$OUT/cli-plugins"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "[compose-v2] go install github.com/docker/compose/v2/cmd@$VERSION (first build takes minutes)" >&2
-CGO_ENABLED=0 GOBIN="$tmp" go install -trimpath \
-  -ldflags="-s -w -X github.com/docker/compose/v2/internal.Version=$VERSION" \
-  "github.com/docker/compose/v2/cmd@$VERSION" >&2
+# `go install pkg@version` refuses this module (its go.mod has exclude/replace directives), so
+# download the module and build its ./cmd with the module itself as the main module.
+echo "[compose-v2] building github.com/docker/compose/v2@$VERSION (first build takes minutes)" >&2
+dir=$(go mod download -json "github.com/docker/compose/v2@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+[[ -d "$dir" ]] || { echo "[compose-v2] module download failed" >&2; exit 1; }
+(cd "$dir" && CGO_ENABLED=0 go build -trimpath \
+  -ldflags="-s -w -X github.com/docker/compose/v2/internal.Version=$VERSION" -o "$tmp/cmd" ./cmd) >&2
 mv "$tmp/cmd" "$BIN"
 touch "$STAMP"
 "$BIN" version >&2

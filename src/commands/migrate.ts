@@ -133,13 +133,14 @@ export const create: CommandModule<CreateResult> = {
     const { neo4j, custom } = input.opts as { neo4j?: boolean; custom?: boolean };
     if (neo4j) {
       // Migration files belong to the workspace's HELFY_MIGRATIONS_DIR when set, else to the helfy checkout.
-      let base: string | undefined;
+      // Outside a workspace (or with an invalid one) the helfy checkout's folder is used.
+      let cfg: HelfyConfig | undefined;
       try {
-        base = config(ctx).migrationsDir ? migrationDirs(config(ctx).root, config(ctx).migrationsDir).neo4j : undefined;
+        cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env, requireSecrets: false });
       } catch {
-        base = undefined;
+        cfg = undefined;
       }
-      const dir = base ?? migrationDirs(PACKAGE_ROOT).neo4j;
+      const dir = cfg?.migrationsDir ? migrationDirs(cfg.root, cfg.migrationsDir).neo4j : migrationDirs(PACKAGE_ROOT).neo4j;
       mkdirSync(dir, { recursive: true });
       const file = join(dir, nextNeo4jFile(readdirSync(dir), name));
       writeFileSync(file, `// ${name}\n// Schema statements (CREATE CONSTRAINT/INDEX ... IF NOT EXISTS) and data statements end with ';'.\n`, { flag: 'wx' });
