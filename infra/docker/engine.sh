@@ -36,7 +36,8 @@ log() { printf '[engine] %s\n' "$*" >&2; }
 
 engine_answers() {
   command -v "$DOCKER" >/dev/null 2>&1 || return 1
-  timeout 10 "$DOCKER" info >/dev/null 2>&1
+  # Generous: a busy engine on vfs can take seconds to answer.
+  timeout 30 "$DOCKER" info >/dev/null 2>&1
 }
 
 our_pid() {

@@ -90,10 +90,26 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
   });
 
   it('six concurrent `helfy migrate up` processes apply each migration exactly once, all exit 0', async () => {
+    // Neo4j's migrations were applied by the bootstrap: start its graph from empty again so both
+    // stores have everything pending when the six processes start.
+    const d = neo4j.driver(neo.boltUrl, neo4j.auth.basic('neo4j', neo.password));
+    try {
+      await d.executeQuery('MATCH (n) DETACH DELETE n');
+      for (const r of (await d.executeQuery('SHOW CONSTRAINTS YIELD name')).records) await d.executeQuery(`DROP CONSTRAINT ${r.get('name')}`);
+      for (const r of (await d.executeQuery("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP'")).records) await d.executeQuery(`DROP INDEX ${r.get('name')}`);
+    } finally {
+      await d.close();
+    }
     const results = await Promise.all(Array.from({ length: 6 }, () => run(['migrate', 'up', '--json'])));
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const appliedPg = results.flatMap((r) => r.json.postgres.applied.map((a: any) => a.tag));
     expect(appliedPg.sort()).toEqual([...bundledPg].sort());
+    const appliedNeo = results.flatMap((r) => r.json.neo4j.applied.map((a: any) => a.file));
+    expect(appliedNeo.sort()).toEqual(['V001__exercise_library.cypher', 'V002__food_graph.cypher']);
+    const d2 = neo4j.driver(neo.boltUrl, neo4j.auth.basic('neo4j', neo.password));
+    const history = await d2.executeQuery('MATCH (m:__HelfyMigration) RETURN m.version AS v ORDER BY v');
+    await d2.close();
+    expect(history.records.map((r) => Number(r.get('v')))).toEqual([1, 2]);
     const c = new pg.Client({ host: pgs.host, port: pgs.port, user: pgs.user, password: pgs.password, database: 'helfy_app' });
     await c.connect();
     const rows = (await c.query('select hash, count(*)::int as n from drizzle.__drizzle_migrations group by hash')).rows;

@@ -1,7 +1,7 @@
 /**
  * helfy up / status / logs / down through the built binary against a real Docker engine.
  * One stack is brought up once and reused across the scenarios (vfs storage, 2 cores): keep it lean.
- * Skip with HELFY_SKIP_DOCKER_E2E=1.
+ * Skipped (reported as skipped) only with HELFY_SKIP_DOCKER=1, for machines without Docker.
  */
 import { execa } from 'execa';
 import neo4j from 'neo4j-driver';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, baseEnv } from '../helpers/cli.js';
 import { COMPOSE_V2_CONFIG, hasComposeV2, makeWorkspace, neverHealthyImage, prepareDocker, projectContainers, projectVolumes, releaseDocker, type Workspace } from './e2e-support.js';
 
-const SKIP = process.env.HELFY_SKIP_DOCKER_E2E === '1';
+const SKIP = process.env.HELFY_SKIP_DOCKER === '1';
 
 // Stops the engine only if this test run started it.
 afterAll(() => releaseDocker(), 120_000);

@@ -17,6 +17,8 @@
  * daemon (e.g. 28.x against Debian's 20.10) negotiates the daemon's API version by itself.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options as ExecaOptions } from 'execa';
@@ -60,12 +62,17 @@ export async function ensureDockerEngine(opts: EnsureEngineOptions = {}): Promis
   if (!opts.skipInstall) {
     await execa('bash', [ENGINE_SCRIPT, 'ensure'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
+  // Started by us only when this call launched a new dockerd: a busy engine can miss one
+  // `docker info` within its timeout, and must not then be stopped under another test file.
+  const pidFile = path.join(process.env.HELFY_CACHE_DIR ?? path.join(homedir(), '.cache', 'helfy'), 'docker', 'dockerd.pid');
+  const pidBefore = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
   const status = await execa('bash', [ENGINE_SCRIPT, 'status'], { env, reject: false });
   const wasRunning = status.exitCode === 0;
   if (!wasRunning) {
     await execa('bash', [ENGINE_SCRIPT, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   }
-  const startedByUs = !wasRunning;
+  const pidAfter = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : '';
+  const startedByUs = !wasRunning && pidAfter !== '' && pidAfter !== pidBefore;
   let stopped = false;
   return {
     startedByUs,
