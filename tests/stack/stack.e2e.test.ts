@@ -99,8 +99,8 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     const r = await ws.run(['logs', 'temporal-schema', 'api', '--tail', '2']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines.filter((l) => l.startsWith('temporal-schema | '))).toHaveLength(2);
-    expect(lines).toContain('temporal-schema | temporal-schema: done');
+    expect(lines.filter((l) => l.startsWith('temporal-schema | ')), r.stdout + r.stderr).toHaveLength(2);
+    expect(lines, r.stdout).toContain('temporal-schema | temporal-schema: done');
     expect(lines.some((l) => /^api {13}\| api 0\.1\.0 listening on :3000$/.test(l))).toBe(true);
   });
 
@@ -123,7 +123,9 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
 
     // Ctrl-C while waiting: stop waiting, leave the containers, exit 130 with a hint.
     const child = execa('node', [BIN, 'up'], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
-    await new Promise((r) => setTimeout(r, 4000));
+    // Interrupt once up is waiting on created containers (how long preflight takes depends on load).
+    for (let i = 0; i < 240 && (await projectContainers(ws.name)).length === 0; i++) await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
     child.kill('SIGINT');
     const interrupted = await child;
     expect(interrupted.exitCode).toBe(130);
