@@ -157,7 +157,13 @@ function report(err: unknown, options: GlobalOptions, io: MainIO): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.Ok;
     // A command group without its subcommand: commander has printed the group's help to stderr.
-    if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    if (err.code === 'commander.help') {
+      if (err.exitCode === 0) return ExitCode.Ok;
+      if (!options.json) return ExitCode.Usage;
+      e = new HelfyError('USAGE', 'a subcommand is missing', { hint: 'Run `helfy <command> --help` for its subcommands.' });
+      io.stdout.write(`${JSON.stringify(toJsonError(e), null, 2)}\n`);
+      return e.exitCode;
+    }
     const [first, ...rest] = err.message.replace(/^error: /, '').split('\n');
     const suggestion = rest.find((l) => l.includes('Did you mean'));
     e = new HelfyError('USAGE', first!, {

@@ -11,7 +11,8 @@ export interface ConfigResult {
 }
 
 export async function run(ctx: Context, _input: CommandInput): Promise<ConfigResult> {
-  const cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env });
+  // Missing secrets are shown as (unset), not an error: this is the command that helps find them.
+  const cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env, requireSecrets: false });
   return {
     root: cfg.root,
     values: cfg.values.map((v) => ({

@@ -6,10 +6,11 @@ type BootstrapResult = Awaited<ReturnType<typeof import('../db/orchestrate.js').
 
 export const bootstrap: CommandModule<BootstrapResult> = {
   async run(ctx, input) {
-    const cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env });
     const { bootstrapStack } = await import('../db/orchestrate.js');
-    const timeout = Number(input.opts.neo4jTimeout ?? 120);
-    return bootstrapStack(cfg, ctx.log, { neo4jTimeoutMs: timeout * 1000, signal: ctx.signal });
+    const { parseDuration } = await import('../stack/duration.js');
+    const neo4jTimeoutMs = parseDuration(String(input.opts.neo4jTimeout ?? '120s'), '--neo4j-timeout');
+    const cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env });
+    return bootstrapStack(cfg, ctx.log, { neo4jTimeoutMs, signal: ctx.signal });
   },
   render(r, ctx) {
     const lines = [

@@ -39,6 +39,7 @@ export const COMMANDS: CommandSpec[] = [
           { flags: '--store <store>', description: 'which store', choices: ['all', 'postgres', 'neo4j'], default: 'all' },
           { flags: '--target <version>', description: 'apply up to this migration (PostgreSQL tag or prefix, Neo4j version); needs --store' },
           { flags: '--dry-run', description: 'show what would be applied; change nothing' },
+          { flags: '--force-unlock', description: 'first remove a stale Neo4j migration lock left by a killed run (asks; --yes)' },
         ],
         load: () => import('./migrate.js').then((m) => m.up),
       },
@@ -73,7 +74,7 @@ export const COMMANDS: CommandSpec[] = [
       {
         name: 'bootstrap',
         summary: 'Create roles and databases, the timescaledb extension, the Temporal namespace; apply Neo4j migrations (idempotent)',
-        options: [{ flags: '--neo4j-timeout <seconds>', description: 'how long to wait for Neo4j Bolt', default: '120' }],
+        options: [{ flags: '--neo4j-timeout <duration>', description: 'how long to wait for Neo4j Bolt (e.g. 90s, 2m)', default: '120s' }],
         load: () => import('./db.js').then((m) => m.bootstrap),
       },
     ],

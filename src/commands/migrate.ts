@@ -35,6 +35,14 @@ export const up: CommandModule<UpResult> = {
       throw new HelfyError('USAGE', `--target ${JSON.stringify(target)} is not a Neo4j version number`, { hint: 'Neo4j migrations are V<number>__<name>.cypher; pass the number, e.g. --target 2.' });
     }
     const cfg = config(ctx);
+    if ((input.opts as { forceUnlock?: boolean }).forceUnlock) {
+      // PostgreSQL's advisory lock dies with its session; only Neo4j's lock node can go stale.
+      const ok = await ctx.prompt.confirm({ message: 'Remove the Neo4j migration lock? Only when no other `helfy migrate` is running.', flag: '--yes' });
+      if (!ok) throw new HelfyError('USAGE', 'the Neo4j migration lock was left in place', { hint: 'Run again and confirm, or pass --yes.' });
+      const { forceUnlockNeo4jFor } = await import('../db/orchestrate.js');
+      const removed = await forceUnlockNeo4jFor(cfg, ctx.log);
+      if (!removed) ctx.log.info('No Neo4j migration lock was held.');
+    }
     const { migrateStores } = await import('../db/orchestrate.js');
     return migrateStores(cfg, ctx.log, { stores, ...(target !== undefined ? { target } : {}), dryRun: Boolean(dryRun) });
   },
@@ -95,11 +103,7 @@ export const verify: CommandModule<VerifyResult> = {
     const cfg = config(ctx);
     const { verifyStores } = await import('../db/orchestrate.js');
     const r = await verifyStores(cfg, ctx.log, storesOf(input.opts.store));
-    const problems: string[] = [];
-    for (const e of r.postgres?.entries ?? []) {
-      if (e.state === 'changed') problems.push(`postgres: ${e.tag}.sql changed after it was applied`);
-      if (e.state === 'missing-file') problems.push(`postgres: ${e.tag} was applied but its file is missing`);
-    }
+    const problems: string[] = (r.postgres?.problems ?? []).map((p) => `postgres: ${p.message}`);
     for (const d of r.neo4j?.drift ?? []) problems.push(`neo4j: ${d.message}`);
     return { ...r, ok: problems.length === 0, problems };
   },
@@ -131,21 +135,30 @@ export const create: CommandModule<CreateResult> = {
   async run(ctx, input) {
     const name = String(input.args[0]);
     const { neo4j, custom } = input.opts as { neo4j?: boolean; custom?: boolean };
+    // Migration files belong to the workspace's HELFY_MIGRATIONS_DIR when set, else to the helfy
+    // checkout. Outside a workspace (or with an invalid one) the checkout's folders are used.
+    let cfg: HelfyConfig | undefined;
+    try {
+      cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env, requireSecrets: false });
+    } catch {
+      cfg = undefined;
+    }
     if (neo4j) {
-      // Migration files belong to the workspace's HELFY_MIGRATIONS_DIR when set, else to the helfy checkout.
-      // Outside a workspace (or with an invalid one) the helfy checkout's folder is used.
-      let cfg: HelfyConfig | undefined;
-      try {
-        cfg = loadConfig({ cwd: ctx.options.cwd, env: ctx.env, requireSecrets: false });
-      } catch {
-        cfg = undefined;
-      }
       const dir = cfg?.migrationsDir ? migrationDirs(cfg.root, cfg.migrationsDir).neo4j : migrationDirs(PACKAGE_ROOT).neo4j;
-      mkdirSync(dir, { recursive: true });
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new HelfyError('FS_ERROR', `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'Check the folder\'s permissions or HELFY_MIGRATIONS_DIR.' });
+      }
       const file = join(dir, nextNeo4jFile(readdirSync(dir), name));
       writeFileSync(file, `// ${name}\n// Schema statements (CREATE CONSTRAINT/INDEX ... IF NOT EXISTS) and data statements end with ';'.\n`, { flag: 'wx' });
       ctx.log.success(`Created ${file}`);
       return { store: 'neo4j', created: [file] };
+    }
+    if (cfg?.migrationsDir) {
+      throw new HelfyError('USAGE', "PostgreSQL migrations are generated from helfy's schema into its own migrations/postgres", {
+        hint: 'HELFY_MIGRATIONS_DIR is set: run `helfy migrate create` in the helfy checkout, or add the SQL file and its meta/_journal.json entry to that folder yourself.',
+      });
     }
     const { createPostgresMigration } = await import('../db/postgres/migrate.js');
     const r = await createPostgresMigration({ projectDir: PACKAGE_ROOT, name, custom: Boolean(custom) });

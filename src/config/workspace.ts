@@ -42,11 +42,11 @@ export async function assertWritableDir(dir: string): Promise<void> {
 
 /** Writes all files atomically as a set: temp files first, then renames. */
 export async function writeFilesAtomically(dir: string, files: PlannedFile[]): Promise<void> {
-  const tag = `.helfy-tmp-${process.pid}-${Date.now()}`;
+  const tag = `${process.pid}-${Date.now()}`;
   const written: string[] = [];
   try {
     for (const f of files) {
-      const tmp = join(dir, `${f.name}${tag}`);
+      const tmp = join(dir, `.helfy-tmp-${tag}-${f.name.replace(/^\./, '')}`);
       await writeFile(tmp, f.content, { mode: f.mode, flag: 'wx' });
       await chmod(tmp, f.mode);
       written.push(tmp);
@@ -59,7 +59,14 @@ export async function writeFilesAtomically(dir: string, files: PlannedFile[]): P
       cause: e,
     });
   }
-  for (let i = 0; i < files.length; i++) await rename(written[i]!, join(dir, files[i]!.name));
+  try {
+    for (let i = 0; i < files.length; i++) await rename(written[i]!, join(dir, files[i]!.name));
+  } catch (e) {
+    // Renames within one folder practically never fail once the writes worked; if one does, no
+    // temporary copy (the .env one holds secrets) is left behind.
+    await Promise.all(written.map((t) => rm(t, { force: true })));
+    throw new HelfyError('FS_ERROR', `cannot finish writing ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'Check the folder, then run `helfy init --force`.', cause: e });
+  }
 }
 
 /** Keeps a copy of the current .env as .env.backup-<timestamp> (mode 0600). */

@@ -52,6 +52,12 @@ export async function migrateStores(cfg: HelfyConfig, log: Logger, opts: Migrate
   return { postgres, neo4j };
 }
 
+/** Removes a stale Neo4j migration lock (a runner that was killed); returns what was removed. */
+export async function forceUnlockNeo4jFor(cfg: HelfyConfig, log: Logger) {
+  const { forceUnlockNeo4j } = await import('./neo4j/migrate.js');
+  return forceUnlockNeo4j({ connection: neo4jTarget(cfg, '').connection, log });
+}
+
 export async function migrationStatus(cfg: HelfyConfig, stores: readonly Store[]) {
   const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
   const [{ postgresMigrationStatus }, { pgConnectionFor }, { neo4jMigrationStatus }] = await Promise.all([
@@ -66,11 +72,13 @@ export async function migrationStatus(cfg: HelfyConfig, stores: readonly Store[]
 
 export async function verifyStores(cfg: HelfyConfig, log: Logger, stores: readonly Store[]) {
   const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
-  const [{ verifyPostgres }, { pgConnectionFor }, { verifyNeo4j }] = await Promise.all([
+  const [{ planPostgres }, { pgConnectionFor }, { verifyNeo4j }] = await Promise.all([
     import('./postgres/migrate.js'), import('./postgres/connection.js'), import('./neo4j/migrate.js'),
   ]);
+  // The plan reports problems (edited, missing, out-of-order files) instead of throwing, so every
+  // difference of both stores can be listed at once.
   const [postgres, neo4j] = await settleAll([
-    stores.includes('postgres') ? verifyPostgres({ connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres, log }) : Promise.resolve(undefined),
+    stores.includes('postgres') ? planPostgres({ connection: pgConnectionFor(cfg, 'owner'), dir: dirs.postgres, log }) : Promise.resolve(undefined),
     stores.includes('neo4j') ? verifyNeo4j(neo4jTarget(cfg, dirs.neo4j, log)) : Promise.resolve(undefined),
   ] as const);
   return { postgres, neo4j };

@@ -154,7 +154,11 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
       const r = await rt.up(stage1, { build: o.build, pull: o.pull, signal: composeSignal, onLine: composeLog });
       waiter.setComposeRunning(false);
       if (r.cancelled) return { kind: 'interrupted' };
-      if (r.exitCode !== 0) waiter.markComposeFailed(r.output, r.exitCode);
+      if (r.exitCode !== 0) {
+        // Without waiting nothing else would notice the failure.
+        if (!o.wait) return { kind: 'compose-failed', output: r.output, exitCode: r.exitCode };
+        waiter.markComposeFailed(r.output, r.exitCode);
+      }
       if (closure.includes('postgres')) {
         const out = await waiter.run(() => isReady(waiter.services.get('postgres')!.health.state));
         if (out.kind !== 'ready') return out;
@@ -162,19 +166,21 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
       }
     }
     waiter.pendingNote = undefined;
-    let composeDone: Promise<void> = Promise.resolve();
+    let composeDone: Promise<WaitOutcome> = Promise.resolve({ kind: 'ready' });
     waiter.markStarted(closure);
     if (stage2.length) {
       waiter.setComposeRunning(true);
-      composeDone = rt.up(closure, { build: o.build, pull: o.pull, signal: composeSignal, onLine: composeLog }).then((r) => {
+      composeDone = rt.up(closure, { build: o.build, pull: o.pull, signal: composeSignal, onLine: composeLog }).then((r): WaitOutcome => {
         waiter.setComposeRunning(false);
-        if (r.exitCode !== 0 && !r.cancelled) waiter.markComposeFailed(r.output, r.exitCode);
+        if (r.cancelled) return { kind: 'interrupted' };
+        if (r.exitCode !== 0) {
+          waiter.markComposeFailed(r.output, r.exitCode);
+          return { kind: 'compose-failed', output: r.output, exitCode: r.exitCode };
+        }
+        return { kind: 'ready' };
       });
     }
-    if (!o.wait) {
-      await composeDone;
-      return { kind: 'ready' };
-    }
+    if (!o.wait) return composeDone;
     const out = await waiter.run();
     composeAbort.abort();
     await composeDone;

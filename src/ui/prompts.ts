@@ -27,7 +27,7 @@ export function createPrompter(interactive: boolean, yes: boolean, log: Logger):
         throw notInteractive(q.flag, q.message);
       }
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: q.message, default: q.default }, { output: process.stderr });
+      return interruptible(confirm({ message: q.message, default: q.default }, { output: process.stderr }));
     },
     async input(q) {
       if (!interactive) {
@@ -36,7 +36,17 @@ export function createPrompter(interactive: boolean, yes: boolean, log: Logger):
       }
       if (yes && q.default !== undefined) return q.default;
       const { input } = await import('@inquirer/prompts');
-      return input({ message: q.message, default: q.default, validate: q.validate }, { output: process.stderr });
+      return interruptible(input({ message: q.message, default: q.default, validate: q.validate }, { output: process.stderr }));
     },
   };
+}
+
+/** Ctrl-C at a prompt (inquirer's ExitPromptError) is an interruption (exit 130), not a bug. */
+async function interruptible<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if ((e as Error)?.name === 'ExitPromptError') throw new HelfyError('INTERRUPTED', 'interrupted at a prompt; nothing was changed', { hint: 'Run the command again to answer, or pass the flags it names.' });
+    throw e;
+  }
 }

@@ -42,3 +42,28 @@ describe('helfy basics (built binary)', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('command groups', () => {
+  it('a group without its subcommand: help on stderr, exit 2; with --json one error document', async () => {
+    const r = await helfy(['migrate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Usage: helfy migrate');
+    const j = await helfy(['--json', 'migrate']);
+    expect(j.code).toBe(2);
+    expect(j.json).toEqual({ error: { code: 'USAGE', message: 'a subcommand is missing', hint: expect.any(String) } });
+  });
+
+  it('db bootstrap refuses a timeout that is not a duration', async () => {
+    const r = await helfy(['db', 'bootstrap', '--neo4j-timeout', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--neo4j-timeout "soon" is not a duration');
+  });
+
+  it('migrate up --force-unlock without a terminal or --yes names the flag', async () => {
+    const dir = (await import('../helpers/cli.js')).tempDir();
+    await helfy(['init', '--yes'], { cwd: dir });
+    const r = await helfy(['migrate', 'up', '--force-unlock'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--yes');
+  });
+});

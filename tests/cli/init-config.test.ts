@@ -183,3 +183,15 @@ describe('helfy config', () => {
     expect(r.stderr).toContain('helfy init');
   });
 });
+
+describe('helfy config with a secret missing', () => {
+  it('shows it as unset instead of failing', async () => {
+    const dir = tempDir();
+    await helfy(['init', '--yes'], { cwd: dir });
+    const text = readFileSync(join(dir, '.env'), 'utf8').split('\n').filter((l) => !l.startsWith('HELFY_JWT_SECRET=')).join('\n');
+    writeFileSync(join(dir, '.env'), text);
+    const r = await helfy(['config', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.json.values.find((v: any) => v.key === 'HELFY_JWT_SECRET')).toMatchObject({ value: null, source: 'unset' });
+  });
+});

@@ -236,5 +236,10 @@ describe('helfy migrate failure handling (real PostgreSQL)', () => {
     const st = await helfy(['migrate', 'status', '--store', 'postgres'], { cwd: dir, env: envFor() });
     expect(st.code).toBe(2);
     expect(st.stdout).toMatch(/changed\s+0001_b/);
+    // verify lists the difference instead of stopping at it.
+    const v = await helfy(['migrate', 'verify', '--store', 'postgres', '--json'], { cwd: dir, env: envFor() });
+    expect(v.code).toBe(1);
+    expect(v.json.ok).toBe(false);
+    expect(v.json.problems).toEqual([expect.stringMatching(/^postgres: .*0001_b/)]);
   });
 });

@@ -57,7 +57,7 @@ describe('compose file generation', () => {
     expect(s.postgres!.volumes).toEqual(['pgdata:/home/postgres/pgdata']);
     expect(JSON.stringify(s.postgres!.healthcheck)).toContain('pg_isready');
     expect(s.neo4j!.volumes).toEqual(['neo4j-data:/data', 'neo4j-logs:/logs']);
-    expect((s.neo4j!.healthcheck as { test: string[] }).test.join(' ')).toContain('wget -q --spider http://localhost:7474');
+    expect((s.neo4j!.healthcheck as { test: string[] }).test.join(' ')).toContain('wget -q -t 1 -T 3 --spider http://localhost:7474');
     expect((s.neo4j!.environment as Record<string, string>).NEO4J_AUTH).toMatch(/^neo4j\/\$\{HELFY_NEO4J_PASSWORD:\?/);
     const t = s.temporal!.environment as Record<string, string>;
     expect(t).toMatchObject({ DB: 'postgres12', DBNAME: 'helfy_temporal', VISIBILITY_DBNAME: 'helfy_temporal_visibility', POSTGRES_SEEDS: 'postgres', POSTGRES_USER: 'helfy_temporal' });

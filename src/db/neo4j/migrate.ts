@@ -213,7 +213,7 @@ async function acquireLock(driver: Driver, database: string | undefined, timeout
     if (Date.now() >= deadline) {
       const who = current ? `${current.holder} since ${current.since}` : 'another runner';
       throw new HelfyError('MIGRATION_FAILED', `Neo4j migration lock is held by ${who}; gave up after ${Math.round(timeoutMs / 1000)}s`, {
-        hint: 'Wait for the other `helfy migrate` to finish. If it was killed, the lock is stale: run `helfy migrate --force-unlock`.',
+        hint: 'Wait for the other `helfy migrate` to finish. If it was killed, the lock is stale: run `helfy migrate up --force-unlock`.',
         data: { lock: current ?? null },
       });
     }
@@ -227,7 +227,7 @@ async function releaseLock(driver: Driver, database: string | undefined, token: 
   try {
     await driver.executeQuery(`MATCH (l:${LOCK_LABEL} {name: 'lock', token: $token}) DELETE l`, { token }, { database });
   } catch (e) {
-    log.warn(`could not release the Neo4j migration lock: ${(e as Error).message}; run \`helfy migrate --force-unlock\` if it stays`);
+    log.warn(`could not release the Neo4j migration lock: ${(e as Error).message}; run \`helfy migrate up --force-unlock\` if it stays`);
   }
 }
 

@@ -30,7 +30,9 @@ export const neo4j: ServiceDef = {
     NEO4J_server_memory_pagecache_size: '128m',
   },
   healthcheck: {
-    test: ['CMD-SHELL', 'wget -q --spider http://localhost:7474 || exit 1'],
+    // -t 1 -T 3: one try with a 3 s timeout, so a probe fails fast instead of retrying (a container
+    // without IPv6 loopback otherwise retries ::1 for minutes while Neo4j starts).
+    test: ['CMD-SHELL', 'wget -q -t 1 -T 3 --spider http://localhost:7474 || exit 1'],
     intervalS: 3,
     timeoutS: 5,
     retries: 40,
