@@ -4,6 +4,7 @@
  * (PostgreSQL's first) is what is reported, after every store has finished.
  */
 import type { Logger } from '../core/context.js';
+import { HelfyError } from '../core/errors.js';
 import type { HelfyConfig } from '../config/load.js';
 import { migrationDirs } from '../config/paths.js';
 
@@ -14,11 +15,30 @@ function neo4jTarget(cfg: HelfyConfig, dir: string, log?: Logger) {
   return { connection: { host: cfg.neo4j.host, boltPort: cfg.neo4j.boltPort, user: cfg.neo4j.user, password: cfg.neo4j.password }, dir, ...(log ? { log } : {}) };
 }
 
+/**
+ * A server error that escaped a store module (e.g. permission denied on a history table) becomes a
+ * user error naming the server and its code, instead of an "internal error" report.
+ */
+export function asUserError(e: unknown): unknown {
+  if (e instanceof HelfyError) return e;
+  const err = e as { code?: unknown; severity?: unknown; message?: unknown };
+  const message = String(err?.message ?? e);
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (code && typeof err.severity === 'string') {
+    return new HelfyError('OPERATION_FAILED', `PostgreSQL: ${message} (SQLSTATE ${code})`, { hint: '`helfy db bootstrap` repairs roles and privileges; then try again.', cause: e });
+  }
+  if (code.startsWith('Neo.')) return new HelfyError('OPERATION_FAILED', `Neo4j: ${message} (${code})`, { hint: 'Check the Neo4j log (`helfy logs neo4j`), then try again.', cause: e });
+  if (['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ServiceUnavailable', 'SessionExpired'].includes(code)) {
+    return new HelfyError('CONNECTION_FAILED', `lost the connection to a server: ${message}`, { hint: 'Is the stack running? `helfy status` shows the services.', cause: e });
+  }
+  return e;
+}
+
 /** Runs the given tasks in parallel and rethrows the first failure in task order once all ended. */
 async function settleAll<T extends readonly unknown[]>(tasks: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
   const results = await Promise.allSettled(tasks);
   const failed = results.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
+  if (failed) throw asUserError((failed as PromiseRejectedResult).reason);
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
@@ -99,7 +119,9 @@ export interface BootstrapOptions {
  */
 export async function bootstrapStack(cfg: HelfyConfig, log: Logger, opts: BootstrapOptions = {}) {
   const { bootstrapPostgres } = await import('./postgres/bootstrap.js');
-  const postgres = await bootstrapPostgres(cfg, log);
+  const postgres = await bootstrapPostgres(cfg, log).catch((e: unknown) => {
+    throw asUserError(e);
+  });
   const rest = await bootstrapServices(cfg, log, opts);
   return { postgres, ...rest };
 }

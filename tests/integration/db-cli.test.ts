@@ -4,7 +4,7 @@
  * (TimescaleDB is not obtainable natively here: these servers run with HELFY_TIMESCALE=optional;
  * the hypertable migrations are tested on the TimescaleDB WASM build in tests/db/postgres.)
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
@@ -173,6 +173,17 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
       await d.executeQuery('CREATE CONSTRAINT helfy_food_id IF NOT EXISTS FOR (f:Food) REQUIRE f.id IS UNIQUE');
       await d.close();
     }
+  });
+});
+
+describe('helfy migrate status with a deleted Neo4j file (real Neo4j)', () => {
+  it('lists the applied migration whose file is gone as missing-file, exit 2', async () => {
+    const mig = tempDir('helfy-neo-missing-');
+    cpSync(join(BUNDLED_MIGRATIONS, 'neo4j'), join(mig, 'neo4j'), { recursive: true });
+    rmSync(join(mig, 'neo4j', 'V002__food_graph.cypher'));
+    const r = await run(['migrate', 'status', '--store', 'neo4j', '--json'], { HELFY_MIGRATIONS_DIR: mig });
+    expect(r.code).toBe(2);
+    expect(r.json.neo4j.map((e: any) => [e.version, e.state])).toEqual([[1, 'applied'], [2, 'missing-file']]);
   });
 });
 

@@ -87,7 +87,7 @@ export interface HistoryEntry {
   durationMs: number;
 }
 
-export type MigrationState = 'applied' | 'pending' | 'changed';
+export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing-file';
 
 export interface MigrationStatusEntry {
   version: number;
@@ -408,12 +408,19 @@ export async function neo4jMigrationStatus(opts: Neo4jMigrateTarget): Promise<Mi
   const files = loadMigrations(opts.dir);
   return guard(() => withNeo4j(opts, async (driver, database) => {
     const history = await readHistory(driver, database);
-    return files.map((f): MigrationStatusEntry => {
+    const entries = files.map((f): MigrationStatusEntry => {
       const h = history.get(f.version);
       const base = { version: f.version, description: f.description, file: f.file, checksum: f.checksum };
       if (!h) return { ...base, state: 'pending' };
       return { ...base, state: h.checksum === f.checksum ? 'applied' : 'changed', appliedAt: h.appliedAt, appliedChecksum: h.checksum };
     });
+    // Applied migrations whose file is gone.
+    const known = new Set(files.map((f) => f.version));
+    for (const h of history.values()) {
+      if (known.has(h.version)) continue;
+      entries.push({ version: h.version, description: h.description, file: h.file || `V${h.version}`, state: 'missing-file', checksum: '', appliedAt: h.appliedAt, appliedChecksum: h.checksum });
+    }
+    return entries.sort((a, b) => a.version - b.version);
   }));
 }
 
