@@ -108,37 +108,32 @@ export interface BootstrapOptions {
   /** How long to wait for Neo4j's Bolt endpoint. */
   neo4jTimeoutMs?: number;
   signal?: AbortSignal;
-  /** Also apply the PostgreSQL migrations (as `helfy up` does). */
-  migratePostgres?: boolean;
 }
 
 /**
  * The whole database bootstrap, idempotent: PostgreSQL roles, databases and extension first
  * (Temporal's schema job needs them), then in parallel the Temporal namespace and Neo4j (wait for
- * Bolt, apply its migrations), and optionally the PostgreSQL migrations.
+ * Bolt, apply its migrations).
  */
 export async function bootstrapStack(cfg: HelfyConfig, log: Logger, opts: BootstrapOptions = {}) {
   const { bootstrapPostgres } = await import('./postgres/bootstrap.js');
   const postgres = await bootstrapPostgres(cfg, log).catch((e: unknown) => {
     throw asUserError(e);
   });
-  const rest = await bootstrapServices(cfg, log, opts);
-  return { postgres, ...rest };
+  const [namespace, neo4jMigrations] = await settleAll([ensureTemporalNamespace(cfg, log), migrateNeo4jWhenReady(cfg, log, opts)] as const);
+  return { postgres, namespace, neo4jMigrations };
 }
 
-/** The part of the bootstrap that needs Temporal and Neo4j up (PostgreSQL's part already done). */
-export async function bootstrapServices(cfg: HelfyConfig, log: Logger, opts: BootstrapOptions = {}) {
-  const dirs = migrationDirs(cfg.root, cfg.migrationsDir);
-  const [{ ensureNamespace, temporalAddress }, { waitForBolt, migrateNeo4j }] = await Promise.all([
-    import('./temporal/namespace.js'), import('./neo4j/migrate.js'),
-  ]);
-  const temporal = ensureNamespace({ address: temporalAddress(cfg.temporal), namespace: cfg.temporal.namespace, retentionHours: cfg.temporal.retentionHours, log });
-  const neo4j = (async () => {
-    const info = neo4jTarget(cfg, dirs.neo4j, log);
-    await waitForBolt(info.connection, opts.neo4jTimeoutMs ?? 120_000, opts.signal ? { signal: opts.signal } : {});
-    return migrateNeo4j(info);
-  })();
-  const pg = opts.migratePostgres ? migrateStores(cfg, log, { stores: ['postgres'] }).then((r) => r.postgres) : Promise.resolve(undefined);
-  const [namespace, neo4jMigrations, postgresMigrations] = await settleAll([temporal, neo4j, pg] as const);
-  return { namespace, neo4jMigrations, postgresMigrations };
+/** The configured Temporal namespace, registered when missing. */
+export async function ensureTemporalNamespace(cfg: HelfyConfig, log: Logger) {
+  const { ensureNamespace, temporalAddress } = await import('./temporal/namespace.js');
+  return ensureNamespace({ address: temporalAddress(cfg.temporal), namespace: cfg.temporal.namespace, retentionHours: cfg.temporal.retentionHours, log });
+}
+
+/** Waits for Neo4j's Bolt endpoint, then applies its migrations. */
+export async function migrateNeo4jWhenReady(cfg: HelfyConfig, log: Logger, opts: BootstrapOptions = {}) {
+  const { waitForBolt, migrateNeo4j } = await import('./neo4j/migrate.js');
+  const info = neo4jTarget(cfg, migrationDirs(cfg.root, cfg.migrationsDir).neo4j, log);
+  await waitForBolt(info.connection, opts.neo4jTimeoutMs ?? 120_000, opts.signal ? { signal: opts.signal } : {});
+  return migrateNeo4j(info);
 }

@@ -49,27 +49,25 @@ export interface AfterHealthyInfo {
 export async function afterHealthy(ctx: Context, cfg: HelfyConfig, info: AfterHealthyInfo): Promise<void> {
   const has = (s: ServiceName) => info.services.includes(s);
   const log = ctx.log;
-  const [{ migrateStores }, { ensureNamespace, temporalAddress }] = await Promise.all([import('../db/orchestrate.js'), import('../db/temporal/namespace.js')]);
+  const { migrateStores, ensureTemporalNamespace, migrateNeo4jWhenReady, asUserError } = await import('../db/orchestrate.js');
   const postgres = has('postgres')
     ? (async () => {
         if (info.alreadyUp) await bootstrapDatabases(ctx, cfg, log);
-        const r = await migrateStores(cfg, log, { stores: ['postgres'] });
-        const applied = r.postgres?.applied ?? [];
+        const applied = (await migrateStores(cfg, log, { stores: ['postgres'] })).postgres?.applied ?? [];
         if (applied.length) log.success(`PostgreSQL: applied ${applied.map((a) => a.tag).join(', ')}`);
       })()
     : Promise.resolve();
   const neo4j = has('neo4j')
-    ? migrateStores(cfg, log, { stores: ['neo4j'] }).then((r) => {
-        const applied = r.neo4j?.applied ?? [];
-        if (applied.length) log.success(`Neo4j: applied ${applied.map((a) => a.file).join(', ')}`);
+    ? migrateNeo4jWhenReady(cfg, log, { signal: ctx.signal }).then((r) => {
+        if (r.applied.length) log.success(`Neo4j: applied ${r.applied.map((a) => a.file).join(', ')}`);
       })
     : Promise.resolve();
   const temporal = has('temporal')
-    ? ensureNamespace({ address: temporalAddress(cfg.temporal), namespace: cfg.temporal.namespace, retentionHours: cfg.temporal.retentionHours, log }).then((r) => {
+    ? ensureTemporalNamespace(cfg, log).then((r) => {
         if (r.created) log.success(`Temporal: registered namespace ${cfg.temporal.namespace} (retention ${r.retentionHours} h)`);
       })
     : Promise.resolve();
   const results = await Promise.allSettled([postgres, neo4j, temporal]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  if (failed) throw asUserError(failed.reason);
 }
