@@ -8,7 +8,7 @@ import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './src/db/postgres/schema.ts',
+  schema: './templates/api/src/db/schema.ts',
   out: './migrations/postgres',
   migrations: { table: '__drizzle_migrations', schema: 'drizzle' },
   strict: true,

@@ -4,7 +4,7 @@
  * (TimescaleDB is not obtainable natively here: these servers run with HELFY_TIMESCALE=optional;
  * the hypertable migrations are tested on the TimescaleDB WASM build in tests/db/postgres.)
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import neo4j from 'neo4j-driver';
 import pg from 'pg';
@@ -21,6 +21,7 @@ let env: Record<string, string>;
 
 const run = (args: string[], extra: Record<string, string> = {}) => helfy(args, { cwd: ws, env: { ...env, ...extra }, timeoutMs: 180_000 });
 const bundledPg = JSON.parse(readFileSync(join(BUNDLED_MIGRATIONS, 'postgres/meta/_journal.json'), 'utf8')).entries.map((e: { tag: string }) => e.tag) as string[];
+const bundledNeo = readdirSync(join(BUNDLED_MIGRATIONS, 'neo4j')).filter((f) => f.endsWith('.cypher')).sort();
 
 beforeAll(async () => {
   pgs = await startPostgres();
@@ -62,7 +63,7 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
     expect(first.json.postgres.changed).toBe(true);
     expect(first.json.postgres.timescale.present).toBe(false);
     expect(first.json.namespace).toMatchObject({ created: true, retentionHours: 72 });
-    expect(first.json.neo4jMigrations.applied.map((a: any) => a.file)).toEqual(['V001__exercise_library.cypher', 'V002__food_graph.cypher']);
+    expect(first.json.neo4jMigrations.applied.map((a: any) => a.file)).toEqual(bundledNeo);
     // One warning about the missing extension, on stderr only.
     expect(first.stderr.match(/warning:.*timescale/gi) ?? []).toHaveLength(1);
 
@@ -86,7 +87,7 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
     const r = await run(['migrate', 'status', '--json']);
     expect(r.code).toBe(0);
     expect(r.json.postgres.map((e: any) => [e.tag, e.state])).toEqual(bundledPg.map((t) => [t, 'pending']));
-    expect(r.json.neo4j.map((e: any) => e.state)).toEqual(['applied', 'applied']);
+    expect(r.json.neo4j.map((e: any) => e.state)).toEqual(bundledNeo.map(() => 'applied'));
   });
 
   it('six concurrent `helfy migrate up` processes apply each migration exactly once, all exit 0', async () => {
@@ -105,11 +106,11 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
     const appliedPg = results.flatMap((r) => r.json.postgres.applied.map((a: any) => a.tag));
     expect(appliedPg.sort()).toEqual([...bundledPg].sort());
     const appliedNeo = results.flatMap((r) => r.json.neo4j.applied.map((a: any) => a.file));
-    expect(appliedNeo.sort()).toEqual(['V001__exercise_library.cypher', 'V002__food_graph.cypher']);
+    expect(appliedNeo.sort()).toEqual(bundledNeo);
     const d2 = neo4j.driver(neo.boltUrl, neo4j.auth.basic('neo4j', neo.password));
     const history = await d2.executeQuery('MATCH (m:__HelfyMigration) RETURN m.version AS v ORDER BY v');
     await d2.close();
-    expect(history.records.map((r) => Number(r.get('v')))).toEqual([1, 2]);
+    expect(history.records.map((r) => Number(r.get('v')))).toEqual(bundledNeo.map((_, i) => i + 1));
     const c = new pg.Client({ host: pgs.host, port: pgs.port, user: pgs.user, password: pgs.password, database: 'helfy_app' });
     await c.connect();
     const rows = (await c.query('select hash, count(*)::int as n from drizzle.__drizzle_migrations group by hash')).rows;

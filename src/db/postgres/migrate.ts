@@ -733,7 +733,7 @@ export async function createPostgresMigration(opts: CreateMigrationOptions & { m
   if (code !== 0) {
     throw new HelfyError('OPERATION_FAILED', `drizzle-kit generate failed (exit ${code})`, {
       details: output.trim().split('\n').slice(-20),
-      hint: 'Fix the schema in src/db/postgres/schema.ts and try again.',
+      hint: 'Fix the schema in templates/api/src/db/schema.ts and try again.',
     });
   }
   const created = journalTags(dir).filter((t) => !before.has(t)).map((t) => join(dir, `${t}.sql`));

@@ -16,7 +16,10 @@ import {
 import { freePort, startNeo4j, type Neo4jServer } from '../../support/services/index.js';
 
 const REPO_MIGRATIONS = resolve(import.meta.dirname, '../../../migrations/neo4j');
-const EXPECTED_CONSTRAINTS = ['helfy_category_name', 'helfy_equipment_name', 'helfy_exercise_id', 'helfy_food_id', 'helfy_muscle_name', 'helfy_routine_id'];
+const EXPECTED_CONSTRAINTS = [
+  'helfy_body_region_name', 'helfy_category_name', 'helfy_equipment_name', 'helfy_exercise_id', 'helfy_food_group_code', 'helfy_food_id',
+  'helfy_muscle_name', 'helfy_portion_id', 'helfy_routine_id',
+];
 
 let server: Neo4jServer;
 let driver: Driver;
@@ -108,11 +111,11 @@ function fiveFiles(broken: boolean): Record<string, string> {
 describe('migrateNeo4j on the repository migrations', () => {
   it('applies everything to an empty graph: history nodes, constraints and indexes exist', async () => {
     const res = await migrateNeo4j({ driver, dir: REPO_MIGRATIONS, log });
-    expect(res.applied.map((a) => a.file)).toEqual(['V001__exercise_library.cypher', 'V002__food_graph.cypher']);
+    expect(res.applied.map((a) => a.file)).toEqual(['V001__exercise_library.cypher', 'V002__food_graph.cypher', 'V003__library_graph.cypher']);
     expect(res.pending).toEqual([]);
 
     const h = await history();
-    expect(h.map((x) => x.version)).toEqual([1, 2]);
+    expect(h.map((x) => x.version)).toEqual([1, 2, 3]);
     expect(h[0]!.checksum).toBe(sha256(join(REPO_MIGRATIONS, 'V001__exercise_library.cypher')));
     expect(h[1]!.checksum).toBe(sha256(join(REPO_MIGRATIONS, 'V002__food_graph.cypher')));
     const meta = await q('MATCH (m:__HelfyMigration {version: 1}) RETURN m.description AS d, m.appliedAt IS NOT NULL AS at, m.durationMs AS ms');
@@ -140,7 +143,7 @@ describe('migrateNeo4j on the repository migrations', () => {
     // The lock is released.
     expect(await q('MATCH (l:__HelfyMigrationLock) RETURN l')).toEqual([]);
     const status = await neo4jMigrationStatus({ driver, dir: REPO_MIGRATIONS });
-    expect(status.map((s) => s.state)).toEqual(['applied', 'applied']);
+    expect(status.map((s) => s.state)).toEqual(['applied', 'applied', 'applied']);
     expect(await verifyNeo4j({ driver, dir: REPO_MIGRATIONS })).toMatchObject({ ok: true, drift: [] });
   });
 
@@ -150,21 +153,21 @@ describe('migrateNeo4j on the repository migrations', () => {
     const again = await migrateNeo4j({ driver, dir: REPO_MIGRATIONS, log });
     expect(again).toEqual({ applied: [], pending: [] });
     expect(await history()).toEqual(before);
-    expect(await versionCounts()).toEqual({ 1: 1, 2: 1 });
+    expect(await versionCounts()).toEqual({ 1: 1, 2: 1, 3: 1 });
   });
 
   it('dry run and target: plan without touching, then apply up to a version', async () => {
     const dry = await migrateNeo4j({ driver, dir: REPO_MIGRATIONS, dryRun: true, log });
     expect(dry.applied).toEqual([]);
-    expect(dry.pending.map((p) => p.version)).toEqual([1, 2]);
+    expect(dry.pending.map((p) => p.version)).toEqual([1, 2, 3]);
     expect(await q('SHOW CONSTRAINTS YIELD name')).toEqual([]);
 
     const first = await migrateNeo4j({ driver, dir: REPO_MIGRATIONS, target: 1, log });
     expect(first.applied.map((a) => a.version)).toEqual([1]);
-    expect(first.pending.map((p) => p.version)).toEqual([2]);
-    expect((await neo4jMigrationStatus({ driver, dir: REPO_MIGRATIONS })).map((s) => s.state)).toEqual(['applied', 'pending']);
+    expect(first.pending.map((p) => p.version)).toEqual([2, 3]);
+    expect((await neo4jMigrationStatus({ driver, dir: REPO_MIGRATIONS })).map((s) => s.state)).toEqual(['applied', 'pending', 'pending']);
     const verify = await verifyNeo4j({ driver, dir: REPO_MIGRATIONS });
-    expect(verify).toMatchObject({ ok: true, pendingFiles: ['V002__food_graph.cypher'] });
+    expect(verify).toMatchObject({ ok: true, pendingFiles: ['V002__food_graph.cypher', 'V003__library_graph.cypher'] });
   });
 
   it('six concurrent runners (six drivers) apply each migration exactly once and all succeed', async () => {

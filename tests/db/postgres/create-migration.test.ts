@@ -16,8 +16,8 @@ beforeAll(() => {
   project = tempDir('kit');
   const p = project.dir;
   cpSync(join(ROOT, 'drizzle.config.ts'), join(p, 'drizzle.config.ts'));
-  mkdirSync(join(p, 'src/db/postgres'), { recursive: true });
-  cpSync(join(ROOT, 'src/db/postgres/schema.ts'), join(p, 'src/db/postgres/schema.ts'));
+  mkdirSync(join(p, 'templates/api/src/db'), { recursive: true });
+  cpSync(join(ROOT, 'templates/api/src/db/schema.ts'), join(p, 'templates/api/src/db/schema.ts'));
   cpSync(join(ROOT, 'migrations/postgres'), join(p, 'migrations/postgres'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(p, 'node_modules'), 'dir');
 });

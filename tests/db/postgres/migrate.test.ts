@@ -29,6 +29,8 @@ import { freshDatabase, makeConfig, recordingLogger, tempDir, trySql, withPg, wr
 import { startPostgres } from './servers.js';
 
 const MIGRATIONS = resolve(import.meta.dirname, '../../../migrations/postgres');
+/** Every committed migration, in journal order. */
+const TAGS = readMigrationFiles(MIGRATIONS).map((f) => f.tag);
 
 type Server = Awaited<ReturnType<typeof startPostgres>>;
 let server: Server;
@@ -102,12 +104,9 @@ describe('the project migrations on plain PostgreSQL (timescale optional), as he
 
   it('lists every migration as pending on an empty database; a dry run applies nothing', async () => {
     const st = await postgresMigrationStatus({ connection: owner(), dir: MIGRATIONS });
-    expect(st.map((e) => [e.tag, e.state])).toEqual([
-      ['0000_init', 'pending'],
-      ['0001_timescale', 'pending'],
-    ]);
+    expect(st.map((e) => [e.tag, e.state])).toEqual(TAGS.map((t) => [t, 'pending']));
     const dry = await migratePostgres({ connection: owner(), dir: MIGRATIONS, log: recordingLogger(), dryRun: true });
-    expect(dry.pending).toEqual(['0000_init', '0001_timescale']);
+    expect(dry.pending).toEqual(TAGS);
     expect(dry.applied).toEqual([]);
     const tables = await withPg(owner(), (c) => c.query(`SELECT to_regclass('public.users') AS t, to_regnamespace('drizzle') AS s`));
     expect(tables.rows[0]).toEqual({ t: null, s: null });
@@ -123,7 +122,7 @@ describe('the project migrations on plain PostgreSQL (timescale optional), as he
   it('applies everything, warning exactly once that the tables stay plain', async () => {
     const log = recordingLogger();
     const res = await migratePostgres({ connection: owner(), dir: MIGRATIONS, log, timescale: 'optional' });
-    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale']);
+    expect(res.applied.map((a) => a.tag)).toEqual(TAGS);
     expect(res.pending).toEqual([]);
     expect(res.timescale).toEqual({ present: false });
     expect(log.of('warn')).toHaveLength(1);
@@ -131,15 +130,12 @@ describe('the project migrations on plain PostgreSQL (timescale optional), as he
     const tables = await withPg(owner(), (c) =>
       c.query(`SELECT c.relname, c.relkind FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r','p') ORDER BY 1`),
     );
-    expect(tables.rows.map((r) => r.relname)).toEqual(['audit_log', 'biometrics', 'nutrition', 'refresh_tokens', 'users', 'workout_sets', 'workouts']);
+    expect(tables.rows.map((r) => r.relname)).toEqual(['audit_log', 'biometrics', 'daily_summaries', 'demo_seeds', 'nutrition', 'refresh_tokens', 'users', 'workout_sets', 'workouts']);
   });
 
   it('status lists each as applied with applied_at; history is in drizzle\'s table as drizzle-orm writes it', async () => {
     const st = await postgresMigrationStatus({ connection: owner(), dir: MIGRATIONS });
-    expect(st.map((e) => [e.tag, e.state])).toEqual([
-      ['0000_init', 'applied'],
-      ['0001_timescale', 'applied'],
-    ]);
+    expect(st.map((e) => [e.tag, e.state])).toEqual(TAGS.map((t) => [t, 'applied']));
     for (const e of st) {
       expect(e.appliedAt).toBeInstanceOf(Date);
       expect(e.appliedBy).toMatch(/helfy pid/);
@@ -153,7 +149,7 @@ describe('the project migrations on plain PostgreSQL (timescale optional), as he
     await client.connect();
     try {
       await drizzleMigrate(drizzle(client), { migrationsFolder: MIGRATIONS });
-      expect((await client.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows[0].n).toBe(2);
+      expect((await client.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows[0].n).toBe(TAGS.length);
     } finally {
       await client.end();
     }
@@ -162,8 +158,8 @@ describe('the project migrations on plain PostgreSQL (timescale optional), as he
   it('a rerun applies nothing; verify passes', async () => {
     const res = await migratePostgres({ connection: owner(), dir: MIGRATIONS, log: recordingLogger() });
     expect(res.applied).toEqual([]);
-    expect(res.alreadyApplied).toEqual(['0000_init', '0001_timescale']);
-    expect(await verifyPostgres({ connection: owner(), dir: MIGRATIONS })).toMatchObject({ applied: 2, pending: 0 });
+    expect(res.alreadyApplied).toEqual(TAGS);
+    expect(await verifyPostgres({ connection: owner(), dir: MIGRATIONS })).toMatchObject({ applied: TAGS.length, pending: 0 });
   });
 
   it('helfy_api can use the migrated tables (default privileges) but not change the schema', async () => {

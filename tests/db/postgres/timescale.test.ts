@@ -30,7 +30,7 @@ describe('migrations on TimescaleDB', () => {
   it("applies the full set with timescale 'required', without warnings", async () => {
     const log = recordingLogger();
     const res = await migratePostgres({ connection: conn, dir: MIGRATIONS, log, singleConnection: true, timescale: 'required' });
-    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale']);
+    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale', '0002_api_worker_seed']);
     expect(res.timescale.present).toBe(true);
     expect(res.timescale.version).toMatch(/^2\./);
     expect(log.of('warn')).toEqual([]);
@@ -79,13 +79,13 @@ describe('migrations on TimescaleDB', () => {
          SELECT now() - g * interval '1 hour', $1, 'heart_rate', 60 + g % 10, 'bpm' FROM generate_series(0, 24 * 60) g`,
         [id],
       );
-      const w = await c.query(`INSERT INTO workouts (time, user_id, exercise_id, status) VALUES (now(), $1, 'ex:squat', 'completed') RETURNING id, time`, [id]);
-      await c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, reps, weight_kg, rpe) VALUES ($1, $2, $3, 1, 5, 100, 8)`, [w.rows[0].time, id, w.rows[0].id]);
+      const w = await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES (now(), $1, 'Legs', 'completed') RETURNING id, time`, [id]);
+      await c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, exercise_id, reps, weight_kg, rpe) VALUES ($1, $2, $3, 1, 'Barbell_Squat', 5, 100, 8)`, [w.rows[0].time, id, w.rows[0].id]);
       await c.query(`INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal) VALUES (now(), $1, 'food:oats', 'breakfast', 80, 300)`, [id]);
       // The by-value reference: the join on (workout_id, time) finds the set.
       const j = await c.query(`SELECT s.reps FROM workouts w JOIN workout_sets s ON s.workout_id = w.id AND s.time = w.time`);
       expect(j.rows).toEqual([{ reps: 5 }]);
-      await expect(c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, rpe) VALUES (now(), $1, gen_random_uuid(), 1, 11)`, [id])).rejects.toMatchObject({ code: '23514' });
+      await expect(c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, exercise_id, rpe) VALUES (now(), $1, gen_random_uuid(), 1, 'Barbell_Squat', 11)`, [id])).rejects.toMatchObject({ code: '23514' });
       const chunks = await c.query(`SELECT count(*)::int AS n FROM timescaledb_information.chunks WHERE hypertable_name = 'biometrics'`);
       expect(chunks.rows[0].n).toBeGreaterThan(4);
       const compressed = await c.query(
@@ -100,11 +100,12 @@ describe('migrations on TimescaleDB', () => {
     });
   });
 
-  it('status shows both applied; a rerun applies nothing', async () => {
+  it('status shows every file applied; a rerun applies nothing', async () => {
     const st = await postgresMigrationStatus({ connection: conn, dir: MIGRATIONS });
     expect(st.map((e) => [e.tag, e.state])).toEqual([
       ['0000_init', 'applied'],
       ['0001_timescale', 'applied'],
+      ['0002_api_worker_seed', 'applied'],
     ]);
     const again = await migratePostgres({ connection: conn, dir: MIGRATIONS, log: recordingLogger(), singleConnection: true });
     expect(again.applied).toEqual([]);

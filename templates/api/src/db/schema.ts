@@ -1,8 +1,10 @@
 /**
  * The Helfy application schema (database `helfy_app`), for drizzle-orm and drizzle-kit.
  *
- * This is the one module the API template imports, so it depends on drizzle-orm only (no
- * relative imports, nothing from the CLI).
+ * This file is the one source of truth: the API and worker import it, and helfy's
+ * `drizzle.config.ts` points drizzle-kit at it to generate `migrations/postgres`. It lives in the
+ * API template (its own Docker build context), so it depends on drizzle-orm only (no relative
+ * imports, nothing from the CLI).
  *
  * TimescaleDB: `biometrics`, `workouts`, `workout_sets` and `nutrition` become hypertables in
  * the custom migration `migrations/postgres/*_timescale.sql` (drizzle-kit does not know about
@@ -194,8 +196,10 @@ export const workouts = pgTable(
     time: timeCol(),
     userId: userRef(),
     id: uuid('id').notNull().defaultRandom(),
-    /** Id of the exercise in the Neo4j exercise library (no FK: another database). */
-    exerciseId: text('exercise_id').notNull(),
+    /** What the user calls it ("Push day"); optional. */
+    name: text('name'),
+    /** The Neo4j Routine it follows, if any (no FK: another database). */
+    routineId: text('routine_id'),
     status: workoutStatusEnum('status').notNull().default('planned'),
     notes: text('notes'),
     durationS: integer('duration_s'),
@@ -207,7 +211,6 @@ export const workouts = pgTable(
     primaryKey({ name: 'workouts_pk', columns: [t.id, t.time] }),
     index('workouts_user_id_time_idx').on(t.userId, t.time.desc()),
     index('workouts_user_id_status_time_idx').on(t.userId, t.status, t.time.desc()),
-    index('workouts_user_id_exercise_id_time_idx').on(t.userId, t.exerciseId, t.time.desc()),
     check('workouts_duration_s_ck', sql`${t.durationS} IS NULL OR ${t.durationS} >= 0`),
   ],
 );
@@ -224,6 +227,8 @@ export const workoutSets = pgTable(
     /** By-value reference to workouts.id (no FK: nothing may reference a hypertable). */
     workoutId: uuid('workout_id').notNull(),
     setNumber: smallint('set_number').notNull(),
+    /** Id of the exercise in the Neo4j exercise library (no FK: another database; the API checks it). */
+    exerciseId: text('exercise_id').notNull(),
     reps: integer('reps'),
     weightKg: doublePrecision('weight_kg'),
     durationS: integer('duration_s'),
@@ -234,6 +239,7 @@ export const workoutSets = pgTable(
   (t) => [
     primaryKey({ name: 'workout_sets_pk', columns: [t.workoutId, t.time, t.setNumber] }),
     index('workout_sets_user_id_time_idx').on(t.userId, t.time.desc()),
+    index('workout_sets_user_id_exercise_id_time_idx').on(t.userId, t.exerciseId, t.time.desc()),
     check('workout_sets_set_number_ck', sql`${t.setNumber} >= 1`),
     check('workout_sets_reps_ck', sql`${t.reps} IS NULL OR ${t.reps} >= 0`),
     check('workout_sets_weight_kg_ck', sql`${t.weightKg} IS NULL OR ${t.weightKg} >= 0`),
@@ -270,6 +276,63 @@ export const nutrition = pgTable(
   ],
 );
 
+// ---------------------------------------------------------------------------------------------
+// Derived and bookkeeping tables (plain tables)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One row per user and calendar day (UTC), upserted by the worker's `dailySummary` workflow from
+ * that day's biometrics, workouts and nutrition. Null means "no data that day".
+ */
+export const dailySummaries = pgTable(
+  'daily_summaries',
+  {
+    userId: userRef(),
+    day: date('day', { mode: 'string' }).notNull(),
+    steps: integer('steps'),
+    heartRateAvg: doublePrecision('heart_rate_avg'),
+    heartRateMin: doublePrecision('heart_rate_min'),
+    heartRateMax: doublePrecision('heart_rate_max'),
+    restingHeartRate: doublePrecision('resting_heart_rate'),
+    hrvAvg: doublePrecision('hrv_avg'),
+    weightKg: doublePrecision('weight_kg'),
+    sleepMinutes: doublePrecision('sleep_minutes'),
+    workouts: integer('workouts').notNull().default(0),
+    sets: integer('sets').notNull().default(0),
+    /** Sum of reps x weight over the day's sets. */
+    volumeKg: doublePrecision('volume_kg').notNull().default(0),
+    energyKcal: doublePrecision('energy_kcal').notNull().default(0),
+    proteinG: doublePrecision('protein_g').notNull().default(0),
+    carbsG: doublePrecision('carbs_g').notNull().default(0),
+    fatG: doublePrecision('fat_g').notNull().default(0),
+    fiberG: doublePrecision('fiber_g').notNull().default(0),
+    /** The Temporal workflow run that wrote this row. */
+    workflowId: text('workflow_id'),
+    computedAt: timestamp('computed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ name: 'daily_summaries_pk', columns: [t.userId, t.day] })],
+);
+
+/**
+ * Marks the users `helfy seed` created (demo users) and what it generated for them, so a rerun
+ * can tell "up to date" from "regenerate", and `helfy seed --reset` deletes exactly these users
+ * (their rows go with them through ON DELETE CASCADE). A user and all their rows, plus this row,
+ * are written in one transaction: a killed seed leaves no half user.
+ */
+export const demoSeeds = pgTable('demo_seeds', {
+  userId: uuid('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** The generator's inputs: --seed, --days, the last day generated (UTC) and the generator version. */
+  seed: integer('seed').notNull(),
+  days: integer('days').notNull(),
+  lastDay: date('last_day', { mode: 'string' }).notNull(),
+  generatorVersion: integer('generator_version').notNull(),
+  /** Rows written per table, for the summary and for checks. */
+  rowCounts: jsonb('row_counts').$type<Record<string, number>>().notNull().default({}),
+  createdAt: createdAt(),
+});
+
 /** Tables that the timescale migration turns into hypertables (partitioned on `time`). */
 export const HYPERTABLES = ['biometrics', 'workouts', 'workout_sets', 'nutrition'] as const;
 
@@ -287,6 +350,8 @@ export type WorkoutSet = typeof workoutSets.$inferSelect;
 export type NewWorkoutSet = typeof workoutSets.$inferInsert;
 export type NutritionEntry = typeof nutrition.$inferSelect;
 export type NewNutritionEntry = typeof nutrition.$inferInsert;
+export type DailySummary = typeof dailySummaries.$inferSelect;
+export type DemoSeed = typeof demoSeeds.$inferSelect;
 export type BiometricMetric = (typeof biometricMetricEnum.enumValues)[number];
 export type WorkoutStatus = (typeof workoutStatusEnum.enumValues)[number];
 export type Meal = (typeof mealEnum.enumValues)[number];
