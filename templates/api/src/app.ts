@@ -1,0 +1,113 @@
+/**
+ * createApp(deps): the Hono application. Every dependency is injected, so tests build it against
+ * real servers and call it with app.request(); src/server.ts serves it over HTTP.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Deps } from './deps.js';
+import { ApiError, DependencyError } from './lib/errors.js';
+import { validationHook } from './lib/validation.js';
+import pkg from '../package.json' with { type: 'json' };
+import { registerHealthRoutes } from './routes/health.js';
+
+export const VERSION: string = pkg.version;
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** Set by the auth middleware on /api/* routes. */
+    userId: string;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;
+
+export function createApp(deps: Deps): App {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const { log, metrics } = deps;
+
+  app.use('*', requestId({ headerName: 'X-Request-Id', limitLength: 64 }));
+
+  // One structured log line and the metrics per request. The route is the matched pattern
+  // (`/api/workouts/:id`), never the raw path, so ids do not explode metric cardinality.
+  app.use('*', async (c, next) => {
+    const start = performance.now();
+    await next();
+    const ms = performance.now() - start;
+    let route = routePath(c, -1);
+    if (route === '*' || route === '/*') route = 'unmatched';
+    const status = String(c.res.status);
+    metrics.httpRequests.inc({ method: c.req.method, route, status });
+    metrics.httpDuration.observe({ method: c.req.method, route, status }, ms / 1000);
+    log.info('request', {
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      ms: Math.round(ms * 10) / 10,
+      requestId: c.get('requestId'),
+    });
+  });
+
+  app.use('*', secureHeaders());
+  const origin = deps.config.WEB_ORIGIN;
+  app.use(
+    '*',
+    cors({
+      // Only the configured web origin; no origin configured = no CORS headers at all.
+      origin: (o) => (origin !== '' && o === origin ? o : null),
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+
+  registerHealthRoutes(app, deps);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Helfy API', version: VERSION },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+
+  app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+      if (err instanceof DependencyError) log.warn('dependency unavailable', { dependency: err.dependency, requestId: c.get('requestId'), error: err.message });
+      const body: { code: string; message: string; details?: unknown } = { code: err.code, message: err.message };
+      if (err.details !== undefined) body.details = err.details;
+      return c.json({ error: body }, err.status);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'BAD_REQUEST' : status === 401 ? 'UNAUTHORIZED' : `HTTP_${status}`;
+      const message = status === 413 ? 'request body is too large for this route' : err.message || 'request refused';
+      return c.json({ error: { code, message } }, status);
+    }
+    const dep = classifyDependencyError(err);
+    if (dep) {
+      log.warn('dependency unavailable', { dependency: dep, requestId: c.get('requestId'), error: (err as Error).message });
+      return c.json({ error: { code: 'DEPENDENCY_UNAVAILABLE', message: `${dep} is unavailable` } }, 503);
+    }
+    log.error('internal error', { requestId: c.get('requestId'), error: err.message, stack: err.stack });
+    return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
+  });
+
+  return app;
+}
+
+/** Errors from a dead or unreachable dependency (not from bad SQL): answered with 503. */
+function classifyDependencyError(err: unknown): DependencyError['dependency'] | undefined {
+  const e = err as { code?: string; message?: string; name?: string; constructor?: { name?: string } };
+  const msg = e?.message ?? '';
+  if (e?.name === 'Neo4jError' && (e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' || /acquisition timed out|Connection was closed|Failed to connect/i.test(msg))) return 'neo4j';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P03', '53300', '08006', '08001'].includes(e?.code ?? '')) return 'postgres';
+  if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(msg)) return 'postgres';
+  return undefined;
+}

@@ -1,0 +1,97 @@
+/**
+ * Run-time configuration from the environment (compose sets these), validated once at start.
+ * A bad or missing variable is reported by name only: a secret's value is never printed.
+ */
+import { z } from 'zod';
+
+const SECRET_KEYS = new Set(['DATABASE_URL', 'NEO4J_PASSWORD', 'JWT_SECRET']);
+
+const port = z.coerce.number().int().min(1).max(65535);
+const duration = z.coerce.number().int().positive();
+
+const baseSchema = z.object({
+  HELFY_SERVICE: z.enum(['api', 'worker']).default('api'),
+  PORT: port.default(3000),
+  HEALTH_PORT: port.default(3100),
+  /** Bind address of the HTTP servers (compose: all interfaces inside the container). */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .min(1)
+    .refine((s) => /^postgres(ql)?:\/\//.test(s), 'must be a postgres:// URL'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .min(1)
+    .refine((s) => /^[^\s/:]+:\d+$/.test(s), 'must be host:port'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('helfy'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('helfy'),
+  /** CORS origin of the web app; empty = no cross-origin access. */
+  WEB_ORIGIN: z
+    .string()
+    .default('')
+    .refine((s) => s === '' || /^https?:\/\/[^/]+$/.test(s), 'must be an origin like http://127.0.0.1:3001'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** Timeout of every database / driver / Temporal call, in ms. */
+  DEPENDENCY_TIMEOUT_MS: duration.default(3000),
+  /** Access token lifetime (s) and refresh token lifetime (s). */
+  ACCESS_TOKEN_TTL_S: duration.default(900),
+  REFRESH_TOKEN_TTL_S: duration.default(30 * 24 * 3600),
+  /** Failed log-ins allowed per account / per client address within the window before 429. */
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: duration.default(5),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: duration.default(20),
+  LOGIN_WINDOW_S: duration.default(15 * 60),
+  /** Trust X-Forwarded-For for the client address (behind a proxy only). */
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('false')
+    .transform((s) => s === 'true' || s === '1'),
+  PG_POOL_MAX: duration.default(10),
+  /** Cron of the nightly dailySummary schedule (UTC). */
+  DAILY_SUMMARY_CRON: z.string().min(1).default('30 2 * * *'),
+  SHUTDOWN_TIMEOUT_MS: duration.default(8000),
+});
+
+/** The API needs these too; the worker does not (it touches neither Neo4j nor tokens). */
+const apiOnly = z.object({
+  NEO4J_URL: z
+    .string()
+    .min(1)
+    .refine((s) => /^(bolt|neo4j)(\+s|\+ssc)?:\/\//.test(s), 'must be a bolt:// or neo4j:// URL'),
+  NEO4J_USER: z.string().min(1).default('neo4j'),
+  NEO4J_PASSWORD: z.string().min(1),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+});
+const apiSchema = baseSchema.extend(apiOnly.shape);
+const workerSchema = baseSchema.extend(apiOnly.partial().shape);
+
+export type Config = z.infer<typeof apiSchema>;
+export type WorkerConfig = z.infer<typeof workerSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming the first bad variable (never its value). */
+export function loadConfig(env?: NodeJS.ProcessEnv): Config;
+export function loadConfig(env: NodeJS.ProcessEnv, service: 'worker'): WorkerConfig;
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, service: 'api' | 'worker' = 'api'): Config | WorkerConfig {
+  const schema = service === 'api' ? apiSchema : workerSchema;
+  // Empty strings count as unset, so `FOO=` in an env file falls back to the default.
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') cleaned[key] = v;
+  }
+  const r = schema.safeParse(cleaned);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const missing = cleaned[name] === undefined;
+    const why = missing ? 'is missing' : SECRET_KEYS.has(name) ? `is invalid (${issue.message})` : `is invalid: ${issue.message}`;
+    throw new ConfigError(name, `${name} ${why}`);
+  }
+  return r.data;
+}

@@ -1,0 +1,56 @@
+/** API entry (dist/server.js): config → deps → app → HTTP; SIGTERM drains and closes everything. */
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`helfy-api: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const log = createLogger(config.LOG_LEVEL, { service: 'api' });
+  const [{ createDeps, closeDeps }, { createApp }] = await Promise.all([import('./deps.js'), import('./app.js')]);
+  const deps = await createDeps(config, log);
+  const app = createApp(deps);
+
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+    log.info('listening', { port: info.port, host: config.HOST, timescale: deps.timescale });
+  }) as Server;
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    const force = setTimeout(() => {
+      log.warn('shutdown timed out; closing remaining connections');
+      server.closeAllConnections();
+    }, config.SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    // Stop accepting; in-flight requests finish; idle keep-alive sockets close now.
+    server.close(async () => {
+      clearTimeout(force);
+      await closeDeps(deps);
+      log.info('stopped');
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((e) => {
+  process.stderr.write(`helfy-api: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
