@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (or finds cached) everything the test suite needs, before vitest starts, so that no
 # long first-time build runs inside a test hook's timeout. Idempotent: a cached run takes ~1 s.
-#   the app templates' npm dependencies, PostgreSQL 15 (apt), Neo4j 5.26 (Maven Central jars), Temporal server + temporal-sql-tool
+#   the app templates' npm dependencies, PostgreSQL 15 (apt), Debian's chromium for the browser tests (apt), Neo4j 5.26 (Maven Central jars), Temporal server + temporal-sql-tool
 #   (go install), and — unless HELFY_SKIP_DOCKER=1 — a Docker engine and the stand-in images.
 # Cache: ${HELFY_CACHE_DIR:-$HOME/.cache/helfy}. Output: one line per step on stderr.
 set -euo pipefail
@@ -26,6 +26,7 @@ step() {
 # apt-based installs first (one apt at a time), then the two slow independent ones in parallel.
 step templates bash templates.sh
 step postgres bash services/postgres/install.sh
+step browser bash browser.sh
 step neo4j bash services/neo4j/install.sh &
 neo=$!
 step temporal bash services/temporal/install.sh &
