@@ -7,9 +7,11 @@ import { errMessage, withTimeout } from '../lib/errors.js';
 import { neo4jPoolStats } from '../library/driver.js';
 import { temporalHealthy } from '../temporal/client.js';
 
-const Check = z.object({ status: z.enum(['up', 'down']), latencyMs: z.number(), error: z.string().optional() });
+const Check = z.object({ status: z.enum(['ok', 'down']), latencyMs: z.number(), error: z.string().optional() });
 const Ready = z.object({
   status: z.enum(['ready', 'unavailable']),
+  service: z.literal('api'),
+  version: z.string(),
   down: z.array(z.string()),
   checks: z.object({ postgres: Check, neo4j: Check, temporal: Check }),
 });
@@ -20,7 +22,7 @@ async function timed(dep: 'postgres' | 'neo4j' | 'temporal', ms: number, fn: () 
   const start = performance.now();
   try {
     await withTimeout(dep, ms, fn());
-    return { status: 'up', latencyMs: round(performance.now() - start) };
+    return { status: 'ok', latencyMs: round(performance.now() - start) };
   } catch (e) {
     return { status: 'down', latencyMs: round(performance.now() - start), error: oneLine(errMessage(e)) };
   }
@@ -40,7 +42,7 @@ export async function readiness(deps: Deps) {
   const down = Object.entries(checks)
     .filter(([, v]) => v.status === 'down')
     .map(([k]) => k);
-  return { status: down.length ? ('unavailable' as const) : ('ready' as const), down, checks };
+  return { status: down.length ? ('unavailable' as const) : ('ready' as const), service: 'api' as const, version: VERSION, down, checks };
 }
 
 export function registerHealthRoutes(app: App, deps: Deps): void {
