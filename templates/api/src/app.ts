@@ -12,7 +12,12 @@ import type { Deps } from './deps.js';
 import { ApiError, DependencyError } from './lib/errors.js';
 import { validationHook } from './lib/validation.js';
 import pkg from '../package.json' with { type: 'json' };
+import { requireAuth } from './auth/middleware.js';
+import { registerAuthRoutes } from './routes/auth.js';
 import { registerHealthRoutes } from './routes/health.js';
+
+/** /api/* routes that need no access token. */
+const PUBLIC_API = new Set(['/api/auth/register', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/health/neo4j']);
 
 export const VERSION: string = pkg.version;
 
@@ -66,7 +71,11 @@ export function createApp(deps: Deps): App {
     }),
   );
 
+  const auth = requireAuth(deps.config.JWT_SECRET);
+  app.use('/api/*', (c, next) => (PUBLIC_API.has(c.req.path) ? next() : auth(c, next)));
+
   registerHealthRoutes(app, deps);
+  registerAuthRoutes(app, deps);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,6 +1,4 @@
 /** API entry (dist/server.js): config → deps → app → HTTP; SIGTERM drains and closes everything. */
-import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 
@@ -16,16 +14,12 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL, { service: 'api' });
-  const [{ createDeps, closeDeps }, { createApp }] = await Promise.all([import('./deps.js'), import('./app.js')]);
+  const [{ createDeps, closeDeps }, { createApp }, { listen }] = await Promise.all([import('./deps.js'), import('./app.js'), import('./http.js')]);
   const deps = await createDeps(config, log);
   const app = createApp(deps);
 
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    log.info('listening', { port: info.port, host: config.HOST, timescale: deps.timescale });
-  }) as Server;
-  server.keepAliveTimeout = 5000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  const { server, port } = await listen(app.fetch, config.PORT, config.HOST);
+  log.info('listening', { port, host: config.HOST, timescale: deps.timescale });
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,0 +1,247 @@
+/**
+ * Accounts and sessions: register, log in (rate-limited by counting auth.login_failed rows of
+ * audit_log per account and per client address), refresh with rotation and reuse detection,
+ * log out. Every event is written to audit_log.
+ */
+import { sql } from 'drizzle-orm';
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import type { Db } from '../db/client.js';
+import { users, type AuditAction } from '../db/schema.js';
+import { ApiError } from '../lib/errors.js';
+import { hashPassword, verifyDummy, verifyPassword } from './password.js';
+import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
+
+export interface Session {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresAt: string;
+}
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+type Executor = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+export async function audit(
+  q: Executor,
+  action: AuditAction,
+  userId: string | null,
+  meta: RequestMeta,
+  metadata: Record<string, unknown> = {},
+): Promise<void> {
+  await q.query(`INSERT INTO audit_log (action, user_id, ip, metadata) VALUES ($1, $2, $3, $4)`, [
+    action,
+    userId,
+    meta.ip,
+    JSON.stringify({ ...metadata, ...(meta.userAgent ? { userAgent: meta.userAgent.slice(0, 200) } : {}) }),
+  ]);
+}
+
+export class AuthService {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: Db,
+    private readonly config: Pick<Config, 'JWT_SECRET' | 'ACCESS_TOKEN_TTL_S' | 'REFRESH_TOKEN_TTL_S' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_WINDOW_S'>,
+  ) {}
+
+  private async issue(q: Executor, userId: string, meta: RequestMeta): Promise<Session & { refreshId: string }> {
+    const { token, hash } = newRefreshToken();
+    const expiresAt = new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_S * 1000);
+    const r = await q.query(`INSERT INTO refresh_tokens (user_id, token_hash, expires_at, user_agent) VALUES ($1, $2, $3, $4) RETURNING id`, [
+      userId,
+      hash,
+      expiresAt,
+      meta.userAgent?.slice(0, 200) ?? null,
+    ]);
+    return {
+      accessToken: await signAccessToken(userId, this.config.JWT_SECRET, this.config.ACCESS_TOKEN_TTL_S),
+      tokenType: 'Bearer',
+      expiresIn: this.config.ACCESS_TOKEN_TTL_S,
+      refreshToken: token,
+      refreshExpiresAt: expiresAt.toISOString(),
+      refreshId: r.rows[0].id as string,
+    };
+  }
+
+  async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta) {
+    const passwordHash = await hashPassword(input.password);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      let user: { id: string; email: string; display_name: string; created_at: Date };
+      try {
+        const r = await client.query(
+          `INSERT INTO users (email, display_name, password_hash) VALUES ($1, $2, $3) RETURNING id, email, display_name, created_at`,
+          [input.email, input.displayName, passwordHash],
+        );
+        user = r.rows[0];
+      } catch (e) {
+        if ((e as { code?: string }).code === '23505') throw new ApiError(409, 'EMAIL_TAKEN', 'an account with this email already exists');
+        throw e;
+      }
+      await audit(client, 'user.created', user.id, meta, { email: input.email.toLowerCase() });
+      const { refreshId: _, ...session } = await this.issue(client, user.id, meta);
+      await client.query('COMMIT');
+      return { user: { id: user.id, email: user.email, displayName: user.display_name, createdAt: user.created_at.toISOString() }, session };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** 429 with Retry-After when the account or the address has too many recent failures. */
+  private async checkRateLimit(email: string, ip: string | null): Promise<void> {
+    const w = this.config.LOGIN_WINDOW_S;
+    // The failures that count: within the window, and (per account) after the last successful log-in.
+    const r = await this.pool.query(
+      `WITH acct AS (
+         SELECT created_at FROM audit_log
+          WHERE action = 'auth.login_failed' AND created_at > now() - make_interval(secs => $2)
+            AND metadata->>'email' = $1
+            AND created_at > coalesce((SELECT max(created_at) FROM audit_log
+                                        WHERE action = 'auth.login' AND created_at > now() - make_interval(secs => $2)
+                                          AND metadata->>'email' = $1), '-infinity')
+          ORDER BY created_at DESC LIMIT $3
+       ), addr AS (
+         SELECT created_at FROM audit_log
+          WHERE $4::inet IS NOT NULL AND action = 'auth.login_failed' AND created_at > now() - make_interval(secs => $2)
+            AND ip = $4::inet
+          ORDER BY created_at DESC LIMIT $5
+       )
+       SELECT (SELECT count(*) FROM acct)::int AS acct_n,
+              (SELECT extract(epoch FROM min(created_at) + make_interval(secs => $2) - now()) FROM acct) AS acct_retry,
+              (SELECT count(*) FROM addr)::int AS addr_n,
+              (SELECT extract(epoch FROM min(created_at) + make_interval(secs => $2) - now()) FROM addr) AS addr_retry`,
+      [email, w, this.config.LOGIN_MAX_FAILURES_PER_ACCOUNT, ip, this.config.LOGIN_MAX_FAILURES_PER_ADDRESS],
+    );
+    const x = r.rows[0];
+    const limited: number[] = [];
+    if (x.acct_n >= this.config.LOGIN_MAX_FAILURES_PER_ACCOUNT) limited.push(Number(x.acct_retry));
+    if (x.addr_n >= this.config.LOGIN_MAX_FAILURES_PER_ADDRESS) limited.push(Number(x.addr_retry));
+    if (limited.length) {
+      const retry = Math.max(1, Math.ceil(Math.max(...limited)));
+      throw new ApiError(429, 'TOO_MANY_ATTEMPTS', `too many failed log-ins; try again in ${retry} s`, { 'Retry-After': String(retry) });
+    }
+  }
+
+  async login(input: { email: string; password: string }, meta: RequestMeta): Promise<Session> {
+    const email = input.email.toLowerCase();
+    await this.checkRateLimit(email, meta.ip);
+    const r = await this.pool.query(`SELECT id, password_hash FROM users WHERE lower(email) = $1`, [email]);
+    const row = r.rows[0] as { id: string; password_hash: string | null } | undefined;
+    const ok = row?.password_hash ? await verifyPassword(input.password, row.password_hash) : await verifyDummy(input.password);
+    if (!row || !ok) {
+      await audit(this.pool, 'auth.login_failed', row?.id ?? null, meta, { email, reason: row ? 'wrong_password' : 'unknown_account' });
+      throw new ApiError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
+    }
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { refreshId: _, ...session } = await this.issue(client, row.id, meta);
+      await audit(client, 'auth.login', row.id, meta, { email });
+      await client.query('COMMIT');
+      return session;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Rotates a refresh token. A token that was already rotated (replaced) is a reuse: the whole
+   * family — every token issued from it since — is revoked and the call answers 401.
+   */
+  async refresh(token: string, meta: RequestMeta): Promise<Session> {
+    const hash = hashRefreshToken(token);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const r = await client.query(
+        `SELECT id, user_id, expires_at, revoked_at, replaced_by FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [hash],
+      );
+      const t = r.rows[0] as { id: string; user_id: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null } | undefined;
+      if (!t) {
+        await client.query('ROLLBACK');
+        throw new ApiError(401, 'REFRESH_INVALID', 'the refresh token is not valid');
+      }
+      if (t.revoked_at) {
+        if (t.replaced_by) {
+          const rev = await client.query(
+            `WITH RECURSIVE fam AS (
+               SELECT id, replaced_by FROM refresh_tokens WHERE id = $1
+               UNION SELECT rt.id, rt.replaced_by FROM refresh_tokens rt JOIN fam ON rt.id = fam.replaced_by
+             )
+             UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id IN (SELECT id FROM fam) AND revoked_at IS NULL
+             RETURNING id`,
+            [t.id],
+          );
+          await audit(client, 'auth.token_revoked', t.user_id, meta, { reason: 'refresh_token_reuse', tokenId: t.id, revoked: rev.rowCount });
+          await client.query('COMMIT');
+          throw new ApiError(401, 'REFRESH_REUSED', 'this refresh token was already used; every session of its family is revoked — log in again');
+        }
+        await client.query('ROLLBACK');
+        throw new ApiError(401, 'REFRESH_REVOKED', 'the refresh token was revoked; log in again');
+      }
+      if (t.expires_at.getTime() <= Date.now()) {
+        await client.query('ROLLBACK');
+        throw new ApiError(401, 'REFRESH_EXPIRED', 'the refresh token has expired; log in again');
+      }
+      const { refreshId, ...session } = await this.issue(client, t.user_id, meta);
+      await client.query(`UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2 WHERE id = $1`, [t.id, refreshId]);
+      await audit(client, 'auth.token_refreshed', t.user_id, meta, { tokenId: t.id, newTokenId: refreshId });
+      await client.query('COMMIT');
+      return session;
+    } catch (e) {
+      if (!(e instanceof ApiError)) await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Revokes the given refresh token (and anything issued from it). Idempotent. */
+  async logout(token: string, meta: RequestMeta): Promise<void> {
+    const hash = hashRefreshToken(token);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const r = await client.query(`SELECT id, user_id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [hash]);
+      const t = r.rows[0] as { id: string; user_id: string } | undefined;
+      if (t) {
+        await client.query(
+          `WITH RECURSIVE fam AS (
+             SELECT id, replaced_by FROM refresh_tokens WHERE id = $1
+             UNION SELECT rt.id, rt.replaced_by FROM refresh_tokens rt JOIN fam ON rt.id = fam.replaced_by
+           )
+           UPDATE refresh_tokens SET revoked_at = now() WHERE id IN (SELECT id FROM fam) AND revoked_at IS NULL`,
+          [t.id],
+        );
+        await audit(client, 'auth.logout', t.user_id, meta, { tokenId: t.id });
+      }
+      await client.query('COMMIT');
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async me(userId: string) {
+    const r = await this.db
+      .select({ id: users.id, email: users.email, displayName: users.displayName, createdAt: users.createdAt, timezone: users.timezone })
+      .from(users)
+      .where(sql`${users.id} = ${userId}`);
+    return r[0];
+  }
+}

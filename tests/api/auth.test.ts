@@ -1,0 +1,311 @@
+/**
+ * Auth, the request frame (request id, log line, headers, CORS, errors, OpenAPI, metrics) and bad
+ * input, through app.request() against a real PostgreSQL 15 (bootstrapped, migrated, the API
+ * connected as helfy_api).
+ */
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPassword } from '../../templates/api/src/auth/password.js';
+import { signAccessToken } from '../../templates/api/src/auth/tokens.js';
+import { listen } from '../../templates/api/src/http.js';
+import { buildApp, call, newUser, startStack, withClient, type Stack, type TestApp } from './harness.js';
+
+let stack: Stack;
+let t: TestApp;
+
+beforeAll(async () => {
+  stack = await startStack();
+  t = await buildApp(stack, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '5', LOGIN_WINDOW_S: '600' });
+}, 180_000);
+
+afterAll(async () => {
+  await t?.close();
+  await stack?.stop();
+});
+
+const audit = (userId: string) =>
+  withClient(stack.owner, (c) => c.query(`SELECT action::text, metadata, host(ip) AS ip FROM audit_log WHERE user_id = $1 ORDER BY id`, [userId])).then((r) => r.rows);
+
+describe('register and log in', () => {
+  it('registers, stores an scrypt hash in the shared format, and audits user.created', async () => {
+    const u = await newUser(t.app, 'ada');
+    const row = await withClient(stack.owner, (c) => c.query(`SELECT email, password_hash FROM users WHERE id = $1`, [u.id]));
+    expect(row.rows[0].email).toBe(u.email);
+    expect(row.rows[0].password_hash).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(await verifyPassword(u.password, row.rows[0].password_hash)).toBe(true);
+    expect(await verifyPassword('wrong password!', row.rows[0].password_hash)).toBe(false);
+    const a = await audit(u.id);
+    expect(a[0]).toMatchObject({ action: 'user.created', metadata: { email: u.email.toLowerCase() } });
+    expect(JSON.stringify(a)).not.toContain(u.password);
+  });
+
+  it('verifies a hash made by plain node:crypto with the shared parameters (the seed helper writes these)', async () => {
+    const salt = randomBytes(16);
+    const key = scryptSync('demo-password-123', salt, 32, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const stored = `scrypt$32768$8$1$${salt.toString('base64url')}$${key.toString('base64url')}`;
+    expect(await verifyPassword('demo-password-123', stored)).toBe(true);
+    expect(await verifyPassword('demo-password-124', stored)).toBe(false);
+    // A user the seed would create logs in through the API.
+    await withClient(stack.owner, (c) => c.query(`INSERT INTO users (email, display_name, password_hash) VALUES ('seeded@example.com', 'Seeded', $1)`, [stored]));
+    const r = await call(t.app, 'POST', '/api/auth/login', { body: { email: 'Seeded@Example.com', password: 'demo-password-123' } });
+    expect(r.status).toBe(200);
+    expect(r.body.tokenType).toBe('Bearer');
+  });
+
+  it('refuses a second account with the same email in another case (409)', async () => {
+    const u = await newUser(t.app, 'dup');
+    const r = await call(t.app, 'POST', '/api/auth/register', { body: { email: u.email.toUpperCase(), password: 'another-password', displayName: 'x' } });
+    expect(r.status).toBe(409);
+    expect(r.body.error.code).toBe('EMAIL_TAKEN');
+  });
+
+  it('logs in, the token reads /api/me, the event is audited with its metadata', async () => {
+    const u = await newUser(t.app, 'login');
+    const r = await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password }, headers: { 'User-Agent': 'vitest-agent' } });
+    expect(r.status).toBe(200);
+    expect(r.body.expiresIn).toBe(900);
+    const me = await call(t.app, 'GET', '/api/me', { token: r.body.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: u.id, email: u.email, displayName: 'login' });
+    const a = await audit(u.id);
+    expect(a.map((x) => x.action)).toEqual(['user.created', 'auth.login']);
+    expect(a[1].metadata).toEqual({ email: u.email.toLowerCase(), userAgent: 'vitest-agent' });
+  });
+
+  it('a wrong password is 401 INVALID_CREDENTIALS and audited as auth.login_failed', async () => {
+    const u = await newUser(t.app, 'wrong');
+    const r = await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: 'not-the-password' } });
+    expect(r.status).toBe(401);
+    expect(r.body).toEqual({ error: { code: 'INVALID_CREDENTIALS', message: 'email or password is wrong' } });
+    const a = await audit(u.id);
+    expect(a.at(-1)).toMatchObject({ action: 'auth.login_failed', metadata: { email: u.email.toLowerCase(), reason: 'wrong_password' } });
+  });
+});
+
+describe('rate limiting of failed log-ins', () => {
+  it('per account: the 4th attempt after 3 failures is 429 with Retry-After, even with the right password', async () => {
+    const u = await newUser(t.app, 'limited');
+    for (let i = 0; i < 3; i++) {
+      expect((await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: `bad-${i}-password` } })).status).toBe(401);
+    }
+    const r = await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password } });
+    expect(r.status).toBe(429);
+    expect(r.body.error.code).toBe('TOO_MANY_ATTEMPTS');
+    const retry = Number(r.headers.get('Retry-After'));
+    expect(retry).toBeGreaterThan(590);
+    expect(retry).toBeLessThanOrEqual(600);
+    // The counter lives in audit_log: a fresh app instance (a restart, a second replica) still refuses.
+    const other = await buildApp(stack, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_WINDOW_S: '600' });
+    try {
+      expect((await call(other.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password } })).status).toBe(429);
+    } finally {
+      await other.close();
+    }
+    // Failures older than the window no longer count.
+    await withClient(stack.owner, (c) => c.query(`UPDATE audit_log SET created_at = created_at - interval '11 minutes' WHERE user_id = $1 AND action = 'auth.login_failed'`, [u.id]));
+    expect((await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password } })).status).toBe(200);
+  });
+
+  it('per client address over real HTTP: 5 failures on different accounts from one address, then 429', async () => {
+    const { server, port } = await listen(t.app.fetch, 0, '127.0.0.1');
+    try {
+      const post = (email: string, password: string) =>
+        fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      const victim = await newUser(t.app, 'victim');
+      for (let i = 0; i < 5; i++) expect((await post(`nobody-${i}-${Date.now()}@example.com`, 'whatever-password')).status).toBe(401);
+      const r = await post(victim.email, victim.password);
+      expect(r.status).toBe(429);
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+      const ips = await withClient(stack.owner, (c) => c.query(`SELECT DISTINCT host(ip) AS ip FROM audit_log WHERE action = 'auth.login_failed' AND metadata->>'reason' = 'unknown_account'`));
+      expect(ips.rows).toEqual([{ ip: '127.0.0.1' }]);
+    } finally {
+      await new Promise((r) => server.close(r));
+      // Clean the address's failures so later tests over HTTP start fresh.
+      await withClient(stack.owner, (c) => c.query(`DELETE FROM audit_log WHERE ip = '127.0.0.1'`));
+    }
+  });
+});
+
+describe('tokens', () => {
+  it('401 for a missing, malformed, expired or forged token', async () => {
+    const u = await newUser(t.app, 'tok');
+    const missing = await call(t.app, 'GET', '/api/me');
+    expect([missing.status, missing.body.error.code]).toEqual([401, 'TOKEN_MISSING']);
+    const malformed = await call(t.app, 'GET', '/api/me', { headers: { Authorization: 'Basic abc' } });
+    expect([malformed.status, malformed.body.error.code]).toEqual([401, 'TOKEN_INVALID']);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await signAccessToken(u.id, t.config.JWT_SECRET, 60, Date.now() - 3600_000);
+    const e = await call(t.app, 'GET', '/api/me', { token: expired });
+    expect([e.status, e.body.error.code]).toEqual([401, 'TOKEN_EXPIRED']);
+    const forged = await signAccessToken(u.id, 'some-other-secret-0123456789', 600);
+    const f = await call(t.app, 'GET', '/api/me', { token: forged });
+    expect([f.status, f.body.error.code]).toEqual([401, 'TOKEN_INVALID']);
+    // alg=none with the same claims
+    const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: u.id, exp: now + 600, iss: 'helfy-api', typ: 'access' })).toString('base64url')}.`;
+    expect((await call(t.app, 'GET', '/api/me', { token: none })).status).toBe(401);
+    expect((await call(t.app, 'GET', '/api/me', { token: u.token })).status).toBe(200);
+  });
+
+  it('refresh rotates: the new pair works, the old refresh token is marked replaced and only its hash is stored', async () => {
+    const u = await newUser(t.app, 'rot');
+    const r1 = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: u.refreshToken } });
+    expect(r1.status).toBe(200);
+    expect(r1.body.refreshToken).not.toBe(u.refreshToken);
+    expect((await call(t.app, 'GET', '/api/me', { token: r1.body.accessToken })).status).toBe(200);
+    const rows = await withClient(stack.owner, (c) => c.query(`SELECT id, token_hash, revoked_at, replaced_by FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at`, [u.id]));
+    expect(rows.rows).toHaveLength(2);
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    expect(rows.rows[0].token_hash).toBe(sha(u.refreshToken));
+    expect(rows.rows[0].revoked_at).not.toBeNull();
+    expect(rows.rows[0].replaced_by).toBe(rows.rows[1].id);
+    expect(rows.rows[1]).toMatchObject({ token_hash: sha(r1.body.refreshToken), revoked_at: null });
+    expect((await audit(u.id)).map((a) => a.action)).toContain('auth.token_refreshed');
+  });
+
+  it('reusing a rotated refresh token revokes its whole family', async () => {
+    const u = await newUser(t.app, 'reuse');
+    const r1 = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: u.refreshToken } });
+    const r2 = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: r1.body.refreshToken } });
+    expect(r2.status).toBe(200);
+    // A second session of the same user (another device) is another family and survives.
+    const other = await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password } });
+    // The attacker replays the first token.
+    const replay = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: u.refreshToken } });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.code).toBe('REFRESH_REUSED');
+    // The newest token of the family is dead now.
+    const after = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: r2.body.refreshToken } });
+    expect([after.status, after.body.error.code]).toEqual([401, 'REFRESH_REVOKED']);
+    expect((await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: other.body.refreshToken } })).status).toBe(200);
+    const a = (await audit(u.id)).filter((x) => x.action === 'auth.token_revoked');
+    expect(a).toHaveLength(1);
+    expect(a[0].metadata).toMatchObject({ reason: 'refresh_token_reuse', revoked: 1 });
+    const live = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL`, [u.id]));
+    expect(live.rows[0].n).toBe(1); // only the other device's rotated token
+  });
+
+  it('logout revokes the refresh token; unknown or expired tokens are 401', async () => {
+    const u = await newUser(t.app, 'logout');
+    expect((await call(t.app, 'POST', '/api/auth/logout', { body: { refreshToken: u.refreshToken } })).status).toBe(204);
+    const r = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: u.refreshToken } });
+    expect([r.status, r.body.error.code]).toEqual([401, 'REFRESH_REVOKED']);
+    expect((await audit(u.id)).map((a) => a.action)).toContain('auth.logout');
+    const unknown = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: randomBytes(32).toString('base64url') } });
+    expect([unknown.status, unknown.body.error.code]).toEqual([401, 'REFRESH_INVALID']);
+    const v = await newUser(t.app, 'expiring');
+    await withClient(stack.owner, (c) => c.query(`UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [v.id]));
+    const ex = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: v.refreshToken } });
+    expect([ex.status, ex.body.error.code]).toEqual([401, 'REFRESH_EXPIRED']);
+  });
+});
+
+describe('bad input', () => {
+  it('malformed JSON is 400', async () => {
+    const r = await call(t.app, 'POST', '/api/auth/login', { raw: '{"email": "a@b.c", ' });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('BAD_REQUEST');
+    expect(r.body.error.message).toMatch(/JSON/i);
+  });
+
+  it('validation errors name the field; unknown fields are refused', async () => {
+    const r = await call(t.app, 'POST', '/api/auth/register', { body: { email: 'not-an-email', password: 'long-enough-password', displayName: 'x' } });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('VALIDATION');
+    expect(r.body.error.message).toMatch(/^email: /);
+    const short = await call(t.app, 'POST', '/api/auth/register', { body: { email: 'a@example.com', password: 'short', displayName: 'x' } });
+    expect(short.body.error.message).toBe('password: must be at least 10 characters');
+    const extra = await call(t.app, 'POST', '/api/auth/login', { body: { email: 'a@example.com', password: 'x', isAdmin: true } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error.message).toBe('isAdmin: unknown field');
+  });
+
+  it('a body over the route limit is 413', async () => {
+    const r = await call(t.app, 'POST', '/api/auth/login', { body: { email: 'a@example.com', password: 'x'.repeat(20_000) } });
+    expect(r.status).toBe(413);
+    expect(r.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('an unknown route is a JSON 404 (after auth for /api/*)', async () => {
+    const r = await call(t.app, 'GET', '/nope');
+    expect(r).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+  });
+});
+
+describe('the frame', () => {
+  it('/health touches nothing and names the package version', async () => {
+    const pkg = JSON.parse((await import('node:fs')).readFileSync(new URL('../../templates/api/package.json', import.meta.url), 'utf8'));
+    const r = await call(t.app, 'GET', '/health');
+    expect(r).toMatchObject({ status: 200, body: { status: 'ok', service: 'api', version: pkg.version } });
+  });
+
+  it('request id on every response (given one is echoed), secure headers, one JSON log line without secrets', async () => {
+    const u = await newUser(t.app, 'frame');
+    const before = t.log.lines.length;
+    const r = await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password }, headers: { 'X-Request-Id': 'req-abc-123' } });
+    expect(r.headers.get('x-request-id')).toBe('req-abc-123');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect((await call(t.app, 'GET', '/health')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const lines = t.log.lines.slice(before).filter((l) => l.msg === 'request');
+    const mine = lines.find((l) => l.requestId === 'req-abc-123')!;
+    expect(mine).toMatchObject({ method: 'POST', route: '/api/auth/login', status: 200, level: 'info' });
+    expect(typeof mine.ms).toBe('number');
+    const all = JSON.stringify(t.log.lines);
+    expect(all).not.toContain(u.password);
+    expect(all).not.toContain(r.body.accessToken);
+    expect(all).not.toContain(r.body.refreshToken);
+  });
+
+  it('CORS only for the configured web origin', async () => {
+    const ok = await t.app.request('/health', { headers: { Origin: 'http://127.0.0.1:3001' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:3001');
+    const bad = await t.app.request('/health', { headers: { Origin: 'http://evil.example' } });
+    expect(bad.headers.get('access-control-allow-origin')).toBeNull();
+    const pre = await t.app.request('/api/me', { method: 'OPTIONS', headers: { Origin: 'http://127.0.0.1:3001', 'Access-Control-Request-Method': 'GET' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-headers')).toContain('Authorization');
+  });
+
+  it('an internal error answers { error } with no stack trace', async () => {
+    const broken = await buildApp(stack);
+    try {
+      broken.app.get('/boom', () => {
+        throw new Error('secret internals at /src/x.ts:12');
+      });
+      const r = await call(broken.app, 'GET', '/boom');
+      expect(r).toEqual({ status: 500, body: { error: { code: 'INTERNAL', message: 'internal error' } }, headers: expect.anything() });
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('/openapi.json documents every route with its security', async () => {
+    const r = await call(t.app, 'GET', '/openapi.json');
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toBe('3.1.0');
+    const paths = Object.keys(r.body.paths);
+    for (const p of ['/health', '/health/ready', '/api/health/neo4j', '/api/auth/register', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/me']) {
+      expect(paths).toContain(p);
+    }
+    expect(r.body.paths['/api/me'].get.security).toEqual([{ bearer: [] }]);
+    expect(r.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('/metrics: Prometheus text with request counts per route and status, and the pg pool gauges', async () => {
+    await call(t.app, 'GET', '/health');
+    const res = await t.app.request('/metrics');
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/helfy_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
+    expect(text).toMatch(/helfy_http_requests_total\{method="POST",route="\/api\/auth\/login",status="401"\} \d+/);
+    expect(text).toMatch(/helfy_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/health",status="200"\} \d+/);
+    expect(text).toMatch(/helfy_pg_pool_connections\{state="total"\} \d+/);
+    expect(text).toMatch(/helfy_neo4j_pool_connections\{state="idle"\}/);
+  });
+
+  it('the API role cannot change the schema (connects as helfy_api, data only)', async () => {
+    const r = await t.deps.pool.query('SELECT current_user AS u');
+    expect(r.rows[0].u).toBe('helfy_api');
+    await expect(t.deps.pool.query('CREATE TABLE x (a int)')).rejects.toMatchObject({ code: '42501' });
+  });
+});
