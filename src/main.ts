@@ -50,9 +50,25 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
   let exitCode: number = ExitCode.Ok;
   let globals: GlobalOptions | undefined;
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new HelfyError('INTERRUPTED', 'interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Persistent listeners, not `once`: signal-exit (loaded by listr2's terminal renderer and by the
+  // prompts) re-raises a signal when it finds itself the only listener left, which killed helfy
+  // by the signal on a real terminal before it could report the interruption. The first signal
+  // aborts the running command (exit 130 with a message); a second one stops helfy at once, as the
+  // signal would without helfy.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      controller.abort(new HelfyError('INTERRUPTED', 'interrupted'));
+      return;
+    }
+    removeSignalListeners();
+    process.kill(process.pid, sig);
+  };
+  const removeSignalListeners = () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   const program = new Command('helfy')
     .description('Developer CLI and local ops toolkit for the Helfy stack')
@@ -138,8 +154,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
     const options = globals ?? safeGlobals(readGlobals);
     return report(err, options, io);
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    removeSignalListeners();
   }
 }
 
