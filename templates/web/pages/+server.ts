@@ -1,0 +1,78 @@
+/**
+ * The web server (a Hono app; `vike build` bundles it into dist/server/index.mjs):
+ *   GET /health           liveness for the compose healthcheck, touches nothing else
+ *   /api/*                same-origin proxy to the API at API_URL (read at run time), with the
+ *                         access token from the httpOnly cookie as its bearer token
+ *   POST <form pages>     the forms (sign up, log in, log out, log a biometric / workout / meal)
+ *   everything else       Vike renders the page (server-side; React hydrates it afterwards)
+ */
+import vike from '@vikejs/hono';
+import { Hono } from 'hono';
+import { getCookie } from 'hono/cookie';
+import { proxy } from 'hono/proxy';
+import pkg from '../package.json' with { type: 'json' };
+import { apiBaseUrl } from '../server/api.js';
+import type { WebVariables } from '../server/context.js';
+import { registerForms } from '../server/forms.js';
+import { ACCESS_COOKIE, clearSessionCookies, resolveSession } from '../server/session.js';
+
+const app = new Hono<{ Variables: WebVariables }>();
+
+app.get('/health', (c) => c.json({ status: 'ok', service: process.env.HELFY_SERVICE ?? 'web', version: pkg.version }));
+
+// A state-changing request must come from this origin: the cookies are SameSite=Lax, but sibling
+// ports on the same host (the API's, for one) are "same site", so check Origin as well.
+app.use('*', async (c, next) => {
+  const m = c.req.method;
+  if (m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS') {
+    const origin = c.req.header('origin');
+    if (origin && origin !== 'null' && new URL(origin).host !== c.req.header('host')) {
+      return c.json({ error: { code: 'FORBIDDEN_ORIGIN', message: `requests from ${origin} are not accepted` } }, 403);
+    }
+  }
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'same-origin');
+  c.header('X-Frame-Options', 'DENY');
+  await next();
+});
+
+app.all('/api/*', async (c) => {
+  const url = new URL(c.req.url);
+  const target = apiBaseUrl() + url.pathname + url.search;
+  const token = getCookie(c, ACCESS_COOKIE);
+  try {
+    const res = await proxy(target, {
+      raw: c.req.raw,
+      headers: {
+        ...c.req.header(),
+        cookie: undefined,
+        host: undefined,
+        authorization: token ? `Bearer ${token}` : c.req.header('authorization'),
+        'x-forwarded-host': c.req.header('host'),
+      },
+      signal: AbortSignal.timeout(Number(process.env.API_TIMEOUT_MS ?? 5000)),
+    });
+    res.headers.delete('set-cookie');
+    return res;
+  } catch {
+    return c.json({ error: { code: 'API_UNAVAILABLE', message: `the Helfy API at ${new URL(apiBaseUrl()).origin} is not reachable` } }, 502);
+  }
+});
+
+// The session (refreshing an expired access token) for every page and form.
+app.use('*', async (c, next) => {
+  // Sent here because the API refused the token (forged, expired, revoked): forget it.
+  if (c.req.path === '/login' && c.req.query('expired') !== undefined) {
+    clearSessionCookies(c);
+    c.set('session', null);
+    return next();
+  }
+  c.set('session', await resolveSession(c));
+  await next();
+});
+
+registerForms(app);
+
+vike(app);
+
+export default { fetch: app.fetch };

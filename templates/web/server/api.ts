@@ -1,0 +1,243 @@
+/**
+ * The one client of the Helfy API, used only on the server (+data hooks, form handlers, +server.ts).
+ * The API address is read from API_URL at call time (compose sets it at run time; never inlined
+ * at build time). Every call has a timeout, so a dead API gives a clear message, never a hang.
+ */
+
+export class ApiUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApiUnavailableError';
+  }
+}
+
+/** A 4xx/5xx answer of the API, with its `{ error: { code, message, details } }` body. */
+export class ApiResponseError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** field name → message, from `details[].field` of a validation error. */
+    readonly fields: Record<string, string>,
+  ) {
+    super(message);
+    this.name = 'ApiResponseError';
+  }
+}
+
+export function apiBaseUrl(): string {
+  return (process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
+}
+
+const TIMEOUT_MS = Number(process.env.API_TIMEOUT_MS ?? 5000);
+
+export interface CallOptions {
+  method?: string;
+  token?: string | undefined;
+  body?: unknown;
+  query?: Record<string, string | number | undefined | null>;
+}
+
+export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
+  const url = new URL(apiBaseUrl() + path);
+  for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: opts.method ?? (opts.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+    throw new ApiUnavailableError(`the Helfy API at ${url.origin} did not answer (${cause})`);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    if (res.status === 502 || res.status === 504) throw new ApiUnavailableError(`the Helfy API at ${url.origin} answered ${res.status}`);
+    const err = (json as { error?: { code?: string; message?: string; details?: { field?: string; message?: string }[] } } | undefined)?.error;
+    const fields: Record<string, string> = {};
+    for (const d of err?.details ?? []) if (d.field && d.message && !(d.field in fields)) fields[d.field] = d.message;
+    throw new ApiResponseError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? `the API answered ${res.status}`, fields);
+  }
+  return json as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The routes the web app uses (one place: a renamed route is a one-line change).
+// ---------------------------------------------------------------------------------------------
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+}
+
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Access token lifetime in seconds. */
+  expiresIn?: number;
+  refreshExpiresAt?: string;
+}
+
+export const routes = {
+  register: '/api/auth/register',
+  login: '/api/auth/login',
+  refresh: '/api/auth/refresh',
+  logout: '/api/auth/logout',
+  me: '/api/me',
+  biometrics: '/api/biometrics',
+  biometricsRange: '/api/biometrics/range',
+  workouts: '/api/workouts',
+  nutrition: '/api/nutrition',
+  nutritionDaily: '/api/nutrition/daily',
+  exercises: '/api/library/exercises',
+  exercise: (id: string) => `/api/library/exercises/${encodeURIComponent(id)}`,
+  alternatives: (id: string) => `/api/library/exercises/${encodeURIComponent(id)}/alternatives`,
+  foods: '/api/library/foods',
+  food: (id: string) => `/api/library/foods/${encodeURIComponent(id)}`,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Typed calls with the answers normalised to what the pages show.
+// ---------------------------------------------------------------------------------------------
+
+export interface Bucket {
+  /** Bucket start, ms since the epoch. */
+  t: number;
+  avg: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+type RawBucket = { bucket?: string; time?: string; start?: string; avg: number; min: number; max: number; count: number };
+
+/** The API's bucketed range query (daily buckets unless told otherwise). */
+export async function biometricRange(token: string, metric: string, from: Date, to: Date, bucket = '1 day'): Promise<Bucket[]> {
+  const r = await api<{ buckets?: RawBucket[] } | RawBucket[]>(routes.biometricsRange, {
+    token,
+    query: { metric, from: from.toISOString(), to: to.toISOString(), bucket },
+  });
+  const rows = Array.isArray(r) ? r : (r.buckets ?? []);
+  return rows.map((b) => ({ t: Date.parse((b.bucket ?? b.time ?? b.start)!), avg: Number(b.avg), min: Number(b.min), max: Number(b.max), count: Number(b.count) }));
+}
+
+export interface DailyTotals {
+  energyKcal: number;
+  proteinG: number;
+  fatG: number;
+  carbsG: number;
+  entries?: number;
+}
+
+export async function nutritionDaily(token: string, day: string): Promise<DailyTotals | undefined> {
+  const r = await api<{ days?: (DailyTotals & { day: string })[] } | (DailyTotals & { day?: string })>(routes.nutritionDaily, { token, query: { from: day, to: day, day } });
+  if ('days' in r && Array.isArray(r.days)) return r.days.find((d) => d.day === day) ?? r.days[0];
+  return r as DailyTotals;
+}
+
+export interface WorkoutSummary {
+  id: string;
+  time: string;
+  name?: string | null;
+  sets?: { exerciseId: string; reps?: number | null; weightKg?: number | null }[];
+}
+
+export async function workoutsSince(token: string, from: Date): Promise<WorkoutSummary[]> {
+  const r = await api<{ items?: WorkoutSummary[]; workouts?: WorkoutSummary[] } | WorkoutSummary[]>(routes.workouts, { token, query: { from: from.toISOString(), limit: 20 } });
+  return Array.isArray(r) ? r : (r.items ?? r.workouts ?? []);
+}
+
+export interface Me extends User {
+  createdAt?: string;
+}
+
+export const me = (token: string) => api<Me>(routes.me, { token });
+
+export interface ExerciseSummary {
+  id: string;
+  name: string;
+  level?: string | null;
+  category?: string | null;
+  equipment?: string[];
+  primaryMuscles?: string[];
+}
+
+export interface ExerciseFilters {
+  q?: string | undefined;
+  muscle?: string | undefined;
+  region?: string | undefined;
+  equipment?: string | undefined;
+  category?: string | undefined;
+  level?: string | undefined;
+  limit?: number;
+}
+
+const list = <T>(r: unknown, ...keys: string[]): T[] => {
+  if (Array.isArray(r)) return r as T[];
+  for (const k of keys) {
+    const v = (r as Record<string, unknown> | undefined)?.[k];
+    if (Array.isArray(v)) return v as T[];
+  }
+  return [];
+};
+
+export async function searchExercises(token: string | undefined, f: ExerciseFilters): Promise<ExerciseSummary[]> {
+  const r = await api<unknown>(routes.exercises, { token, query: { ...f, limit: f.limit ?? 50 } });
+  return list<ExerciseSummary>(r, 'items', 'exercises', 'results');
+}
+
+export interface Muscle {
+  name: string;
+  region?: string | null;
+}
+
+export interface ExerciseDetail extends ExerciseSummary {
+  force?: string | null;
+  mechanic?: string | null;
+  instructions?: string[];
+  primaryMuscles?: string[];
+  muscles?: { primary?: Muscle[]; secondary?: Muscle[] };
+  secondaryMuscles?: string[];
+}
+
+export const exerciseDetail = (token: string | undefined, id: string) => api<ExerciseDetail>(routes.exercise(id), { token });
+
+export async function alternatives(token: string | undefined, id: string, equipment?: string[]): Promise<(ExerciseSummary & { sharedMuscles?: number })[]> {
+  const r = await api<unknown>(routes.alternatives(id), { token, query: { equipment: equipment?.join(','), limit: 10 } });
+  return list(r, 'items', 'alternatives', 'results');
+}
+
+export interface FoodSummary {
+  id: string;
+  name: string;
+  energyKcal?: number;
+  proteinG?: number;
+  fatG?: number;
+  carbsG?: number;
+  group?: string | { code: string; name: string } | null;
+}
+
+export async function searchFoods(token: string | undefined, q: string | undefined, limit = 50): Promise<FoodSummary[]> {
+  const r = await api<unknown>(routes.foods, { token, query: { q, limit } });
+  return list<FoodSummary>(r, 'items', 'foods', 'results');
+}
+
+export interface Facets {
+  muscles: string[];
+  equipment: string[];
+  categories: string[];
+  levels: string[];
+}

@@ -1,0 +1,36 @@
+/** What the Hono server hands to the pages of one request (read in +data hooks, server side only). */
+import type { Context } from 'hono';
+import type { Session } from './session.js';
+
+export interface FormState {
+  /** The submitted values, to fill the form again. */
+  values: Record<string, string>;
+  /** Form field name → message (from the API's `details[].field`, or the server's own checks). */
+  errors: Record<string, string>;
+  /** A message that belongs to no one field. */
+  message?: string;
+}
+
+export interface Viewer {
+  email?: string;
+}
+
+export interface WebVariables {
+  session: Session | null;
+  form: FormState | undefined;
+}
+
+export type WebContext = Context<{ Variables: WebVariables }>;
+
+/** The Hono context of the request being rendered (Vike puts it on pageContext.runtime.hono). */
+export function honoOf(pageContext: object): WebContext | undefined {
+  return (pageContext as { runtime?: { hono?: WebContext } }).runtime?.hono;
+}
+
+export function sessionOf(pageContext: object): Session | null {
+  return honoOf(pageContext)?.get('session') ?? null;
+}
+
+export function formOf(pageContext: object): FormState | undefined {
+  return honoOf(pageContext)?.get('form');
+}

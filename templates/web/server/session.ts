@@ -1,0 +1,75 @@
+/**
+ * The browser session: the API's tokens live in two httpOnly cookies that only this server reads
+ * (never localStorage, never readable by page scripts). An expired access token is refreshed here,
+ * before the page renders, with the refresh token (rotated by the API on every use).
+ */
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { api, ApiResponseError, routes, type Tokens } from './api.js';
+
+export const ACCESS_COOKIE = 'helfy_at';
+export const REFRESH_COOKIE = 'helfy_rt';
+const REFRESH_MAX_AGE_S = 30 * 24 * 3600;
+
+export interface Session {
+  accessToken: string;
+}
+
+/** `exp` of a JWT, without verifying it (the API verifies; this only decides when to refresh). */
+export function jwtExpiry(token: string): number | undefined {
+  const part = token.split('.')[1];
+  if (!part) return undefined;
+  try {
+    const payload = JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function secure(c: Context): boolean {
+  if (process.env.COOKIE_SECURE === 'true') return true;
+  if (process.env.COOKIE_SECURE === 'false') return false;
+  return new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+}
+
+export function setSessionCookies(c: Context, t: Tokens): void {
+  const exp = jwtExpiry(t.accessToken);
+  const accessMaxAge = t.expiresIn ?? (exp ? Math.max(1, exp - Math.floor(Date.now() / 1000)) : 900);
+  const base = { httpOnly: true, sameSite: 'Lax' as const, path: '/', secure: secure(c) };
+  setCookie(c, ACCESS_COOKIE, t.accessToken, { ...base, maxAge: accessMaxAge });
+  const refreshExp = t.refreshExpiresAt ? Math.floor((Date.parse(t.refreshExpiresAt) - Date.now()) / 1000) : NaN;
+  setCookie(c, REFRESH_COOKIE, t.refreshToken, { ...base, maxAge: refreshExp > 0 ? refreshExp : REFRESH_MAX_AGE_S });
+}
+
+export function clearSessionCookies(c: Context): void {
+  deleteCookie(c, ACCESS_COOKIE, { path: '/' });
+  deleteCookie(c, REFRESH_COOKIE, { path: '/' });
+}
+
+/**
+ * The session of this request: the access token when it is still valid for 30 s, else a refreshed
+ * one (new cookies set on the response), else none (cookies cleared when the refresh was refused).
+ */
+export async function resolveSession(c: Context): Promise<Session | null> {
+  const access = getCookie(c, ACCESS_COOKIE);
+  const refresh = getCookie(c, REFRESH_COOKIE);
+  const now = Date.now() / 1000;
+  if (access) {
+    const exp = jwtExpiry(access);
+    if (exp === undefined || exp > now + 30 || !refresh) return { accessToken: access };
+  }
+  if (!refresh) return null;
+  try {
+    const t = await api<Tokens>(routes.refresh, { body: { refreshToken: refresh } });
+    setSessionCookies(c, t);
+    return { accessToken: t.accessToken };
+  } catch (e) {
+    if (e instanceof ApiResponseError && e.status < 500) {
+      clearSessionCookies(c);
+      return null;
+    }
+    // API down: keep the cookies; the page says the API is unreachable.
+    return access ? { accessToken: access } : null;
+  }
+}
