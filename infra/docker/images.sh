@@ -217,8 +217,14 @@ build_node() {
   node_version="${node_version#v}"
   # npm and corepack as installed next to this node (…/lib/node_modules).
   npm_dir="$(cd "$(dirname "$node_bin")/../lib/node_modules" 2>/dev/null && pwd || true)"
+  # The machine's own trust anchors (what update-ca-certificates adds to Debian's bundle, e.g. a
+  # TLS-inspecting egress proxy's CA): npm inside an image build must trust what the host trusts,
+  # or `npm ci` fails with SELF_SIGNED_CERT_IN_CHAIN. Node reads them through NODE_EXTRA_CA_CERTS.
+  local ca_dir="${HELFY_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}" extra_ca
+  extra_ca="$(find "$ca_dir" -name '*.crt' -type f 2>/dev/null | LC_ALL=C sort | xargs -r cat)"
   hash="$(hash_inputs "$STANDINS/node" "str:$BASE_HASH" "$node_bin" \
-    "str:$(cat "$npm_dir/npm/package.json" "$npm_dir/corepack/package.json" 2>/dev/null | sha256sum)")"
+    "str:$(cat "$npm_dir/npm/package.json" "$npm_dir/corepack/package.json" 2>/dev/null | sha256sum)" \
+    "str:$(printf '%s' "$extra_ca" | sha256sum)")"
   tag="helfy-standin/node:${node_version%%.*}-$hash"
   t0="$(now)"
   if ((FORCE == 1)) || ! image_exists "$tag"; then
@@ -235,6 +241,9 @@ build_node() {
     ln -s ../lib/node_modules/npm/bin/npm-cli.js "$r/bin/npm"
     ln -s ../lib/node_modules/npm/bin/npx-cli.js "$r/bin/npx"
     [[ -d "$r/lib/node_modules/corepack" ]] && ln -s ../lib/node_modules/corepack/dist/corepack.js "$r/bin/corepack"
+    # Always present (empty when the machine adds no CA): Node warns about a missing file, not an empty one.
+    mkdir -p "$r/share/ca-certificates"
+    printf '%s' "$extra_ca" >"$r/share/ca-certificates/helfy-machine-ca.crt"
     docker_build node "$tag" "$ctx" "$hash" --build-arg "BASE_IMAGE=$BASE_TAG" \
       --build-arg "NODE_VERSION=$node_version" || return 1
     rm -rf "$ctx"

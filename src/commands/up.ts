@@ -17,6 +17,9 @@ export async function run(ctx: Context, input: CommandInput): Promise<UpResult> 
   const pull = (opts.pull ?? 'missing') as 'missing' | 'never';
   if (pull !== 'missing' && pull !== 'never') throw new HelfyError('USAGE', `--pull ${pull}: expected missing or never`);
   const { cfg, rt, env } = await openStack(ctx, { requireSecrets: true, compose: true });
+  // Configuration folders the containers mount, copied into the workspace (.helfy/) first.
+  const { writeConfigMounts } = await import('../stack/config-mounts.js');
+  for (const w of writeConfigMounts(cfg)) if (w.changed) ctx.log.debug(`wrote ${w.file}`);
   return upStack(ctx, cfg, rt, {
     services, timeoutMs, wait: opts.wait !== false, build: Boolean(opts.build), pull, hashes: env.hashes, buildTags: env.buildTags,
   }, {

@@ -52,7 +52,7 @@ export const SETTINGS = [
   { env: 'HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE', file: 'images.temporalAdminTools', kind: 'image', default: 'temporalio/admin-tools:1.31.0', description: 'Temporal admin-tools image (schema job).' },
   { env: 'HELFY_TEMPORAL_UI_IMAGE', file: 'images.temporalUi', kind: 'image', default: 'temporalio/ui:2.49.1', description: 'Temporal UI image.' },
   { env: 'HELFY_NEO4J_IMAGE', file: 'images.neo4j', kind: 'image', default: 'neo4j:5.26-community', description: 'Neo4j image.' },
-  { env: 'HELFY_NODE_IMAGE', file: 'images.node', kind: 'image', default: 'node:20-bookworm-slim', description: 'Node base image the api and web templates build on.' },
+  { env: 'HELFY_NODE_IMAGE', file: 'images.node', kind: 'image', default: 'node:22-bookworm-slim', description: 'Node base image the api, worker and web images build on (glibc: the Temporal worker needs it, so no Alpine).' },
 ] as const satisfies readonly Setting[];
 
 export type SettingEnv = (typeof SETTINGS)[number]['env'];

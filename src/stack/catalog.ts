@@ -5,13 +5,13 @@
  */
 import type { HelfyConfig } from '../config/load.js';
 import { HelfyError } from '../core/errors.js';
-import { api, web } from './services/app.js';
+import { api, web, worker } from './services/app.js';
 import { neo4j } from './services/neo4j.js';
 import { postgres } from './services/postgres.js';
 import { temporal, temporalSchema, temporalUi } from './services/temporal.js';
 import type { ServiceDef, ServiceName } from './types.js';
 
-export const CATALOG: readonly ServiceDef[] = [postgres, neo4j, temporalSchema, temporal, temporalUi, api, web];
+export const CATALOG: readonly ServiceDef[] = [postgres, neo4j, temporalSchema, temporal, temporalUi, api, worker, web];
 
 export const SERVICE_NAMES = CATALOG.map((s) => s.name);
 
@@ -86,10 +86,22 @@ export function allProfiles(): string[] {
 
 /** The image a service runs, resolved from the configuration (built services: their local tag). */
 export function configuredImage(def: ServiceDef, cfg: HelfyConfig, buildTags: Partial<Record<ServiceName, string>> = {}): string {
+  if (def.imageFrom) return configuredImage(service(def.imageFrom), cfg, buildTags);
   if (def.build) return `helfy-local/${def.name}:${buildTags[def.name] ?? 'dev'}`;
   const key = ({
     HELFY_POSTGRES_IMAGE: 'postgres', HELFY_NEO4J_IMAGE: 'neo4j', HELFY_TEMPORAL_IMAGE: 'temporal',
     HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE: 'temporalAdminTools', HELFY_TEMPORAL_UI_IMAGE: 'temporalUi', HELFY_NODE_IMAGE: 'node',
   } as const)[def.imageSetting as 'HELFY_POSTGRES_IMAGE'];
   return cfg.images[key];
+}
+
+/** The service whose build produces `def`'s image (itself, the one named by imageFrom, or none). */
+export function builder(def: ServiceDef): ServiceDef | undefined {
+  if (def.imageFrom) return service(def.imageFrom);
+  return def.build ? def : undefined;
+}
+
+/** The services `up` must build for `names` (each once, even when several run its image). */
+export function servicesToBuild(names: readonly ServiceName[]): ServiceName[] {
+  return [...new Set(names.map((n) => builder(service(n))?.name).filter((n): n is ServiceName => Boolean(n)))];
 }

@@ -33,10 +33,18 @@ const CONDITION: Record<DependencyCondition, string> = {
   healthy: 'service_healthy',
   started: 'service_started',
   completed: 'service_completed_successfully',
+  // Compose cannot wait for these; the dependent retries (see DependencyCondition).
+  serving: 'service_started',
 };
 
+/** `${VAR:-./default}`: a configuration folder, the workspace copy when helfy runs compose. */
+export function configMountSource(m: NonNullable<ServiceDef['configMounts']>[number]): string {
+  return `\${${m.dirVar}:-${m.source}}`;
+}
+
 function serviceModel(def: ServiceDef): { [k: string]: YamlValue | undefined } {
-  const image = def.build ? `helfy-local/${def.name}:\${${def.build.tagVar}:-dev}` : v(def.imageSetting);
+  const from = def.imageFrom ? CATALOG.find((d) => d.name === def.imageFrom) : def;
+  const image = from?.build ? `helfy-local/${from.name}:\${${from.build.tagVar}:-dev}` : v(def.imageSetting);
   const deps = Object.entries(def.dependsOn) as [ServiceName, DependencyCondition][];
   const hc = def.healthcheck;
   return {
@@ -54,7 +62,7 @@ function serviceModel(def: ServiceDef): { [k: string]: YamlValue | undefined } {
     environment: Object.keys(def.environment).length ? def.environment : undefined,
     ports: def.ports.length ? def.ports.map((p) => `${BIND}:${v(p.setting)}:${p.container}`) : undefined,
     volumes: def.volumes.length || def.configMounts?.length
-      ? [...def.volumes.map((vol) => `${vol.name}:${vol.target}`), ...(def.configMounts ?? []).map((m) => `${m.source}:${m.target}:ro`)]
+      ? [...def.volumes.map((vol) => `${vol.name}:${vol.target}`), ...(def.configMounts ?? []).map((m) => `${configMountSource(m)}:${m.target}:ro`)]
       : undefined,
     depends_on: deps.length ? Object.fromEntries(deps.map(([n, c]) => [n, { condition: CONDITION[c] }])) : undefined,
     healthcheck: hc
@@ -95,6 +103,9 @@ const HEADER = `# Generated from src/stack (the service catalog) — do not edit
 # overridden with its HELFY_*_IMAGE variable. Works with docker-compose 1.29 (v1) and compose v2.
 # Note: the databases and roles of Temporal (helfy_temporal, ...) are created by helfy's
 # PostgreSQL bootstrap, which \`helfy up\` runs between starting postgres and the other services.
+# helfy mounts Temporal's dynamic config from the workspace copy it writes (.helfy/temporal/...,
+# HELFY_TEMPORAL_CONFIG_DIR); without that variable compose mounts ./temporal/dynamicconfig here.
+# The worker runs the api image (helfy-local/api): build it first (\`compose build api\`).
 `;
 
 export function composeYaml(defs: readonly ServiceDef[] = CATALOG): string {
@@ -114,7 +125,9 @@ export function validateComposeModel(m: ComposeModel): string[] {
     if (!image) problems.push(`${name}: no image`);
     if (/:latest(\}|$)/.test(image)) problems.push(`${name}: image uses latest`);
     const m2 = /^\$\{(HELFY_[A-Z0-9_]+):-([^}]+)\}$/.exec(image);
-    if (!s.build) {
+    // An image another service of the file builds (the worker runs the api image).
+    const builtByOther = !s.build && Object.values(m.services).some((o) => o.build && o.image === s.image);
+    if (!s.build && !builtByOther) {
       if (!m2) problems.push(`${name}: image ${image} is not overridable by a HELFY_*_IMAGE variable with a pinned default`);
       else if (!/:[^/]+$/.test(m2[2]!) || /:latest$/.test(m2[2]!)) problems.push(`${name}: default image ${m2[2]} is not pinned to a tag`);
     }
@@ -124,8 +137,11 @@ export function validateComposeModel(m: ComposeModel): string[] {
       if (!p.startsWith(`${BIND}:`)) problems.push(`${name}: port ${p} is not bound to HELFY_BIND_ADDRESS`);
     }
     for (const vol of (s.volumes ?? []) as string[]) {
+      // Only read-only mounts of configuration folders (shipped in compose/, or helfy's workspace
+      // copy of one through a HELFY_*_DIR variable) may be bind mounts; data lives in named volumes.
+      const conf = /^\$\{HELFY_[A-Z0-9_]+_DIR:-(\.\/[^}]+)\}:[^:]+:ro$/.exec(vol);
+      if (conf && !conf[1]!.includes('..')) continue;
       const src = vol.split(':')[0]!;
-      // Only read-only mounts of files shipped in compose/ may be bind mounts; data lives in named volumes.
       if (src.startsWith('./') && vol.endsWith(':ro') && !src.includes('..')) continue;
       if (src.startsWith('/') || src.startsWith('.')) problems.push(`${name}: bind mount ${vol} (use a named volume)`);
       else if (!m.volumes[src]) problems.push(`${name}: volume ${src} is not declared`);

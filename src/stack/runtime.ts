@@ -18,6 +18,8 @@ export interface StackRuntime {
   compose(): Promise<ComposeCommand>;
   containers(): Promise<ContainerSnapshot[]>;
   up(services: ServiceName[], opts: UpArgsOptions & { signal?: AbortSignal; onLine?: (l: string) => void }): Promise<ComposeRunResult>;
+  /** `compose build <services>` (the images of services with a build section). */
+  build(services: ServiceName[], opts: { signal?: AbortSignal; onLine?: (l: string) => void }): Promise<ComposeRunResult>;
   down(opts: { volumes: boolean; signal?: AbortSignal; onLine?: (l: string) => void }): Promise<ComposeRunResult>;
   logs(containerId: string, opts: LogOptions): Promise<LogLine[]>;
   followLogs(containerId: string, opts: LogOptions, onLine: (l: LogLine) => void, signal: AbortSignal): Promise<void>;
@@ -54,6 +56,11 @@ export function dockerRuntime(o: DockerRuntimeOptions): StackRuntime {
       const { runCompose, composeUpArgs } = await composeMod();
       const cmd = await o.compose();
       return runCompose(cmd, { file, project, profiles: profilesFor(services) }, composeUpArgs(cmd, services, opts), { env, signal: opts.signal, onLine: opts.onLine });
+    },
+    async build(services, opts) {
+      const { runCompose } = await composeMod();
+      const cmd = await o.compose();
+      return runCompose(cmd, { file, project, profiles: profilesFor(services) }, ['build', ...services], { env, signal: opts.signal, onLine: opts.onLine });
     },
     async down(opts) {
       const { runCompose, composeDownArgs } = await composeMod();

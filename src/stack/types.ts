@@ -2,10 +2,18 @@
 import type { HelfyConfig } from '../config/load.js';
 import type { SettingEnv } from '../config/settings.js';
 
-export type ServiceName = 'postgres' | 'neo4j' | 'temporal-schema' | 'temporal' | 'temporal-ui' | 'api' | 'web';
+export type ServiceName = 'postgres' | 'neo4j' | 'temporal-schema' | 'temporal' | 'temporal-ui' | 'api' | 'worker' | 'web';
 
-/** How a dependency must be satisfied before a dependent starts (compose `depends_on` conditions). */
-export type DependencyCondition = 'healthy' | 'started' | 'completed';
+/**
+ * How a dependency must be satisfied before a dependent starts (compose `depends_on` conditions):
+ *  - `healthy`, `started`, `completed`: compose's service_healthy / _started / _completed_successfully;
+ *  - `serving`: the dependent needs it answering at run time, but compose cannot wait for that
+ *    (Temporal has no Docker healthcheck: its image ships no gRPC client) or should not (the API
+ *    can start while Neo4j's JVM boots). Compose only orders the start (service_started); the
+ *    dependent connects with retry, and its readiness (the API's /health/ready, the worker's
+ *    /health) is only reached once the dependency serves — which is what `helfy up` waits for.
+ */
+export type DependencyCondition = 'healthy' | 'started' | 'completed' | 'serving';
 
 /**
  * How helfy decides that a service is ready:
@@ -16,8 +24,12 @@ export type DependencyCondition = 'healthy' | 'started' | 'completed';
  */
 export type Readiness = 'docker-health' | 'probe' | 'completed';
 
-/** Which live probe `helfy status` (and `probe` readiness) runs against the published port. */
-export type ProbeKind = 'postgres' | 'neo4j' | 'temporal' | 'http';
+/**
+ * Which live probe `helfy status` (and `probe` readiness) runs against the published port:
+ * `http` GETs `/` (any 2xx/3xx), `health` GETs `/health` (`{status: "ok", service, version}`),
+ * `ready` GETs `/health/ready` (200 only when every dependency answers; 503 names what is down).
+ */
+export type ProbeKind = 'postgres' | 'neo4j' | 'temporal' | 'http' | 'health' | 'ready';
 
 export interface PublishedPortSpec {
   /** Key in HelfyConfig['ports'] and the setting that holds the host port. */
@@ -54,6 +66,11 @@ export interface ServiceDef {
   imageSetting: SettingEnv;
   /** For services built from templates/: the folder (relative to the repo root). */
   build?: { context: string; tagVar: string };
+  /**
+   * For services that run the image another service builds (the worker runs the api image with
+   * its own entrypoint): that service. `up` builds it before starting either of them.
+   */
+  imageFrom?: ServiceName;
   /** Compose profile: the service starts only when asked for (e.g. `helfy up temporal-ui`). */
   profile?: string;
   /**
@@ -64,8 +81,13 @@ export interface ServiceDef {
   dependsOn: Partial<Record<ServiceName, DependencyCondition>>;
   ports: PublishedPortSpec[];
   volumes: VolumeSpec[];
-  /** Read-only bind mounts of files shipped in compose/ (source relative to the compose file). */
-  configMounts?: { source: `./${string}`; target: string }[];
+  /**
+   * Read-only bind mounts of configuration folders shipped in compose/ (`source`, relative to the
+   * compose file). helfy copies the folder into the workspace (`.helfy/<source>`) and sets `dirVar`
+   * to that copy, so the engine never needs access to helfy's install folder (Docker Desktop for
+   * Mac shares only a few host folders by default); plain compose falls back to `source`.
+   */
+  configMounts?: { source: `./${string}`; target: string; dirVar: `HELFY_${string}_DIR` }[];
   /** Environment of the container (compose interpolation syntax allowed). */
   environment: Record<string, string>;
   entrypoint?: string[];

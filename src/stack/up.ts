@@ -10,7 +10,7 @@ import type { HelfyConfig } from '../config/load.js';
 import type { Context, Logger } from '../core/context.js';
 import { ExitCode, HelfyError } from '../core/errors.js';
 import { describeHolder } from '../runtime/ports.js';
-import { configuredImage, service, withDependencies } from './catalog.js';
+import { builder, configuredImage, service, servicesToBuild, withDependencies } from './catalog.js';
 import { LABEL_CONFIG_HASH } from './compose-file.js';
 import { formatDuration } from './duration.js';
 import { isReady, serviceHealth, type ContainerSnapshot, type ServiceState } from './health.js';
@@ -53,6 +53,8 @@ export interface UpResult {
   /** The compose used (absent when nothing had to run). */
   compose?: { flavor: 'v1' | 'v2'; version: string; command: string };
   services: UpServiceResult[];
+  /** Images built by this run (absent when every image was there already). */
+  built?: { services: ServiceName[]; images: string[]; durationMs: number };
   bootstrap?: { changed: boolean; changes: string[]; durationMs: number };
   durationMs: number;
 }
@@ -93,10 +95,10 @@ async function preflightPorts(rt: StackRuntime, cfg: HelfyConfig, closure: Servi
 
 async function preflightImages(rt: StackRuntime, cfg: HelfyConfig, closure: ServiceName[], o: UpOptions): Promise<void> {
   if (o.pull !== 'never') return;
-  const refs = closure.map((n) => {
+  const refs = [...new Set(closure.map((n) => {
     const def = service(n);
-    return def.build ? cfg.images.node : configuredImage(def, cfg, o.buildTags);
-  });
+    return builder(def) ? cfg.images.node : configuredImage(def, cfg, o.buildTags);
+  }))];
   const missing = await rt.missingImages(refs);
   if (missing.length) {
     throw new HelfyError('OPERATION_FAILED', `--pull never, but ${missing.length === 1 ? 'this image is' : 'these images are'} not present: ${missing.join(', ')}`, {
@@ -143,15 +145,45 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
   const deferred: string[] = [];
   const quietLog: Logger = { ...ctx.log, info: (m) => deferred.push(m), success: (m) => deferred.push(m), warn: (m) => deferred.push(`warning: ${m}`) };
   let bootstrap: UpResult['bootstrap'];
+  let built: UpResult['built'];
 
+  // The images helfy builds (api — which the worker runs too — and web): each once, in parallel
+  // with starting the data stores, and only when its content-hash tag is missing (or --build).
+  const buildNames = servicesToBuild(closure);
+  const imageOf = (n: ServiceName) => configuredImage(service(n), cfg, o.buildTags);
+  const toBuild = o.build ? buildNames : await missingBuilds(rt, buildNames, imageOf);
+  const runBuild = async (): Promise<WaitOutcome> => {
+    if (!toBuild.length) return { kind: 'ready' };
+    const users = closure.filter((n) => {
+      const b = builder(service(n));
+      return b !== undefined && toBuild.includes(b.name);
+    });
+    for (const n of users) waiter.pendingNotes.set(n, `building image ${imageOf(n)}`);
+    const tb = Date.now();
+    // A first build (npm ci from the registry) can take minutes: it does not count against --timeout.
+    waiter.holdDeadline = true;
+    const r = await rt.build(toBuild, { signal: composeSignal, onLine: composeLog }).finally(() => {
+      waiter.holdDeadline = false;
+      waiter.extendDeadline(Date.now() - tb);
+    });
+    for (const n of users) waiter.pendingNotes.delete(n);
+    if (r.cancelled) return { kind: 'interrupted' };
+    if (r.exitCode !== 0) return { kind: 'build-failed', services: toBuild, output: r.output, exitCode: r.exitCode };
+    built = { services: toBuild, images: toBuild.map(imageOf), durationMs: Date.now() - tb };
+    return { kind: 'ready' };
+  };
+
+  let building: Promise<WaitOutcome> = Promise.resolve({ kind: 'ready' });
   const flow = async (): Promise<WaitOutcome> => {
     const stage1 = closure.filter((n) => service(n).stage === 1);
     const stage2 = closure.filter((n) => service(n).stage === 2);
+    building = runBuild();
+    building.catch(() => undefined);
     if (stage1.length) {
       waiter.pendingNote = closure.includes('postgres') ? 'waiting for PostgreSQL and the database bootstrap' : undefined;
       waiter.markStarted(stage1);
       waiter.setComposeRunning(true);
-      const r = await rt.up(stage1, { build: o.build, pull: o.pull, signal: composeSignal, onLine: composeLog });
+      const r = await rt.up(stage1, { build: false, pull: o.pull, signal: composeSignal, onLine: composeLog });
       waiter.setComposeRunning(false);
       if (r.cancelled) return { kind: 'interrupted' };
       if (r.exitCode !== 0) {
@@ -166,11 +198,21 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
       }
     }
     waiter.pendingNote = undefined;
+    if (toBuild.length) {
+      // Keep polling (the task list stays live) until the images are there.
+      let b: WaitOutcome | undefined;
+      void building.then((x) => (b = x), () => (b = { kind: 'ready' }));
+      const out = await waiter.run(() => b !== undefined);
+      const result = await building;
+      if (out.kind !== 'ready') return out;
+      if (result.kind !== 'ready') return result;
+    }
     let composeDone: Promise<WaitOutcome> = Promise.resolve({ kind: 'ready' });
     waiter.markStarted(closure);
     if (stage2.length) {
       waiter.setComposeRunning(true);
-      composeDone = rt.up(closure, { build: o.build, pull: o.pull, signal: composeSignal, onLine: composeLog }).then((r): WaitOutcome => {
+      // Images were built above: compose only creates and starts containers.
+      composeDone = rt.up(closure, { build: false, pull: o.pull, signal: composeSignal, onLine: composeLog }).then((r): WaitOutcome => {
         waiter.setComposeRunning(false);
         if (r.cancelled) return { kind: 'interrupted' };
         if (r.exitCode !== 0) {
@@ -218,6 +260,11 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
   let outcome: WaitOutcome;
   try {
     outcome = await flow();
+    if (outcome.kind !== 'ready') {
+      // Nothing keeps running behind a failure: a build still going is stopped.
+      composeAbort.abort();
+      await building.catch(() => undefined);
+    }
   } finally {
     finish();
     await listr;
@@ -225,6 +272,14 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
   }
 
   if (outcome.kind === 'interrupted') throw interrupted();
+  if (outcome.kind === 'build-failed') {
+    const tail = outcome.output.slice(-40);
+    ctx.log.raw(tail.map((l) => `  build | ${l}`).join('\n'));
+    throw new HelfyError('OPERATION_FAILED', `building the ${outcome.services.join(', ')} image${outcome.services.length > 1 ? 's' : ''} failed (${composeInfo.command} build, exit ${outcome.exitCode})`, {
+      hint: 'The last build lines are above. The image installs its dependencies from the npm registry inside the build: check that the engine\'s build containers reach it (proxy: HTTP_PROXY/HTTPS_PROXY; a TLS-inspecting proxy: a HELFY_NODE_IMAGE that trusts its CA).',
+      data: { buildOutput: tail },
+    });
+  }
   if (outcome.kind === 'compose-failed') {
     // Compose gives up on a dependency that is unhealthy; blame that service, not compose.
     const bad = closure.find((n) => ['unhealthy', 'failed'].includes(waiter.services.get(n)!.health.state));
@@ -247,7 +302,13 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     return { name: n, state: s.health.state, detail: s.health.detail, ...(s.readyAt ? { readyAfterMs: s.readyAt - t0 } : {}), urls: urlsOf(n) };
   });
   if (o.wait) await hooks.afterHealthy({ services: closure, alreadyUp: false });
-  return { ...base, compose: composeInfo, status: o.wait ? 'started' : 'started-no-wait', services: results, ...(bootstrap ? { bootstrap } : {}), durationMs: Date.now() - t0 };
+  return { ...base, compose: composeInfo, status: o.wait ? 'started' : 'started-no-wait', services: results, ...(built ? { built } : {}), ...(bootstrap ? { bootstrap } : {}), durationMs: Date.now() - t0 };
+}
+
+async function missingBuilds(rt: StackRuntime, names: ServiceName[], imageOf: (n: ServiceName) => string): Promise<ServiceName[]> {
+  if (!names.length) return [];
+  const missing = new Set(await rt.missingImages(names.map(imageOf)));
+  return names.filter((n) => missing.has(imageOf(n)));
 }
 
 function interrupted(): HelfyError {

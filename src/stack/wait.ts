@@ -14,6 +14,7 @@ export type WaitOutcome =
   | { kind: 'failed'; service: ServiceName; health: ServiceHealth; container?: ContainerSnapshot }
   | { kind: 'timeout'; service: ServiceName; health: ServiceHealth; container?: ContainerSnapshot }
   | { kind: 'compose-failed'; output: string[]; exitCode: number }
+  | { kind: 'build-failed'; services: ServiceName[]; output: string[]; exitCode: number }
   | { kind: 'interrupted' };
 
 export interface TrackedService {
@@ -49,6 +50,8 @@ export class HealthWaiter {
   private readonly containers = new Map<ServiceName, ContainerSnapshot>();
   /** Shown for services without a container yet (e.g. "waiting for the database bootstrap"). */
   pendingNote: string | undefined;
+  /** Per service, before `pendingNote` (e.g. "building image helfy-local/api:…"). */
+  readonly pendingNotes = new Map<ServiceName, string>();
   /** Set when compose failed; missing services then fail instead of waiting for the deadline. */
   private composeFailure: { output: string[]; exitCode: number } | undefined;
   private composeFailureSeenAt: number | undefined;
@@ -58,12 +61,24 @@ export class HealthWaiter {
   private readonly started = new Set<ServiceName>();
   private readonly t0: number;
   private readonly now: () => number;
+  /** Time added to the deadline (image builds do not count against `--timeout`). */
+  private extraMs = 0;
+  /** While set (an image build runs), the wait does not time out. */
+  holdDeadline = false;
 
   constructor(private readonly o: WaitOptions) {
     this.now = o.now ?? Date.now;
     const t = this.now();
     this.t0 = t;
     this.services = new Map(o.services.map((n) => [n, { name: n, health: { state: 'missing', detail: 'not started yet' }, since: t }]));
+  }
+
+  get deadline(): number {
+    return this.o.deadline + this.extraMs;
+  }
+
+  extendDeadline(ms: number): void {
+    this.extraMs += ms;
   }
 
   onChange(fn: (s: TrackedService) => void): () => void {
@@ -120,13 +135,14 @@ export class HealthWaiter {
         if (c?.state !== 'running') this.probes.delete(name);
         const expected = this.o.expectedHashes?.[name];
         let h = serviceHealth(def.readiness, c, probe);
-        if (!this.started.has(name)) h = { state: 'missing', detail: this.pendingNote ?? 'not started yet' };
+        const note = this.pendingNotes.get(name) ?? this.pendingNote;
+        if (!this.started.has(name)) h = { state: 'missing', detail: note ?? 'not started yet' };
         else if (c && expected && c.labels[LABEL_CONFIG_HASH] !== expected) h = { state: 'starting', detail: 'to be replaced (configuration changed)' };
         else if (this.composeRunning && c && (c.state === 'exited' || c.state === 'dead') && (c.finishedAt ?? 0) < this.t0) {
           // Stopped before this `up` began (e.g. `docker compose stop`): compose is (re)starting it.
           h = { state: 'starting', detail: 'stopped earlier; being started' };
         }
-        if (h.state === 'missing' && this.pendingNote) h = { state: 'missing', detail: this.pendingNote };
+        if (h.state === 'missing' && note) h = { state: 'missing', detail: note };
         this.set(name, h);
       }),
     );
@@ -167,11 +183,11 @@ export class HealthWaiter {
       const out = this.outcome();
       if (out) return out;
       if (waitUntil?.()) return { kind: 'ready' };
-      if (this.now() >= this.o.deadline) {
+      if (!this.holdDeadline && this.now() >= this.deadline) {
         const n = this.blame();
         return { kind: 'timeout', service: n, health: this.services.get(n)!.health, container: this.containers.get(n) };
       }
-      await sleep(Math.min(poll, Math.max(0, this.o.deadline - this.now())), this.o.signal);
+      await sleep(this.holdDeadline ? poll : Math.min(poll, Math.max(0, this.deadline - this.now())), this.o.signal);
     }
   }
 }

@@ -3,11 +3,13 @@
  * HELFY_WRITE_COMPOSE=1 rewrites compose/docker-compose.yml from the catalog.
  */
 import { execa } from 'execa';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, defaultServices, withDependencies } from '../../src/stack/catalog.js';
+import { CATALOG, defaultServices, servicesToBuild, withDependencies } from '../../src/stack/catalog.js';
 import { COMPOSE_FILE, composeModel, composeYaml, hashVar, validateComposeModel } from '../../src/stack/compose-file.js';
-import { buildTag, composeEnv, referencedVars } from '../../src/stack/env.js';
+import { buildTag, composeEnv, dockerignore, referencedVars } from '../../src/stack/env.js';
 import { toYaml } from '../../src/stack/yaml.js';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { SETTINGS } from '../../src/config/settings.js';
@@ -67,15 +69,49 @@ describe('compose file generation', () => {
     expect((job.environment as Record<string, string>).SQL_USER).toBe('helfy_temporal');
     expect(String((job.command as string[])[0])).toMatch(/setup-schema -v 0\.0[\s\S]*update-schema/);
     expect(s['temporal-ui']!.profiles).toEqual(['ui']);
-    expect(s.api!.build).toMatchObject({ context: '../templates/api', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:20-bookworm-slim}' } });
+    expect(s.api!.build).toMatchObject({ context: '../templates/api', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
     for (const [name, svc] of Object.entries(s)) expect((svc.labels as Record<string, string>)['dev.helfy.config-hash'], name).toBe(`\${${hashVar(name as never)}:-none}`);
   });
 
   it('services start in dependency order and a plain up leaves optional profiles out', () => {
-    expect(Object.keys(composeModel().services)).toEqual(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'temporal-ui', 'api', 'web']);
+    expect(Object.keys(composeModel().services)).toEqual(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'temporal-ui', 'api', 'worker', 'web']);
     expect(defaultServices()).not.toContain('temporal-ui');
-    expect(withDependencies(['web'])).toEqual(['postgres', 'api', 'web']);
+    expect(defaultServices()).toContain('worker');
+    expect(withDependencies(['web'])).toEqual(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'web']);
+    expect(withDependencies(['worker'])).toEqual(['postgres', 'temporal-schema', 'temporal', 'worker']);
     expect(withDependencies(['temporal-ui'])).toEqual(['postgres', 'temporal-schema', 'temporal', 'temporal-ui']);
+  });
+
+  it('the worker runs the api image with its own entrypoint; one build serves both', () => {
+    const s = composeModel().services;
+    expect(s.worker!.image).toBe('helfy-local/api:${HELFY_API_IMAGE_TAG:-dev}');
+    expect(s.worker!.build).toBeUndefined();
+    expect(s.api!.image).toBe(s.worker!.image);
+    expect(s.api!.command).toEqual(['node', '/app/dist/server.js']);
+    expect(s.worker!.command).toEqual(['node', '/app/dist/worker.js']);
+    expect(s.worker!.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, temporal: { condition: 'service_started' } });
+    expect(s.api!.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, neo4j: { condition: 'service_started' }, temporal: { condition: 'service_started' } });
+    expect(s.worker!.ports).toBeUndefined();
+    expect((s.worker!.healthcheck as { test: string[] }).test.join(' ')).toContain('http://127.0.0.1:3100/health');
+    expect(s.worker!.stop_grace_period).toBe('10s');
+    const we = s.worker!.environment as Record<string, string>;
+    expect(we).toMatchObject({ HELFY_SERVICE: 'worker', HEALTH_PORT: '3100', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: '${HELFY_TEMPORAL_NAMESPACE:-helfy}', TEMPORAL_TASK_QUEUE: 'helfy', NEO4J_USER: 'neo4j' });
+    expect(we.DATABASE_URL).toMatch(/^postgres:\/\/helfy_api:\$\{HELFY_APP_PASSWORD:\?/);
+    expect(we.JWT_SECRET).toBeUndefined();
+    const ae = s.api!.environment as Record<string, string>;
+    expect(ae.JWT_SECRET).toMatch(/^\$\{HELFY_JWT_SECRET:\?/);
+    expect(ae.WEB_ORIGIN).toBe('http://${HELFY_BIND_ADDRESS:-127.0.0.1}:${HELFY_WEB_PORT:-3001}');
+    expect(servicesToBuild(['postgres', 'api', 'worker', 'web'])).toEqual(['api', 'web']);
+    expect(servicesToBuild(['worker'])).toEqual(['api']);
+  });
+
+  it('Temporal: dynamic config from the workspace, no-auth said explicitly, the UI on helfy\'s namespace over http', () => {
+    const s = composeModel().services;
+    expect(s.temporal!.volumes).toEqual(['${HELFY_TEMPORAL_CONFIG_DIR:-./temporal/dynamicconfig}:/etc/temporal/config/dynamicconfig:ro']);
+    expect((s.temporal!.environment as Record<string, string>).TEMPORAL_ALLOW_NO_AUTH).toBe('true');
+    expect(s['temporal-ui']!.environment).toMatchObject({ TEMPORAL_DEFAULT_NAMESPACE: '${HELFY_TEMPORAL_NAMESPACE:-helfy}', TEMPORAL_CSRF_COOKIE_INSECURE: 'true' });
+    const env = composeEnv(fakeConfig());
+    expect(env.vars.HELFY_TEMPORAL_CONFIG_DIR).toBe('/tmp/x/.helfy/temporal/dynamicconfig');
   });
 
   it('the YAML emitter writes multi-line strings as literal blocks', () => {
@@ -103,10 +139,42 @@ describe('compose environment', () => {
   });
 
   it('built images get a tag that follows the template and the base image', () => {
-    const dir = new URL('../../templates/api/', import.meta.url).pathname;
-    expect(buildTag(dir, 'node:20')).toMatch(/^[0-9a-f]{12}$/);
-    expect(buildTag(dir, 'node:20')).toBe(buildTag(dir, 'node:20'));
-    expect(buildTag(dir, 'node:22')).not.toBe(buildTag(dir, 'node:20'));
+    const dir = mkdtempSync(join(tmpdir(), 'helfy-ctx-'));
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM x\n');
+      expect(buildTag(dir, 'node:20')).toMatch(/^[0-9a-f]{12}$/);
+      expect(buildTag(dir, 'node:20')).toBe(buildTag(dir, 'node:20'));
+      expect(buildTag(dir, 'node:22')).not.toBe(buildTag(dir, 'node:20'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the tag follows the build context: what .dockerignore leaves out does not count, the recipe always does', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'helfy-ctx-'));
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM x\n');
+      writeFileSync(join(dir, '.dockerignore'), '# comment\nnode_modules\ndist\n*.log\nDockerfile\n');
+      mkdirSync(join(dir, 'src'));
+      writeFileSync(join(dir, 'src/a.ts'), 'a');
+      const t0 = buildTag(dir, 'n');
+      mkdirSync(join(dir, 'dist'));
+      writeFileSync(join(dir, 'dist/server.js'), 'built');
+      writeFileSync(join(dir, 'debug.log'), 'x');
+      mkdirSync(join(dir, 'node_modules/x'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules/x/i.js'), 'x');
+      expect(buildTag(dir, 'n')).toBe(t0);
+      writeFileSync(join(dir, 'src/a.ts'), 'b');
+      const t1 = buildTag(dir, 'n');
+      expect(t1).not.toBe(t0);
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM y\n');
+      expect(buildTag(dir, 'n')).not.toBe(t1);
+      const ig = dockerignore(dir);
+      expect(['dist', 'dist/server.js', 'node_modules/x/i.js', 'debug.log'].map(ig)).toEqual([true, true, true, true]);
+      expect(['src/a.ts', 'src/debug.log', 'Dockerfile', '.dockerignore'].map(ig)).toEqual([false, false, false, false]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the variables a text refers to', () => {
@@ -126,6 +194,9 @@ describe('compose v1 accepts the file (docker-compose config)', () => {
     expect(r.stdout).toContain('127.0.0.2:15432:5432');
     expect(r.stdout).toContain('condition: service_completed_successfully');
     expect(r.stdout).toContain(`dev.helfy.config-hash: ${env.hashes.postgres}`);
+    // The workspace copy of Temporal's dynamic config is what gets mounted.
+    expect(r.stdout).toContain('/tmp/x/.helfy/temporal/dynamicconfig:/etc/temporal/config/dynamicconfig:ro');
+    expect(r.stdout).toMatch(/worker:\n(?:\s+.*\n)*?\s+image: helfy-local\/api:[0-9a-f]{12}/);
   });
 
   it('refuses to run without the secrets, naming the variable', async () => {

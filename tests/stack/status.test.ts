@@ -28,14 +28,14 @@ function rt(list: ContainerSnapshot[], failing: string[] = []): StackRuntime {
   } as unknown as StackRuntime;
 }
 
-const all = () => [c('postgres'), c('neo4j'), c('temporal-schema', { state: 'exited', health: undefined, exitCode: 0 }), c('temporal', { health: undefined }), c('api'), c('web')];
+const all = () => [c('postgres'), c('neo4j'), c('temporal-schema', { state: 'exited', health: undefined, exitCode: 0 }), c('temporal', { health: undefined }), c('api'), c('worker'), c('web')];
 
 describe('stackStatus', () => {
   it('a healthy stack: every service healthy, probes ok, uptime from the start time', async () => {
     const r = await stackStatus(rt(all()), cfg, { now: () => NOW });
     expect(r.running).toBe(true);
     expect(r.healthy).toBe(true);
-    expect(r.services.map((s) => `${s.name}:${s.state}`)).toEqual(['postgres:healthy', 'neo4j:healthy', 'temporal-schema:completed', 'temporal:healthy', 'api:healthy', 'web:healthy']);
+    expect(r.services.map((s) => `${s.name}:${s.state}`)).toEqual(['postgres:healthy', 'neo4j:healthy', 'temporal-schema:completed', 'temporal:healthy', 'api:healthy', 'worker:healthy', 'web:healthy']);
     expect(r.services[0]).toMatchObject({ uptimeS: 600, image: 'img/postgres', probe: { ok: true }, urls: [{ label: 'PostgreSQL', url: 'postgres://postgres@127.0.0.1:5432/postgres' }] });
     expect(r.services.find((s) => s.name === 'temporal-ui')).toBeUndefined();
   });
@@ -51,6 +51,16 @@ describe('stackStatus', () => {
     expect(r.services.find((s) => s.name === 'temporal')).toMatchObject({ state: 'starting', healthy: false });
   });
 
+  it('the api is ready only when /health/ready passes; the worker goes by its own healthcheck', async () => {
+    const r = await stackStatus(rt(all(), ['api']), cfg, { now: () => NOW });
+    expect(r.healthy).toBe(false);
+    expect(r.services.find((s) => s.name === 'api')).toMatchObject({ state: 'starting', healthy: false, detail: 'running (probe: ECONNREFUSED)' });
+    const w = await stackStatus(rt(all().map((x) => (x.service === 'worker' ? { ...x, health: 'unhealthy' as const } : x))), cfg, { now: () => NOW });
+    expect(w.healthy).toBe(false);
+    expect(w.services.find((s) => s.name === 'worker')).toMatchObject({ state: 'unhealthy', healthy: false, detail: 'running (healthcheck: unhealthy)' });
+    expect(w.services.find((s) => s.name === 'worker')!.probe).toBeUndefined();
+  });
+
   it('no containers: not running, not healthy', async () => {
     const r = await stackStatus(rt([]), cfg, { now: () => NOW });
     expect(r).toMatchObject({ running: false, healthy: false });
@@ -64,9 +74,9 @@ describe('stackStatus', () => {
 });
 
 describe('alreadyUp', () => {
-  const hashes = Object.fromEntries(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'web'].map((n) => [n, `h-${n}`])) as Record<ServiceName, string>;
+  const hashes = Object.fromEntries(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web'].map((n) => [n, `h-${n}`])) as Record<ServiceName, string>;
   const opts = { services: [] as ServiceName[], timeoutMs: 1, wait: true, build: false, pull: 'missing' as const, hashes, buildTags: {} };
-  const closure: ServiceName[] = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'web'];
+  const closure: ServiceName[] = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web'];
 
   it('true when every service runs healthy with the current configuration', async () => {
     expect(await alreadyUp(rt(all()), closure, opts, 100)).toBe(true);

@@ -11,7 +11,9 @@
  *  - helfy_temporal, helfy_temporal_visibility (owner helfy_temporal): created FROM template0,
  *    because the timescale images install timescaledb into template1 and a plain CREATE DATABASE
  *    would inherit it.
- *  - CONNECT is revoked from PUBLIC on all three and granted only as above.
+ *  - CONNECT is revoked from PUBLIC on all three and granted only as above; on the maintenance
+ *    databases `postgres` and `template1` it is revoked from PUBLIC too, so only the superuser
+ *    connects there (a helfy role has nothing to do in them).
  * Roles are LOGIN, never SUPERUSER/CREATEDB/CREATEROLE/REPLICATION/BYPASSRLS; their passwords are
  * kept equal to the config. Passwords are sent as SCRAM-SHA-256 verifiers computed here, so the
  * plain text never appears in a statement (server logs, pg_stat_statements).
@@ -59,6 +61,13 @@ interface RoleSpec {
 }
 
 const DATA_PRIVS = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
+
+/**
+ * Databases every server has and PUBLIC may connect to by default: `postgres` (what clients and
+ * tools connect to when no database is named) and `template1` (the template of CREATE DATABASE,
+ * which copies it without needing CONNECT; template0 refuses connections anyway).
+ */
+export const MAINTENANCE_DBS = ['postgres', 'template1'] as const;
 
 export async function bootstrapPostgres(cfg: HelfyConfig, log: Logger): Promise<BootstrapReport> {
   const changes: BootstrapChange[] = [];
@@ -115,6 +124,8 @@ export async function bootstrapPostgres(cfg: HelfyConfig, log: Logger): Promise<
 
     await ensureConnect(c, APP_DB, [ROLE_API], [ROLE_TEMPORAL], change);
     for (const db of [TEMPORAL_DB, TEMPORAL_VISIBILITY_DB]) await ensureConnect(c, db, [], [ROLE_OWNER, ROLE_API], change);
+    // The maintenance databases: only the superuser (who bypasses the check) connects there.
+    for (const db of MAINTENANCE_DBS) await ensureConnect(c, db, [], [ROLE_OWNER, ROLE_API, ROLE_TEMPORAL], change);
     // helfy_api: no CREATE (schemas) or TEMPORARY (temp tables) on its database either.
     const extra = await c.query<{ create: boolean; temp: boolean }>(
       `SELECT has_database_privilege($1::name, $2::text, 'CREATE') AS create, has_database_privilege($1::name, $2::text, 'TEMPORARY') AS temp`,

@@ -20,7 +20,7 @@
  * own, that must pass as well.
  */
 import type { ServiceDef } from '../types.js';
-import { secret, TEMPORAL_DB, TEMPORAL_ROLE, TEMPORAL_VISIBILITY_DB } from './vars.js';
+import { secret, TEMPORAL_DB, TEMPORAL_ROLE, TEMPORAL_VISIBILITY_DB, v } from './vars.js';
 
 /** temporal-sql-tool over both databases; schema dirs as laid out in the admin-tools image. */
 const SCHEMA_SCRIPT = [
@@ -80,8 +80,12 @@ export const temporal: ServiceDef = {
     BIND_ON_IP: '0.0.0.0',
     // Server images from 1.30 on ship no dynamic config file and exit without one.
     DYNAMIC_CONFIG_FILE_PATH: 'config/dynamicconfig/helfy.yaml',
+    // The frontend runs without an authorizer (a local stack on loopback); 1.31 warns that later
+    // versions refuse to start that way unless it is said explicitly.
+    TEMPORAL_ALLOW_NO_AUTH: 'true',
   },
-  configMounts: [{ source: './temporal/dynamicconfig', target: '/etc/temporal/config/dynamicconfig' }],
+  // Mounted from the workspace copy (.helfy/temporal/dynamicconfig, written by `helfy up`).
+  configMounts: [{ source: './temporal/dynamicconfig', target: '/etc/temporal/config/dynamicconfig', dirVar: 'HELFY_TEMPORAL_CONFIG_DIR' }],
   readiness: 'probe',
   probe: 'temporal',
   stopGracePeriodS: 20,
@@ -97,7 +101,15 @@ export const temporalUi: ServiceDef = {
   dependsOn: { temporal: 'started' },
   ports: [{ config: 'temporalUi', setting: 'HELFY_TEMPORAL_UI_PORT', container: 8080, scheme: 'http', label: 'Temporal UI' }],
   volumes: [],
-  environment: { TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_UI_PORT: '8080' },
+  environment: {
+    TEMPORAL_ADDRESS: 'temporal:7233',
+    TEMPORAL_UI_PORT: '8080',
+    // Open on helfy's namespace rather than `default` (which helfy never registers).
+    TEMPORAL_DEFAULT_NAMESPACE: v('HELFY_TEMPORAL_NAMESPACE'),
+    // Served over plain http on loopback: a Secure CSRF cookie would never be sent back, and
+    // every action of the UI would fail its CSRF check.
+    TEMPORAL_CSRF_COOKIE_INSECURE: 'true',
+  },
   readiness: 'probe',
   probe: 'http',
 };

@@ -73,6 +73,8 @@ describe('bootstrapPostgres', () => {
     expect(actions).toContain('database helfy_app: REVOKE ALL (CONNECT, TEMPORARY) FROM PUBLIC');
     expect(actions).toContain('database helfy_app: GRANT CONNECT TO helfy_api');
     expect(actions).toContain('schema helfy_app.public: REVOKE ALL FROM PUBLIC');
+    expect(actions).toContain('database postgres: REVOKE ALL (CONNECT, TEMPORARY) FROM PUBLIC');
+    expect(actions).toContain('database template1: REVOKE ALL (CONNECT, TEMPORARY) FROM PUBLIC');
     expect(log.of('warn')).toHaveLength(1);
     expect(log.of('warn')[0]).toMatch(/timescaledb/);
   });
@@ -130,6 +132,27 @@ describe('bootstrapPostgres', () => {
       }
     });
 
+    it('only the superuser can connect to the maintenance databases postgres and template1', async () => {
+      for (const role of ['owner', 'api', 'temporal'] as const) {
+        for (const db of ['postgres', 'template1']) {
+          const r = await tryConnect(as(role, db));
+          expect(r === 'ok' ? 'ok' : r.code, `${role} -> ${db}`).toBe('42501');
+          expect(r === 'ok' ? '' : r.message, `${role} -> ${db}`).toBe(`permission denied for database "${db}"`);
+        }
+      }
+      await withPg(server.url, async (c) => {
+        expect((await c.query('SELECT current_database() AS db')).rows).toEqual([{ db: 'postgres' }]);
+        // PUBLIC has nothing left on either; CREATE DATABASE still copies template1 (no CONNECT needed).
+        const acl = await c.query<{ datname: string; pub: boolean }>(
+          `SELECT datname, has_database_privilege('public'::name, datname, 'CONNECT') OR has_database_privilege('public'::name, datname, 'TEMPORARY') AS pub
+             FROM pg_database WHERE datname IN ('postgres', 'template1') ORDER BY datname`,
+        );
+        expect(acl.rows).toEqual([{ datname: 'postgres', pub: false }, { datname: 'template1', pub: false }]);
+        await c.query('CREATE DATABASE from_template1_probe');
+        await c.query('DROP DATABASE from_template1_probe');
+      });
+    });
+
     it('no role can create databases or roles', async () => {
       for (const role of ['owner', 'api', 'temporal'] as const) {
         await withPg(as(role), async (c) => {
@@ -177,6 +200,7 @@ describe('bootstrapPostgres', () => {
       await c.query('ALTER ROLE helfy_api CREATEDB NOLOGIN');
       await c.query('GRANT CONNECT ON DATABASE helfy_temporal TO helfy_api');
       await c.query('GRANT CONNECT ON DATABASE helfy_temporal_visibility TO PUBLIC');
+      await c.query('GRANT CONNECT ON DATABASE postgres TO helfy_api');
     });
     const before = cfg().postgres.appOwnerPassword;
     sharedCfg = { ...cfg(), postgres: { ...cfg().postgres, appOwnerPassword: 'rotated-owner-password' } };
@@ -186,6 +210,7 @@ describe('bootstrapPostgres', () => {
       [
         'database helfy_temporal: REVOKE ALL FROM helfy_api',
         'database helfy_temporal_visibility: REVOKE ALL (CONNECT, TEMPORARY) FROM PUBLIC',
+        'database postgres: REVOKE ALL FROM helfy_api',
         'role helfy_api: LOGIN, NOCREATEDB',
         'role helfy_owner: password updated to match the config',
       ].sort(),
