@@ -1,32 +1,34 @@
 /** The biometric metrics of the helfy_app schema, with the unit the web app logs and shows them in. */
 export interface MetricInfo {
   label: string;
+  /** The unit shown and typed in. */
   unit: string;
+  /** The unit the API stores the metric in (its /openapi.json), and display value = API value / scale. */
+  apiUnit: string;
+  scale: number;
   /** Digits after the decimal point when shown. */
   digits: number;
-  min: number;
-  max: number;
 }
 
 export const METRICS: Record<string, MetricInfo> = {
-  weight: { label: 'Weight', unit: 'kg', digits: 1, min: 1, max: 500 },
-  resting_heart_rate: { label: 'Resting heart rate', unit: 'bpm', digits: 0, min: 20, max: 250 },
-  heart_rate: { label: 'Heart rate', unit: 'bpm', digits: 0, min: 20, max: 250 },
-  hrv: { label: 'Heart-rate variability', unit: 'ms', digits: 0, min: 1, max: 300 },
-  steps: { label: 'Steps', unit: 'count', digits: 0, min: 0, max: 200000 },
-  sleep: { label: 'Sleep', unit: 'h', digits: 1, min: 0, max: 24 },
-  body_fat: { label: 'Body fat', unit: '%', digits: 1, min: 1, max: 80 },
-  blood_pressure_systolic: { label: 'Blood pressure (systolic)', unit: 'mmHg', digits: 0, min: 50, max: 260 },
-  blood_pressure_diastolic: { label: 'Blood pressure (diastolic)', unit: 'mmHg', digits: 0, min: 30, max: 180 },
-  blood_glucose: { label: 'Blood glucose', unit: 'mmol/L', digits: 1, min: 1, max: 40 },
-  spo2: { label: 'Blood oxygen', unit: '%', digits: 0, min: 50, max: 100 },
-  body_temperature: { label: 'Body temperature', unit: '°C', digits: 1, min: 30, max: 45 },
+  weight: { label: 'Weight', unit: 'kg', apiUnit: 'kg', scale: 1, digits: 1 },
+  resting_heart_rate: { label: 'Resting heart rate', unit: 'bpm', apiUnit: 'bpm', scale: 1, digits: 0 },
+  heart_rate: { label: 'Heart rate', unit: 'bpm', apiUnit: 'bpm', scale: 1, digits: 0 },
+  hrv: { label: 'Heart-rate variability', unit: 'ms', apiUnit: 'ms', scale: 1, digits: 0 },
+  steps: { label: 'Steps', unit: 'count', apiUnit: 'count', scale: 1, digits: 0 },
+  sleep: { label: 'Sleep', unit: 'h', apiUnit: 'min', scale: 60, digits: 1 },
+  body_fat: { label: 'Body fat', unit: '%', apiUnit: '%', scale: 1, digits: 1 },
+  blood_pressure_systolic: { label: 'Blood pressure (systolic)', unit: 'mmHg', apiUnit: 'mmHg', scale: 1, digits: 0 },
+  blood_pressure_diastolic: { label: 'Blood pressure (diastolic)', unit: 'mmHg', apiUnit: 'mmHg', scale: 1, digits: 0 },
+  blood_glucose: { label: 'Blood glucose', unit: 'mmol/L', apiUnit: 'mmol/L', scale: 1, digits: 1 },
+  spo2: { label: 'Blood oxygen', unit: '%', apiUnit: '%', scale: 1, digits: 0 },
+  body_temperature: { label: 'Body temperature', unit: '°C', apiUnit: 'degC', scale: 1, digits: 1 },
 };
 
 export const DASHBOARD_METRICS = ['weight', 'resting_heart_rate', 'steps', 'sleep'] as const;
 
 export function metricInfo(metric: string): MetricInfo {
-  return METRICS[metric] ?? { label: metric, unit: '', digits: 1, min: -Infinity, max: Infinity };
+  return METRICS[metric] ?? { label: metric, unit: '', apiUnit: '', scale: 1, digits: 1 };
 }
 
 export function formatValue(metric: string, value: number): string {

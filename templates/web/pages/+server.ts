@@ -30,10 +30,21 @@ app.use('*', async (c, next) => {
       return c.json({ error: { code: 'FORBIDDEN_ORIGIN', message: `requests from ${origin} are not accepted` } }, 403);
     }
   }
-  c.header('X-Content-Type-Options', 'nosniff');
-  c.header('Referrer-Policy', 'same-origin');
-  c.header('X-Frame-Options', 'DENY');
+  c.set('extraHeaders', new Headers());
   await next();
+  const extra = new Headers(c.get('extraHeaders'));
+  if (!c.req.path.startsWith('/api/')) {
+    extra.set('X-Content-Type-Options', 'nosniff');
+    extra.set('Referrer-Policy', 'same-origin');
+    extra.set('X-Frame-Options', 'DENY');
+  }
+  // A fresh Response: the handler's may have immutable headers (a proxied fetch response).
+  const res = c.res;
+  const headers = new Headers(res.headers);
+  for (const [k, v] of extra) if (k !== 'set-cookie') headers.set(k, v);
+  for (const sc of extra.getSetCookie()) headers.append('set-cookie', sc);
+  c.res = undefined;
+  c.res = new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 });
 
 app.all('/api/*', async (c) => {

@@ -4,6 +4,8 @@
  * at build time). Every call has a timeout, so a dead API gives a clear message, never a hang.
  */
 
+import { metricInfo } from '../components/metrics.js';
+
 export class ApiUnavailableError extends Error {
   constructor(message: string) {
     super(message);
@@ -65,9 +67,16 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
   }
   if (!res.ok) {
     if (res.status === 502 || res.status === 504) throw new ApiUnavailableError(`the Helfy API at ${url.origin} answered ${res.status}`);
-    const err = (json as { error?: { code?: string; message?: string; details?: { field?: string; message?: string }[] } } | undefined)?.error;
+    const err = (json as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
     const fields: Record<string, string> = {};
-    for (const d of err?.details ?? []) if (d.field && d.message && !(d.field in fields)) fields[d.field] = d.message;
+    // Validation: details = [{ field, message }]; a refused reference (422): details.fields = ['sets.0.exerciseId'].
+    const details = err?.details;
+    if (Array.isArray(details)) {
+      for (const d of details as { field?: string; message?: string }[]) if (d.field && d.message && !(d.field in fields)) fields[d.field] = d.message;
+    } else if (details && typeof details === 'object' && Array.isArray((details as { fields?: unknown }).fields)) {
+      const msg = (err?.message ?? 'refused').replace(/^[\w.]+: /, '');
+      for (const f of (details as { fields: unknown[] }).fields) if (typeof f === 'string' && !(f in fields)) fields[f] = msg;
+    }
     throw new ApiResponseError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? `the API answered ${res.status}`, fields);
   }
   return json as T;
@@ -98,7 +107,7 @@ export const routes = {
   logout: '/api/auth/logout',
   me: '/api/me',
   biometrics: '/api/biometrics',
-  biometricsRange: '/api/biometrics/range',
+  biometricsSeries: '/api/biometrics/series',
   workouts: '/api/workouts',
   nutrition: '/api/nutrition',
   nutritionDaily: '/api/nutrition/daily',
@@ -125,13 +134,15 @@ export interface Bucket {
 type RawBucket = { bucket?: string; time?: string; start?: string; avg: number; min: number; max: number; count: number };
 
 /** The API's bucketed range query (daily buckets unless told otherwise). */
-export async function biometricRange(token: string, metric: string, from: Date, to: Date, bucket = '1 day'): Promise<Bucket[]> {
-  const r = await api<{ buckets?: RawBucket[] } | RawBucket[]>(routes.biometricsRange, {
+export async function biometricRange(token: string, metric: string, from: Date, to: Date, bucket = '1d'): Promise<Bucket[]> {
+  const r = await api<{ buckets?: RawBucket[] } | RawBucket[]>(routes.biometricsSeries, {
     token,
     query: { metric, from: from.toISOString(), to: to.toISOString(), bucket },
   });
   const rows = Array.isArray(r) ? r : (r.buckets ?? []);
-  return rows.map((b) => ({ t: Date.parse((b.bucket ?? b.time ?? b.start)!), avg: Number(b.avg), min: Number(b.min), max: Number(b.max), count: Number(b.count) }));
+  // Values come in the API's unit; the pages show them in the metric's display unit.
+  const k = metricInfo(metric).scale;
+  return rows.map((b) => ({ t: Date.parse((b.bucket ?? b.time ?? b.start)!), avg: Number(b.avg) / k, min: Number(b.min) / k, max: Number(b.max) / k, count: Number(b.count) }));
 }
 
 export interface DailyTotals {
@@ -143,21 +154,22 @@ export interface DailyTotals {
 }
 
 export async function nutritionDaily(token: string, day: string): Promise<DailyTotals | undefined> {
-  const r = await api<{ days?: (DailyTotals & { day: string })[] } | (DailyTotals & { day?: string })>(routes.nutritionDaily, { token, query: { from: day, to: day, day } });
-  if ('days' in r && Array.isArray(r.days)) return r.days.find((d) => d.day === day) ?? r.days[0];
-  return r as DailyTotals;
+  const r = await api<{ days: (DailyTotals & { day: string })[] }>(routes.nutritionDaily, { token, query: { from: day, to: day } });
+  return r.days.find((d) => d.day === day);
 }
 
 export interface WorkoutSummary {
   id: string;
   time: string;
-  name?: string | null;
-  sets?: { exerciseId: string; reps?: number | null; weightKg?: number | null }[];
+  name: string | null;
+  /** Number of sets. */
+  sets: number;
+  volumeKg: number;
 }
 
 export async function workoutsSince(token: string, from: Date): Promise<WorkoutSummary[]> {
-  const r = await api<{ items?: WorkoutSummary[]; workouts?: WorkoutSummary[] } | WorkoutSummary[]>(routes.workouts, { token, query: { from: from.toISOString(), limit: 20 } });
-  return Array.isArray(r) ? r : (r.items ?? r.workouts ?? []);
+  const r = await api<{ items: WorkoutSummary[] }>(routes.workouts, { token, query: { from: from.toISOString(), limit: 20 } });
+  return r.items;
 }
 
 export interface Me extends User {
@@ -169,10 +181,10 @@ export const me = (token: string) => api<Me>(routes.me, { token });
 export interface ExerciseSummary {
   id: string;
   name: string;
-  level?: string | null;
-  category?: string | null;
-  equipment?: string[];
-  primaryMuscles?: string[];
+  level: string | null;
+  category: string | null;
+  equipment: string[];
+  primaryMuscles: string[];
 }
 
 export interface ExerciseFilters {
@@ -204,18 +216,22 @@ export interface Muscle {
   region?: string | null;
 }
 
-export interface ExerciseDetail extends ExerciseSummary {
-  force?: string | null;
-  mechanic?: string | null;
-  instructions?: string[];
-  primaryMuscles?: string[];
-  muscles?: { primary?: Muscle[]; secondary?: Muscle[] };
-  secondaryMuscles?: string[];
+export interface ExerciseDetail {
+  id: string;
+  name: string;
+  level: string | null;
+  category: string | null;
+  force: string | null;
+  mechanic: string | null;
+  instructions: string[];
+  primaryMuscles: Muscle[];
+  secondaryMuscles: Muscle[];
+  equipment: string[];
 }
 
 export const exerciseDetail = (token: string | undefined, id: string) => api<ExerciseDetail>(routes.exercise(id), { token });
 
-export async function alternatives(token: string | undefined, id: string, equipment?: string[]): Promise<(ExerciseSummary & { sharedMuscles?: number })[]> {
+export async function alternatives(token: string | undefined, id: string, equipment?: string[]): Promise<{ id: string; name: string; sharedMuscles: string[]; equipment: string[] }[]> {
   const r = await api<unknown>(routes.alternatives(id), { token, query: { equipment: equipment?.join(','), limit: 10 } });
   return list(r, 'items', 'alternatives', 'results');
 }
@@ -223,11 +239,9 @@ export async function alternatives(token: string | undefined, id: string, equipm
 export interface FoodSummary {
   id: string;
   name: string;
-  energyKcal?: number;
-  proteinG?: number;
-  fatG?: number;
-  carbsG?: number;
-  group?: string | { code: string; name: string } | null;
+  brand: string | null;
+  group: string | null;
+  energyKcal: number | null;
 }
 
 export async function searchFoods(token: string | undefined, q: string | undefined, limit = 50): Promise<FoodSummary[]> {
@@ -235,9 +249,4 @@ export async function searchFoods(token: string | undefined, q: string | undefin
   return list<FoodSummary>(r, 'items', 'foods', 'results');
 }
 
-export interface Facets {
-  muscles: string[];
-  equipment: string[];
-  categories: string[];
-  levels: string[];
-}
+export const food = (token: string, id: string) => api<{ id: string; name: string }>(routes.food(id), { token });

@@ -18,6 +18,12 @@ export interface Viewer {
 export interface WebVariables {
   session: Session | null;
   form: FormState | undefined;
+  /**
+   * Headers for the final response, added once the handler has answered. Hono drops headers set
+   * with c.header() when a handler returns its own Response (Vike's, for every page), so cookies set
+   * before rendering go here instead.
+   */
+  extraHeaders: Headers;
 }
 
 export type WebContext = Context<{ Variables: WebVariables }>;
@@ -33,4 +39,9 @@ export function sessionOf(pageContext: object): Session | null {
 
 export function formOf(pageContext: object): FormState | undefined {
   return honoOf(pageContext)?.get('form');
+}
+
+/** Adds a header to whatever response this request ends with (see WebVariables.extraHeaders). */
+export function addHeader(c: Context, name: string, value: string): void {
+  (c as WebContext).get('extraHeaders').append(name, value);
 }

@@ -6,7 +6,7 @@
 import type { Hono, Next } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { METRICS } from '../components/metrics.js';
-import { api, ApiResponseError, ApiUnavailableError, routes, type Tokens } from './api.js';
+import { api, ApiResponseError, ApiUnavailableError, food, routes, type Tokens } from './api.js';
 import type { FormState, WebContext, WebVariables } from './context.js';
 import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from './session.js';
 
@@ -23,8 +23,11 @@ async function readForm(c: WebContext): Promise<Values> {
 async function again(c: WebContext, next: Next, form: FormState, status: number): Promise<Response> {
   c.set('form', form);
   await next();
+  // Vike has answered (c.res is final): replace it with the same page under our status.
   const res = c.res;
-  return new Response(res.body, { status, headers: res.headers });
+  c.res = undefined;
+  c.res = new Response(res.body, { status, headers: res.headers });
+  return c.res;
 }
 
 /** API field path (`points.0.value`, `sets.1.reps`) → form field name via `map`, else the last segment. */
@@ -127,7 +130,8 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     if (Object.keys(errors).length) return again(c, next, { values: v, errors }, 422);
     const time = toIso(v.time, v.tzOffset) ?? new Date().toISOString();
     try {
-      await api(routes.biometrics, { token, body: { points: [{ time, metric: v.metric, value, unit: info!.unit, source: 'manual' }] } });
+      const apiValue = Math.round(value * info!.scale * 1e6) / 1e6;
+      await api(routes.biometrics, { token, body: { points: [{ time, metric: v.metric, value: apiValue, unit: info!.apiUnit, source: 'manual' }] } });
       return c.redirect(`/dashboard?metric=${encodeURIComponent(v.metric!)}&saved=biometric`, 303);
     } catch (e) {
       if (e instanceof ApiResponseError && e.status === 401) return c.redirect('/login?expired=1', 303);
@@ -143,7 +147,7 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     const rows = Math.min(30, Math.max(1, Number(v.rows) || 3));
     if (v.action === 'addSet') return again(c, next, { values: { ...v, rows: String(rows + 1) }, errors: {} }, 200);
     const errors: Record<string, string> = {};
-    const sets: { exerciseId: string; setNumber: number; reps?: number; weightKg?: number }[] = [];
+    const sets: { exerciseId: string; reps?: number; weightKg?: number }[] = [];
     for (let i = 0; i < rows; i++) {
       const ex = v[`exercise_${i}`];
       const reps = v[`reps_${i}`];
@@ -154,7 +158,7 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
       if (!reps || !Number.isInteger(r) || r < 1) errors[`reps_${i}`] = 'Enter the repetitions (a whole number)';
       const w = weight ? Number(weight.replace(',', '.')) : undefined;
       if (w !== undefined && (!Number.isFinite(w) || w < 0)) errors[`weight_${i}`] = 'Enter a weight in kg (0 or more)';
-      sets.push({ exerciseId: ex ?? '', setNumber: sets.length + 1, reps: r, ...(w !== undefined ? { weightKg: w } : {}) });
+      sets.push({ exerciseId: ex ?? '', reps: r, ...(w !== undefined ? { weightKg: w } : {}) });
     }
     if (!sets.length) errors.exercise_0 = 'Add at least one set';
     if (v.time && !toIso(v.time, v.tzOffset)) errors.time = 'Enter a date and time';
@@ -203,18 +207,25 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     const time = toIso(v.time, v.tzOffset) ?? new Date().toISOString();
     let row = 0;
     try {
+      // One entry per food (the API has no batch route): check every food first, so an unknown
+      // one refuses the whole meal before anything is stored.
       for (const it of items) {
         row = it.row;
-        await api(routes.nutrition, { token, body: { time, meal: v.meal || 'other', foodId: it.foodId, grams: it.grams } });
+        await food(token, it.foodId);
+      }
+      for (const it of items) {
+        row = it.row;
+        await api(routes.nutrition, { token, body: { time, meal: v.meal || 'other', foodId: it.foodId, quantityG: it.grams } });
       }
       return c.redirect('/dashboard?saved=meal', 303);
     } catch (e) {
       if (e instanceof ApiResponseError && e.status === 401) return c.redirect('/login?expired=1', 303);
       const f = failure(e, v, (p) => {
         const k = p.at(-1);
-        return k === 'foodId' ? `food_${row}` : k === 'grams' ? `grams_${row}` : k;
+        return k === 'foodId' ? `food_${row}` : k === 'quantityG' ? `grams_${row}` : k;
       });
-      if (e instanceof ApiResponseError && !Object.keys(f.form.errors).length) f.form.errors = { [`food_${row}`]: e.message };
+      if (e instanceof ApiResponseError && e.status === 404) f.form = { values: v, errors: { [`food_${row}`]: 'This food is not in the library' } };
+      else if (e instanceof ApiResponseError && !Object.keys(f.form.errors).length) f.form.errors = { [`food_${row}`]: e.message };
       return again(c, next, f.form, f.status);
     }
   });

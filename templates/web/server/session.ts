@@ -4,8 +4,9 @@
  * before the page renders, with the refresh token (rotated by the API on every use).
  */
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { generateCookie, getCookie } from 'hono/cookie';
 import { api, ApiResponseError, routes, type Tokens } from './api.js';
+import { addHeader } from './context.js';
 
 export const ACCESS_COOKIE = 'helfy_at';
 export const REFRESH_COOKIE = 'helfy_rt';
@@ -37,14 +38,15 @@ export function setSessionCookies(c: Context, t: Tokens): void {
   const exp = jwtExpiry(t.accessToken);
   const accessMaxAge = t.expiresIn ?? (exp ? Math.max(1, exp - Math.floor(Date.now() / 1000)) : 900);
   const base = { httpOnly: true, sameSite: 'Lax' as const, path: '/', secure: secure(c) };
-  setCookie(c, ACCESS_COOKIE, t.accessToken, { ...base, maxAge: accessMaxAge });
+  addHeader(c, 'Set-Cookie', generateCookie(ACCESS_COOKIE, t.accessToken, { ...base, maxAge: accessMaxAge }));
   const refreshExp = t.refreshExpiresAt ? Math.floor((Date.parse(t.refreshExpiresAt) - Date.now()) / 1000) : NaN;
-  setCookie(c, REFRESH_COOKIE, t.refreshToken, { ...base, maxAge: refreshExp > 0 ? refreshExp : REFRESH_MAX_AGE_S });
+  addHeader(c, 'Set-Cookie', generateCookie(REFRESH_COOKIE, t.refreshToken, { ...base, maxAge: refreshExp > 0 ? refreshExp : REFRESH_MAX_AGE_S }));
 }
 
 export function clearSessionCookies(c: Context): void {
-  deleteCookie(c, ACCESS_COOKIE, { path: '/' });
-  deleteCookie(c, REFRESH_COOKIE, { path: '/' });
+  for (const name of [ACCESS_COOKIE, REFRESH_COOKIE]) {
+    addHeader(c, 'Set-Cookie', generateCookie(name, '', { httpOnly: true, sameSite: 'Lax', path: '/', maxAge: 0, secure: secure(c) }));
+  }
 }
 
 /**

@@ -1,9 +1,16 @@
 import type { PageContextServer } from 'vike/types';
-import { biometricRange, me, nutritionDaily, workoutsSince, type Bucket } from '../../server/api.js';
+import { ApiResponseError, biometricRange, me, nutritionDaily, workoutsSince, type Bucket } from '../../server/api.js';
 import { tokenOrLogin, withApi } from '../../server/pagedata.js';
 import { DASHBOARD_METRICS, METRICS } from '../../components/metrics.js';
 
 const DAY = 86_400_000;
+
+/** A part of the dashboard the API does not offer (404) is left out rather than failing the page. */
+const optional = <T>(p: Promise<T>): Promise<T | undefined> =>
+  p.catch((e) => {
+    if (e instanceof ApiResponseError && e.status === 404) return undefined;
+    throw e;
+  });
 
 export async function data(pageContext: PageContextServer) {
   const token = tokenOrLogin(pageContext);
@@ -20,8 +27,8 @@ export async function data(pageContext: PageContextServer) {
     const [user, ranges, totals, workouts] = await Promise.all([
       me(token),
       Promise.all(metrics.map((m) => biometricRange(token, m, new Date(from), new Date(to)))),
-      nutritionDaily(token, day),
-      workoutsSince(token, new Date(todayStart)),
+      optional(nutritionDaily(token, day)),
+      optional(workoutsSince(token, new Date(todayStart))).then((w) => w ?? []),
     ]);
     const series: Record<string, Bucket[]> = {};
     metrics.forEach((m, i) => (series[m] = ranges[i]!));
@@ -46,7 +53,7 @@ export async function data(pageContext: PageContextServer) {
     points: series[metric] ?? [],
     today,
     totals: totals ?? null,
-    workouts: workouts.map((w) => ({ id: w.id, time: w.time, name: w.name ?? null, sets: w.sets?.length ?? 0 })),
+    workouts: workouts.map((w) => ({ id: w.id, time: w.time, name: w.name, sets: w.sets, volumeKg: w.volumeKg })),
   } as const;
 }
 export type Data = Awaited<ReturnType<typeof data>>;

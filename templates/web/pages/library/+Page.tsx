@@ -52,12 +52,12 @@ export default function Page() {
                 <span className="tags">
                   {e.level ? <span className="tag">{e.level}</span> : null}
                   {e.category ? <span className="tag">{e.category}</span> : null}
-                  {(e.primaryMuscles ?? []).map((m) => (
+                  {e.primaryMuscles.map((m) => (
                     <span key={m} className="tag muscle">
                       {m}
                     </span>
                   ))}
-                  {(e.equipment ?? []).map((m) => (
+                  {e.equipment.map((m) => (
                     <span key={m} className="tag gear">
                       {m}
                     </span>

@@ -78,7 +78,7 @@ export default function Page() {
                   <span className="muted">
                     {' '}
                     · {a.equipment.length ? a.equipment.join(', ') : 'no equipment'}
-                    {a.shared !== null ? ` · ${a.shared} shared muscle${a.shared === 1 ? '' : 's'}` : ''}
+                    {a.shared.length ? ` · shares ${a.shared.join(', ')}` : ''}
                   </span>
                 </li>
               ))}

@@ -13,8 +13,6 @@ export async function data(pageContext: PageContextServer) {
     const r = await withApi(() => Promise.all([exerciseDetail(token, id), alternatives(token, id, have)]));
     if (!r.ok) return { apiDown: r.apiDown, id, have } as const;
     const [ex, alts] = r.value;
-    const prim = ex.muscles?.primary ?? (ex.primaryMuscles ?? []).map((name) => ({ name, region: null }));
-    const sec = ex.muscles?.secondary ?? (ex.secondaryMuscles ?? []).map((name) => ({ name, region: null }));
     return {
       apiDown: undefined,
       id,
@@ -22,16 +20,16 @@ export async function data(pageContext: PageContextServer) {
       exercise: {
         id: ex.id,
         name: ex.name,
-        level: ex.level ?? null,
-        category: ex.category ?? null,
-        force: ex.force ?? null,
-        mechanic: ex.mechanic ?? null,
-        equipment: ex.equipment ?? [],
-        instructions: ex.instructions ?? [],
-        primary: prim,
-        secondary: sec,
+        level: ex.level,
+        category: ex.category,
+        force: ex.force,
+        mechanic: ex.mechanic,
+        equipment: ex.equipment,
+        instructions: ex.instructions,
+        primary: ex.primaryMuscles,
+        secondary: ex.secondaryMuscles,
       },
-      alternatives: alts.map((a) => ({ id: a.id, name: a.name, equipment: a.equipment ?? [], shared: a.sharedMuscles ?? null })),
+      alternatives: alts.map((a) => ({ id: a.id, name: a.name, equipment: a.equipment, shared: a.sharedMuscles })),
     } as const;
   } catch (e) {
     if (e instanceof ApiResponseError && e.status === 404) throw render(404, `There is no exercise “${id}” in the library.`);

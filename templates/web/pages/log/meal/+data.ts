@@ -11,7 +11,7 @@ export async function data(pageContext: PageContextServer) {
   return {
     q,
     form,
-    foods: r.ok ? r.value.map((f) => ({ id: f.id, name: f.name, kcal: f.energyKcal })) : [],
+    foods: r.ok ? r.value.map((f) => ({ id: f.id, name: f.brand ? `${f.name} (${f.brand})` : f.name, kcal: f.energyKcal ?? undefined })) : [],
     apiDown: r.ok ? undefined : r.apiDown,
   };
 }

@@ -1,0 +1,197 @@
+/**
+ * The web app without a browser (what curl sees): the built server (`node dist/server/index.mjs`)
+ * against the real API on real PostgreSQL + Neo4j. Pages are complete HTML from the server; the
+ * session is two httpOnly cookies; bad input (wrong fields, forged or expired cookies, a dead API)
+ * gets a clear page.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browserless, buildWeb, signJwt, startStack, startWeb, type Stack, type WebServer } from './harness.js';
+
+let stack: Stack;
+let web: WebServer;
+
+beforeAll(async () => {
+  buildWeb();
+  stack = await startStack();
+  web = await startWeb(stack.api.url);
+}, 240_000);
+
+afterAll(async () => {
+  if (process.env.WEB_DEBUG) console.log(web?.output());
+  await web?.stop();
+  await stack?.stop();
+}, 60_000);
+
+const text = (html: string) => html.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]+>/g, ' ').replace(/&nbsp;|\s+/g, ' ');
+const DAY = 86_400_000;
+
+async function signUp(email: string, name = 'Ada Lovelace'): Promise<Browserless> {
+  const b = new Browserless(web.url);
+  const r = await b.request('/signup', { method: 'POST', form: { displayName: name, email, password: 'correct horse battery' } });
+  expect(r.status).toBe(303);
+  expect(r.headers.get('location')).toBe('/dashboard');
+  return b;
+}
+
+describe('server basics', () => {
+  it('GET /health answers the compose healthcheck contract', async () => {
+    const r = await fetch(`${web.url}/health`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: 'ok', service: 'web', version: '0.1.0' });
+  });
+
+  it('an unknown URL is a 404 page, not a 500', async () => {
+    const r = await fetch(`${web.url}/no/such/page`);
+    expect(r.status).toBe(404);
+    const html = await r.text();
+    expect(html).toContain('<h1>Page not found</h1>');
+  });
+
+  it('every input of the sign-up and log-in forms has a label', async () => {
+    for (const path of ['/signup', '/login']) {
+      const html = await (await fetch(web.url + path)).text();
+      const ids = [...html.matchAll(/<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"/g)].map((m) => m[1]);
+      expect(ids.length).toBeGreaterThanOrEqual(2);
+      for (const id of ids) expect(html).toContain(`for="${id}"`);
+    }
+  });
+});
+
+describe('sessions', () => {
+  it('sign-up sets the tokens as httpOnly SameSite=Lax cookies only (nothing in the page)', async () => {
+    const b = await signUp('cookies@example.com');
+    const set = b.setCookies.filter((c) => /^helfy_(at|rt)=/.test(c));
+    expect(set).toHaveLength(2);
+    for (const c of set) {
+      expect(c).toMatch(/HttpOnly/i);
+      expect(c).toMatch(/SameSite=Lax/i);
+      expect(c).toMatch(/Path=\//);
+    }
+    const html = await (await b.request('/dashboard')).text();
+    expect(html).not.toContain(b.cookies.get('helfy_at')!);
+    expect(html).not.toContain(b.cookies.get('helfy_rt')!);
+  });
+
+  it('a page that needs a session redirects to log in without one', async () => {
+    const r = await fetch(`${web.url}/dashboard`, { redirect: 'manual' });
+    expect(r.status).toBe(302);
+    expect(r.headers.get('location')).toMatch(/\/login\?next=%2Fdashboard$/);
+  });
+
+  it('a forged access token (wrong signature) is sent back to log in, and the cookies go', async () => {
+    const b = new Browserless(web.url);
+    const forged = await signJwt({ sub: '00000000-0000-4000-8000-000000000000', typ: 'access', iss: 'helfy-api', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 600 }, 'not-the-secret-at-all');
+    b.cookies.set('helfy_at', forged);
+    const r = await b.request('/dashboard');
+    expect(r.status).toBe(302);
+    expect(r.headers.get('location')).toBe('/login?expired=1');
+    const login = await b.request('/login?expired=1');
+    expect(login.status).toBe(200);
+    expect(text(await login.text())).toContain('Your session has ended. Please log in again.');
+    expect(b.cookies.has('helfy_at')).toBe(false);
+  });
+
+  it('an expired access token with a refused refresh token is sent back to log in', async () => {
+    const b = await signUp('expired@example.com');
+    const user = (await stack.sql<{ id: string }>(`SELECT id FROM users WHERE email = 'expired@example.com'`))[0]!;
+    const past = Math.floor(Date.now() / 1000) - 3600;
+    b.cookies.set('helfy_at', await signJwt({ sub: user.id, typ: 'access', iss: 'helfy-api', iat: past - 900, exp: past }, stack.api.jwtSecret));
+    b.cookies.set('helfy_rt', 'x'.repeat(43));
+    const r = await b.request('/dashboard');
+    expect(r.status).toBe(302);
+    expect(r.headers.get('location')).toMatch(/^\/login/);
+    expect(b.cookies.has('helfy_at')).toBe(false);
+    expect(b.cookies.has('helfy_rt')).toBe(false);
+  });
+
+  it('an expired access token is refreshed with the refresh cookie, transparently', async () => {
+    const b = await signUp('refresh@example.com');
+    const oldRefresh = b.cookies.get('helfy_rt')!;
+    const user = (await stack.sql<{ id: string }>(`SELECT id FROM users WHERE email = 'refresh@example.com'`))[0]!;
+    const past = Math.floor(Date.now() / 1000) - 60;
+    b.cookies.set('helfy_at', await signJwt({ sub: user.id, typ: 'access', iss: 'helfy-api', iat: past - 900, exp: past }, stack.api.jwtSecret));
+    const r = await b.request('/dashboard');
+    expect(r.status).toBe(200);
+    expect(text(await r.text())).toContain('Hello, Ada Lovelace');
+    expect(b.cookies.get('helfy_rt')).not.toBe(oldRefresh); // rotated
+  });
+
+  it('wrong password: the error is shown next to the password field, the email is kept, status 401', async () => {
+    await signUp('wrongpw@example.com');
+    const b = new Browserless(web.url);
+    const r = await b.request('/login', { method: 'POST', form: { email: 'wrongpw@example.com', password: 'not the password' } });
+    expect(r.status).toBe(401);
+    const html = await r.text();
+    expect(html).toMatch(/<p id="f-password-error" class="error" role="alert">Wrong email or password<\/p>/);
+    expect(html).toMatch(/id="f-password"[^>]*aria-describedby="f-password-error"|aria-describedby="f-password-error"[^>]*id="f-password"/);
+    expect(html).toContain('value="wrongpw@example.com"');
+    expect(b.cookies.size).toBe(0);
+  });
+
+  it("the API's validation errors appear next to the field they name", async () => {
+    const b = new Browserless(web.url);
+    const r = await b.request('/signup', { method: 'POST', form: { displayName: 'Bob', email: 'bob@example.com', password: 'short' } });
+    expect(r.status).toBe(422);
+    const html = await r.text();
+    expect(html).toMatch(/<p id="f-password-error" class="error" role="alert">must be at least 10 characters<\/p>/);
+    expect(html).toContain('value="bob@example.com"');
+    expect(html).not.toContain('value="short"');
+  });
+
+  it('a form posted from another origin is refused', async () => {
+    const r = await fetch(`${web.url}/login`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=x', redirect: 'manual' });
+    expect(r.status).toBe(403);
+  });
+});
+
+describe('the dashboard is server-rendered with the user data', () => {
+  it("shows today's numbers and the 30-day chart from the API's daily buckets, no JavaScript involved", async () => {
+    const b = await signUp('dash@example.com', 'Grace Hopper');
+    const token = b.cookies.get('helfy_at')!;
+    // Three weeks of weights through the API itself (two samples on some days), and a resting HR today.
+    const now = Date.now();
+    const today = Math.floor(now / DAY) * DAY;
+    const points: { time: string; metric: string; value: number; unit: string }[] = [];
+    const expected = new Map<number, number[]>();
+    for (let d = 20; d >= 0; d -= 2) {
+      const day = today - d * DAY;
+      const vals = d % 4 === 0 ? [80 - d * 0.1, 80.6 - d * 0.1] : [80.2 - d * 0.1];
+      // Samples at 08:00 and 18:00, but today's between midnight and now (the API refuses the future).
+      const at = (i: number) => (d === 0 ? day + Math.floor(((now - day) * (i + 1)) / 3) : day + (8 + i * 10) * 3600_000);
+      vals.forEach((v, i) => points.push({ time: new Date(at(i)).toISOString(), metric: 'weight', value: Math.round(v * 100) / 100, unit: 'kg' }));
+      expected.set(day, vals.map((v) => Math.round(v * 100) / 100));
+    }
+    points.push({ time: new Date(now - 120_000).toISOString(), metric: 'resting_heart_rate', value: 58, unit: 'bpm' });
+    const ins = await fetch(`${stack.api.url}/api/biometrics`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ points }) });
+    expect(ins.status).toBe(201);
+
+    const r = await b.request('/dashboard');
+    expect(r.status).toBe(200);
+    const html = await r.text();
+    const t = text(html);
+    expect(t).toContain('Hello, Grace Hopper');
+    // Today's tiles: the weight of today (avg of today's two samples) and the resting heart rate.
+    const todays = expected.get(today)!;
+    const todayAvg = (todays.reduce((a, v) => a + v, 0) / todays.length).toFixed(1);
+    expect(html).toMatch(new RegExp(`data-metric="weight"[\\s\\S]*?<span class="tile-value">${todayAvg.replace('.', '\\.')}`));
+    expect(html).toMatch(/data-metric="resting_heart_rate"[\s\S]*?<span class="tile-value">58/);
+    // The chart: one dot per day with data, the latest value, and the numbers table.
+    expect(html).toContain(`data-metric="weight" data-points="${expected.size}"`);
+    expect(html).toContain(`<strong data-testid="chart-latest">${todayAvg}</strong>`);
+    expect(html).toMatch(/Weight \(kg\), last 30 days/);
+    const rows = [...html.matchAll(/<tr><td>([^<]+)<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><td>([^<]+)<\/td><td>(\d+)<\/td><\/tr>/g)];
+    expect(rows).toHaveLength(expected.size);
+    const byDay = [...expected.entries()].sort((a, b) => b[0] - a[0]);
+    rows.forEach((m, i) => {
+      const [day, vals] = byDay[i]!;
+      expect(m[1]).toBe(new Date(day).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' }));
+      expect(m[2]).toBe((vals.reduce((a, v) => a + v, 0) / vals.length).toFixed(1));
+      expect(m[3]).toBe(Math.min(...vals).toFixed(1));
+      expect(m[4]).toBe(Math.max(...vals).toFixed(1));
+      expect(Number(m[5])).toBe(vals.length);
+    });
+    // Axes: labelled y ticks with the unit and dated x ticks.
+    expect(html).toMatch(/<text class="axis-unit"[^>]*>kg<\/text>/);
+    expect(html).toContain(`>${new Date(today).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' })}</text>`);
+  });
+});
