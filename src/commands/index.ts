@@ -80,6 +80,21 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'seed',
+    summary: 'Load the exercise/food library into Neo4j and demo users with realistic time series into PostgreSQL (idempotent, safe to kill)',
+    options: [
+      { flags: '--only <parts>', description: 'comma-separated parts: exercises, foods, routines, demo (default: all)' },
+      { flags: '--users <n>', description: 'demo users (demo-001@helfy.test, ...); fewer than before deletes the extra ones', default: '3' },
+      { flags: '--days <n>', description: 'days of demo data per user', default: '90' },
+      { flags: '--seed <s>', description: 'random seed: the same seed gives the same data', default: '1' },
+      { flags: '--last-day <date>', description: 'last day of demo data, YYYY-MM-DD (default: yesterday, UTC)' },
+      { flags: '--concurrency <n>', description: 'demo users loaded in parallel, one COPY connection each', default: '2' },
+      { flags: '--reset', description: 'remove the seeded data (demo users, library nodes seed wrote) and nothing else' },
+      { flags: '--dry-run', description: 'show what would be loaded or removed; change nothing' },
+    ],
+    load: () => import('./seed.js'),
+  },
+  {
     name: 'config',
     summary: 'Show the resolved configuration with the source of each value (secrets redacted)',
     load: () => import('./config.js'),

@@ -142,7 +142,7 @@ export function loadConfig(opts: LoadOptions): HelfyConfig {
     values.push({ key, raw, source, secret: Boolean(s.secret) });
 
     if (raw === undefined) {
-      if (s.secret && opts.requireSecrets !== false) {
+      if (s.secret && opts.requireSecrets !== false && !s.addedOnFirstUse) {
         problems.push(`${key}: missing (secret)`);
       }
       continue;

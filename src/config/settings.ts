@@ -19,6 +19,11 @@ export interface Setting {
   secret?: boolean;
   /** Allowed values for enum settings. */
   values?: readonly string[];
+  /**
+   * A secret that may be missing from an older workspace's .env without making the configuration
+   * invalid: the command that needs it adds it (e.g. `helfy seed` and HELFY_DEMO_PASSWORD).
+   */
+  addedOnFirstUse?: boolean;
 }
 
 export const PROJECT_NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
@@ -47,6 +52,7 @@ export const SETTINGS = [
   { env: 'HELFY_API_PORT', file: 'ports.api', kind: 'port', default: '3000', description: 'Host port of the API.' },
   { env: 'HELFY_WEB_PORT', file: 'ports.web', kind: 'port', default: '3001', description: 'Host port of the web app.' },
   { env: 'HELFY_JWT_SECRET', kind: 'secret', secret: true, description: 'Secret the API signs its tokens with.' },
+  { env: 'HELFY_DEMO_PASSWORD', kind: 'secret', secret: true, addedOnFirstUse: true, description: 'Password of the demo users that `helfy seed` creates (demo-001@helfy.test, ...).' },
   { env: 'HELFY_POSTGRES_IMAGE', file: 'images.postgres', kind: 'image', default: 'timescale/timescaledb-ha:pg16', description: 'PostgreSQL image (override for mirrors, pinning, tests).' },
   { env: 'HELFY_TEMPORAL_IMAGE', file: 'images.temporal', kind: 'image', default: 'temporalio/server:1.31.0', description: 'Temporal server image.' },
   { env: 'HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE', file: 'images.temporalAdminTools', kind: 'image', default: 'temporalio/admin-tools:1.31.0', description: 'Temporal admin-tools image (schema job).' },
