@@ -14,6 +14,11 @@ import { validationHook } from './lib/validation.js';
 import pkg from '../package.json' with { type: 'json' };
 import { requireAuth } from './auth/middleware.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerBiometricRoutes } from './routes/biometrics.js';
+import { registerLibraryRoutes } from './routes/library.js';
+import { registerNutritionRoutes } from './routes/nutrition.js';
+import { registerWorkoutRoutes } from './routes/workouts.js';
+import { Library } from './library/queries.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 /** /api/* routes that need no access token. */
@@ -76,6 +81,11 @@ export function createApp(deps: Deps): App {
 
   registerHealthRoutes(app, deps);
   registerAuthRoutes(app, deps);
+  registerBiometricRoutes(app, deps);
+  const library = new Library(deps.neo4j, { timeoutMs: deps.config.DEPENDENCY_TIMEOUT_MS });
+  registerLibraryRoutes(app, deps, library);
+  registerWorkoutRoutes(app, deps, library);
+  registerNutritionRoutes(app, deps, library);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
@@ -98,6 +108,10 @@ export function createApp(deps: Deps): App {
       const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'BAD_REQUEST' : status === 401 ? 'UNAUTHORIZED' : `HTTP_${status}`;
       const message = status === 413 ? 'request body is too large for this route' : err.message || 'request refused';
       return c.json({ error: { code, message } }, status);
+    }
+    // Every FK of helfy_app points at users: the token's account was deleted meanwhile.
+    if ((err as { code?: string }).code === '23503') {
+      return c.json({ error: { code: 'ACCOUNT_GONE', message: 'the account of this token no longer exists' } }, 401);
     }
     const dep = classifyDependencyError(err);
     if (dep) {

@@ -17,7 +17,7 @@ export interface Deps {
   temporal: TemporalDeps;
   metrics: Metrics;
   /** Whether helfy_app has the timescaledb extension (time_bucket), else date_bin. */
-  timescale: boolean;
+  timescale: boolean | undefined;
 }
 
 /** Registers the pool gauges on metrics (pg pool: total/idle/waiting; Neo4j: in use/idle). */
@@ -52,7 +52,7 @@ export async function createDeps(config: Config, log: Logger): Promise<Deps> {
   });
   const metrics = createMetrics();
   registerPoolMetrics(metrics, pool, neo4j);
-  let timescale = false;
+  let timescale: boolean | undefined;
   try {
     timescale = await detectTimescale(pool);
   } catch (e) {

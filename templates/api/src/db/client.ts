@@ -40,3 +40,19 @@ export async function detectTimescale(pool: pg.Pool): Promise<boolean> {
   const r = await pool.query(`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`);
   return (r.rowCount ?? 0) > 0;
 }
+
+/** Runs fn in one transaction on one pooled client; rolls back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const r = await fn(c);
+    await c.query('COMMIT');
+    return r;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    c.release();
+  }
+}

@@ -1,0 +1,176 @@
+/** /api/biometrics: batch insert (≤ 10,000 points, one statement), list (time cursor), bucketed series. */
+import { createRoute, z } from '@hono/zod-openapi';
+import type { App } from '../app.js';
+import { biometricMetricEnum } from '../db/schema.js';
+import type { Deps } from '../deps.js';
+import { BUCKET_SECONDS, BUCKETS, METRICS, rangeError } from '../data/metrics-catalog.js';
+import { querySeries } from '../data/series.js';
+import { ApiError } from '../lib/errors.js';
+import { bodyLimit, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+
+export const MAX_BATCH = 10_000;
+const Metric = z.enum(biometricMetricEnum.enumValues);
+
+const Point = z
+  .strictObject({
+    time: Timestamp,
+    metric: Metric,
+    value: z.number().finite(),
+    unit: z.string().optional().openapi({ description: "the metric's unit; only that one is accepted (see /openapi.json description)" }),
+    source: z.string().trim().min(1).max(64).regex(/^[a-z0-9_.-]+$/, 'must be lowercase letters, digits, _ . -').optional(),
+  })
+  .superRefine((p, ctx) => {
+    const err = rangeError(p.metric, p.value);
+    if (err) ctx.addIssue({ code: 'custom', path: ['value'], message: err });
+    const unit = METRICS[p.metric].unit;
+    if (p.unit !== undefined && p.unit !== unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: `${p.metric} is stored in ${unit}` });
+  });
+
+const Batch = z.strictObject({ points: z.array(Point).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} points per request`) });
+const PointOut = z.object({ time: z.string(), metric: Metric, value: z.number(), unit: z.string(), source: z.string() }).openapi('BiometricPoint');
+
+async function ensureTimescaleKnown(deps: Deps): Promise<boolean> {
+  if (deps.timescale === undefined) {
+    const r = await deps.pool.query(`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`);
+    deps.timescale = (r.rowCount ?? 0) > 0;
+  }
+  return deps.timescale;
+}
+
+export function registerBiometricRoutes(app: App, deps: Deps): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/biometrics',
+      tags: ['biometrics'],
+      summary: `Store up to ${MAX_BATCH} points in one statement (all or nothing); exact duplicates are skipped`,
+      description: `Units: ${Object.entries(METRICS).map(([k, v]) => `${k}=${v.unit} [${v.min}, ${v.max}]`).join(', ')}`,
+      security: secured,
+      middleware: [bodyLimit(2 * 1024 * 1024)] as const,
+      request: { body: jsonBody(Batch) },
+      responses: {
+        201: { description: 'Stored', content: { 'application/json': { schema: z.object({ inserted: z.number().int(), duplicates: z.number().int() }) } } },
+        400: ErrorBody('Invalid point (the field is named)'),
+        413: ErrorBody('Body over 2 MiB'),
+      },
+    }),
+    async (c) => {
+      const { points } = c.req.valid('json');
+      const userId = c.get('userId');
+      const times: string[] = [];
+      const metrics: string[] = [];
+      const values: number[] = [];
+      const units: string[] = [];
+      const sources: string[] = [];
+      for (const p of points) {
+        times.push(p.time);
+        metrics.push(p.metric);
+        values.push(p.value);
+        units.push(METRICS[p.metric].unit);
+        sources.push(p.source ?? 'manual');
+      }
+      // One statement: either every row lands or none does.
+      const r = await deps.pool.query(
+        `INSERT INTO biometrics (time, user_id, metric, value, unit, source)
+         SELECT t, $1, m::biometric_metric, v, u, s
+           FROM unnest($2::timestamptz[], $3::text[], $4::float8[], $5::text[], $6::text[]) AS x(t, m, v, u, s)
+         ON CONFLICT DO NOTHING`,
+        [userId, times, metrics, values, units, sources],
+      );
+      const inserted = r.rowCount ?? 0;
+      return c.json({ inserted, duplicates: points.length - inserted }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/biometrics',
+      tags: ['biometrics'],
+      summary: 'The caller’s points, newest first, paged by a time cursor',
+      security: secured,
+      request: {
+        query: z.strictObject({ metric: Metric.optional(), from: QueryTimestamp.optional(), to: QueryTimestamp.optional(), limit: Limit, cursor: z.string().max(200).optional() }),
+      },
+      responses: {
+        200: { description: 'A page', content: { 'application/json': { schema: z.object({ items: z.array(PointOut), nextCursor: z.string().nullable() }) } } },
+        400: ErrorBody('Invalid query'),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const userId = c.get('userId');
+      const where = ['user_id = $1'];
+      const vals: unknown[] = [userId];
+      if (q.metric) where.push(`metric = $${vals.push(q.metric)}`);
+      if (q.from) where.push(`time >= $${vals.push(q.from)}`);
+      if (q.to) where.push(`time < $${vals.push(q.to)}`);
+      if (q.cursor) {
+        const cur = decodeCursor(q.cursor);
+        const [m, s] = cur.tie.split('|');
+        where.push(`(time, metric::text, source) < ($${vals.push(cur.time)}, $${vals.push(m ?? '')}, $${vals.push(s ?? '')})`);
+      }
+      const r = await deps.pool.query(
+        `SELECT time, metric::text AS metric, value, unit, source FROM biometrics WHERE ${where.join(' AND ')}
+         ORDER BY time DESC, metric::text DESC, source DESC LIMIT $${vals.push(q.limit + 1)}`,
+        vals,
+      );
+      const rows = r.rows.slice(0, q.limit);
+      const last = rows[rows.length - 1];
+      return c.json(
+        {
+          items: rows.map((x) => ({ time: (x.time as Date).toISOString(), metric: x.metric, value: x.value, unit: x.unit, source: x.source })),
+          nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.time, `${last.metric}|${last.source}`) : null,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/biometrics/series',
+      tags: ['biometrics'],
+      summary: 'avg/min/max/count per time bucket (time_bucket on TimescaleDB, date_bin otherwise: same buckets)',
+      security: secured,
+      request: {
+        query: z.strictObject({
+          metric: Metric,
+          from: QueryTimestamp,
+          to: QueryTimestamp,
+          bucket: z.enum(Object.keys(BUCKETS) as [keyof typeof BUCKETS, ...(keyof typeof BUCKETS)[]]).default('1d'),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Buckets with data, oldest first',
+          content: {
+            'application/json': {
+              schema: z.object({
+                metric: Metric,
+                unit: z.string(),
+                bucket: z.string(),
+                engine: z.enum(['time_bucket', 'date_bin']),
+                buckets: z.array(z.object({ bucket: z.string(), avg: z.number(), min: z.number(), max: z.number(), count: z.number().int() })),
+              }),
+            },
+          },
+        },
+        400: ErrorBody('Invalid query'),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const from = new Date(q.from);
+      const to = new Date(q.to);
+      if (to <= from) throw new ApiError(400, 'VALIDATION', 'to: must be after from', {}, [{ field: 'to', message: 'must be after from' }]);
+      if ((to.getTime() - from.getTime()) / 1000 / BUCKET_SECONDS[q.bucket] > 10_000) {
+        throw new ApiError(400, 'VALIDATION', 'bucket: more than 10000 buckets in the range; use a wider bucket', {}, [{ field: 'bucket', message: 'too many buckets' }]);
+      }
+      const timescale = await ensureTimescaleKnown(deps);
+      const buckets = await querySeries(deps.pool, timescale, { userId: c.get('userId'), metric: q.metric, from, to, bucket: BUCKETS[q.bucket] });
+      return c.json({ metric: q.metric, unit: METRICS[q.metric].unit, bucket: BUCKETS[q.bucket], engine: timescale ? ('time_bucket' as const) : ('date_bin' as const), buckets }, 200);
+    },
+  );
+}
