@@ -278,7 +278,9 @@ function* workoutLines(p: DemoParams, u: DemoProfile, counters: { workouts: numb
   const info = exercises();
   const sessions = new Map<string, number>();
   let n = 0;
-  for (const start of dayStarts(p)) {
+  const days = dayStarts(p);
+  const first = days[0]!;
+  for (const start of days) {
     const plan = dayPlan(p, u, start);
     if (!plan.workout) continue;
     const routine = routines.get(u.program[n % u.program.length]!)!;
@@ -286,8 +288,8 @@ function* workoutLines(p: DemoParams, u: DemoProfile, counters: { workouts: numb
     n++;
     const t0 = start + plan.workout.at * MIN;
     const id = hashUuid('workout', p.seed, u.index, start);
-    const week = Math.floor((start - parseDay(p.lastDay)) / (7 * DAY));
-    const deload = ((week % 6) + 6) % 6 === 5;
+    // Every sixth week since the first day is a lighter (deload) week.
+    const deload = Math.floor((start - first) / (7 * DAY)) % 6 === 5;
     if (wanted === 'workouts') {
       counters.workouts++;
       const end = iso(t0 + plan.workout.minutes * MIN);
@@ -309,8 +311,8 @@ function* workoutLines(p: DemoParams, u: DemoProfile, counters: { workouts: numb
         let duration: number | null = null;
         if (stretch) { duration = item.reps; reps = null; }
         else if (base && base[0] > 0) {
-          // Progressive overload: +1.5% a session, a lighter week every sixth week.
-          const raw = base[0] * u.strength * (1 + 0.015 * k) * (deload ? 0.85 : 1);
+          // Progressive overload: +2% a session, 15% lighter in a deload week.
+          const raw = base[0] * u.strength * (1 + 0.02 * k) * (deload ? 0.85 : 1);
           weight = Math.max(base[1], Math.round(raw / base[1]) * base[1]);
         } else reps = reps + Math.floor(k / 4);
         const rpe = stretch ? null : Math.min(10, round1(6.5 + (s / Math.max(1, item.sets - 1)) * 2 + 0.4 * gauss(r)));
