@@ -8,7 +8,8 @@ import { build } from 'esbuild';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// HELFY_API_OUTDIR (inside the template, so node_modules resolve): tests build a private copy.
+const dist = process.env.HELFY_API_OUTDIR ? join(root, process.env.HELFY_API_OUTDIR) : join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
 const t0 = performance.now();

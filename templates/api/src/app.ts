@@ -17,6 +17,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerBiometricRoutes } from './routes/biometrics.js';
 import { registerLibraryRoutes } from './routes/library.js';
 import { registerNutritionRoutes } from './routes/nutrition.js';
+import { registerSummaryRoutes } from './routes/summaries.js';
 import { registerWorkoutRoutes } from './routes/workouts.js';
 import { Library } from './library/queries.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -86,6 +87,7 @@ export function createApp(deps: Deps): App {
   registerLibraryRoutes(app, deps, library);
   registerWorkoutRoutes(app, deps, library);
   registerNutritionRoutes(app, deps, library);
+  registerSummaryRoutes(app, deps);
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

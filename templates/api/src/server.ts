@@ -32,8 +32,11 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     force.unref();
     // Stop accepting; in-flight requests finish; idle keep-alive sockets close now.
+    // Keep-alive sockets become idle when their in-flight response ends: close them as they do.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
     server.close(async () => {
       clearTimeout(force);
+      clearInterval(idle);
       await closeDeps(deps);
       log.info('stopped');
       process.exit(0);

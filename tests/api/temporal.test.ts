@@ -1,0 +1,232 @@
+/**
+ * Temporal end to end: the built worker (node dist/worker.js, prebundled workflows) against a
+ * real Temporal server on a real PostgreSQL; the API starts dailySummary and reads its result;
+ * the daily_summaries row is checked against values computed here; the nightly Schedule; the
+ * built API process; SIGTERM on both.
+ */
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureNightlySchedule } from '../../templates/api/src/temporal/schedule.js';
+import { NIGHTLY_SCHEDULE_ID } from '../../templates/api/src/temporal/shared.js';
+import { freePort } from '../support/services/index.js';
+import { buildApp, call, newUser, startStack, withClient, type Stack, type TestApp } from './harness.js';
+import { buildTemplate, getJson, start, waitFor, type Proc } from './processes.js';
+
+let stack: Stack;
+let t: TestApp;
+let dist: Awaited<ReturnType<typeof buildTemplate>>;
+let worker: Proc;
+let healthPort: number;
+let client: Client;
+
+beforeAll(async () => {
+  [stack, dist] = await Promise.all([startStack({ temporal: true }), buildTemplate()]);
+  t = await buildApp(stack);
+  healthPort = await freePort();
+  worker = start(join(dist.dir, 'worker.js'), { ...stack.env, HEALTH_PORT: String(healthPort), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+  client = new Client({ connection: await Connection.connect({ address: stack.temporalServer!.address }), namespace: 'helfy' });
+}, 300_000);
+
+afterAll(async () => {
+  worker?.child.kill('SIGKILL');
+  await client?.connection.close();
+  await t?.close();
+  await stack?.stop();
+  dist?.cleanup();
+});
+
+const DAY = '2026-10-06';
+const at = (h: number, m = 0) => new Date(Date.UTC(2026, 9, 6, h, m)).toISOString();
+
+describe('the worker', () => {
+  it('reports RUNNING on its health port once connected, with the prebundled workflows', async () => {
+    const h = await waitFor('worker health 200', async () => {
+      const r = await getJson(`http://127.0.0.1:${healthPort}/health`);
+      return r.status === 200 ? r : undefined;
+    }, 90_000);
+    expect(h.body).toMatchObject({ status: 'ok', service: 'worker', version: '0.1.0', state: 'RUNNING' });
+    const running = worker.out.map((l) => JSON.parse(l)).find((l) => l.msg === 'worker running');
+    expect(running).toMatchObject({ prebundled: true, namespace: 'helfy' });
+    expect((await fetch(`http://127.0.0.1:${healthPort}/other`)).status).toBe(404);
+  });
+
+  it('dailySummary: started by the API, run by the worker, upserts the daily_summaries row', async () => {
+    const u = await newUser(t.app, 'summary');
+    const other = await newUser(t.app, 'bystander');
+    // The day's data, written directly (this file has no Neo4j for the exercise check).
+    await withClient(stack.owner, async (c) => {
+      const bio: [string, string, number, string][] = [
+        [at(8), 'heart_rate', 60, 'bpm'],
+        [at(12), 'heart_rate', 90, 'bpm'],
+        [at(18), 'heart_rate', 75, 'bpm'],
+        [at(9), 'steps', 4000, 'count'],
+        [at(17), 'steps', 6500, 'count'],
+        [at(7), 'weight', 81.2, 'kg'],
+        [at(21), 'weight', 80.9, 'kg'],
+        [at(6), 'resting_heart_rate', 52, 'bpm'],
+        [at(6, 30), 'sleep', 420, 'min'],
+        ['2026-10-05T23:59:59Z', 'heart_rate', 200, 'bpm'], // the day before: not counted
+        ['2026-10-07T00:00:00Z', 'steps', 99999, 'count'], // the day after: not counted
+      ];
+      for (const [time, metric, value, unit] of bio) {
+        await c.query(`INSERT INTO biometrics (time, user_id, metric, value, unit) VALUES ($1, $2, $3, $4, $5)`, [time, u.id, metric, value, unit]);
+      }
+      await c.query(`INSERT INTO biometrics (time, user_id, metric, value, unit) VALUES ($1, $2, 'steps', 123, 'count')`, [at(10), other.id]);
+      const w = await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES ($1, $2, 'Legs', 'completed') RETURNING id`, [at(17, 30), u.id]);
+      await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES ($1, $2, 'Skipped', 'skipped')`, [at(19), u.id]);
+      for (const [n, reps, kg] of [[1, 5, 100], [2, 5, 100], [3, 8, 80]]) {
+        await c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, exercise_id, reps, weight_kg) VALUES ($1, $2, $3, $4, 'Barbell_Squat', $5, $6)`, [at(17, 30), u.id, w.rows[0].id, n, reps, kg]);
+      }
+      await c.query(`INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal, protein_g, carbs_g, fat_g, fiber_g) VALUES ($1, $2, '20038', 'breakfast', 80, 311.2, 13.51, 53.02, 5.52, 8.48)`, [at(8), u.id]);
+      await c.query(`INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal, protein_g) VALUES ($1, $2, '01001', 'dinner', 10, 71.7, 0.09)`, [at(19), u.id]);
+    });
+
+    const started = await call(t.app, 'POST', '/api/summaries/daily', { token: u.token, body: { day: DAY } });
+    expect(started.status).toBe(202);
+    expect(started.body.workflowId).toBe(`daily-summary:${u.id}:${DAY}`);
+    const done = await waitFor('workflow completed', async () => {
+      const r = await call(t.app, 'GET', `/api/summaries/daily/runs/${encodeURIComponent(started.body.workflowId)}`, { token: u.token });
+      expect(r.status).toBe(200);
+      return r.body.status === 'COMPLETED' ? r.body : undefined;
+    }, 60_000, 300);
+    const expected = {
+      userId: u.id,
+      day: DAY,
+      steps: 10500,
+      heartRateAvg: 75,
+      heartRateMin: 60,
+      heartRateMax: 90,
+      restingHeartRate: 52,
+      hrvAvg: null,
+      weightKg: 80.9,
+      sleepMinutes: 420,
+      workouts: 1,
+      sets: 3,
+      volumeKg: 5 * 100 + 5 * 100 + 8 * 80,
+      energyKcal: 311.2 + 71.7,
+      proteinG: 13.51 + 0.09,
+      carbsG: 53.02,
+      fatG: 5.52,
+      fiberG: 8.48,
+    };
+    expect(done.runId).toBe(started.body.runId);
+    expect(Object.keys(done.result).sort()).toEqual(Object.keys(expected).sort());
+    for (const [k, v] of Object.entries(expected)) {
+      if (typeof v === 'number') expect(done.result[k], k).toBeCloseTo(v, 9);
+      else expect(done.result[k], k).toBe(v);
+    }
+    const rows = await call(t.app, 'GET', `/api/summaries/daily?from=${DAY}&to=${DAY}`, { token: u.token });
+    expect(rows.body.days).toHaveLength(1);
+    expect(rows.body.days[0]).toMatchObject({ day: DAY, steps: 10500, sets: 3, workouts: 1, workflowId: started.body.workflowId });
+    expect(rows.body.days[0].energyKcal).toBeCloseTo(382.9, 9);
+    // Another user can neither read this run nor see the row.
+    const peek = await call(t.app, 'GET', `/api/summaries/daily/runs/${encodeURIComponent(started.body.workflowId)}`, { token: other.token });
+    expect(peek.status).toBe(404);
+    expect((await call(t.app, 'GET', `/api/summaries/daily?from=${DAY}&to=${DAY}`, { token: other.token })).body.days).toEqual([]);
+    // Re-running upserts the same row (one row per user and day).
+    await withClient(stack.owner, (c) => c.query(`INSERT INTO biometrics (time, user_id, metric, value, unit) VALUES ($1, $2, 'steps', 500, 'count')`, [at(20), u.id]));
+    const again = await call(t.app, 'POST', '/api/summaries/daily', { token: u.token, body: { day: DAY } });
+    expect(again.body.runId).not.toBe(started.body.runId);
+    await waitFor('second run', async () => {
+      const r = await call(t.app, 'GET', `/api/summaries/daily/runs/${encodeURIComponent(again.body.workflowId)}`, { token: u.token });
+      return r.body.status === 'COMPLETED' && r.body.runId === again.body.runId ? r : undefined;
+    });
+    const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n, max(steps) AS steps FROM daily_summaries WHERE user_id = $1`, [u.id]));
+    expect(n.rows[0]).toEqual({ n: 1, steps: 11000 });
+    const m = await (await t.app.request('/metrics')).text();
+    expect(m).toMatch(/helfy_workflow_starts_total\{workflow="dailySummary"\} 2/);
+  });
+
+  it('an unknown workflow id of the caller is 404; a bad day is 400', async () => {
+    const u = await newUser(t.app, 'unknown');
+    expect((await call(t.app, 'GET', `/api/summaries/daily/runs/${encodeURIComponent(`daily-summary:${u.id}:2020-01-01`)}`, { token: u.token })).status).toBe(404);
+    const bad = await call(t.app, 'POST', '/api/summaries/daily', { token: u.token, body: { day: '3000-01-01' } });
+    expect([bad.status, bad.body.error.message]).toEqual([400, 'day: must be between 1970 and today']);
+  });
+
+  it('the nightly Schedule exists (created by the worker), is idempotent, and its run summarises every user', async () => {
+    const handle = client.schedule.getHandle(NIGHTLY_SCHEDULE_ID);
+    const d = await waitFor('schedule', () => handle.describe().catch(() => undefined), 30_000);
+    expect(d.spec.calendars?.length ?? 0).toBeGreaterThan(0); // the cron expression, as the server stores it
+    expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'nightlyDailySummaries', taskQueue: stack.env.TEMPORAL_TASK_QUEUE });
+    expect(await ensureNightlySchedule(client, { taskQueue: stack.env.TEMPORAL_TASK_QUEUE!, cron: '30 2 * * *' })).toBe('updated');
+    const list: string[] = [];
+    for await (const s of client.schedule.list()) list.push(s.scheduleId);
+    expect(list.filter((id) => id === NIGHTLY_SCHEDULE_ID)).toHaveLength(1);
+    // Run it now: yesterday (UTC) is summarised for every user.
+    const users = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM users`));
+    await handle.trigger();
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const rows = await waitFor('nightly rows', async () => {
+      const r = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM daily_summaries WHERE day = $1`, [yesterday]));
+      return r.rows[0].n === users.rows[0].n ? r.rows[0].n : undefined;
+    }, 60_000, 500);
+    expect(rows).toBe(users.rows[0].n);
+  });
+
+  it('/health/ready sees Temporal up', async () => {
+    const r = await call(t.app, 'GET', '/health/ready');
+    expect(r.body.checks.temporal.status).toBe('ok');
+    expect(r.body.checks.postgres.status).toBe('ok');
+  });
+
+  it('SIGTERM: the worker drains and exits 0 well inside 10 s', async () => {
+    const t0 = Date.now();
+    worker.child.kill('SIGTERM');
+    const e = await worker.exited;
+    expect(e.code).toBe(0);
+    expect(e.at - t0).toBeLessThan(10_000);
+    expect(worker.out.map((l) => JSON.parse(l).msg)).toContain('worker stopped');
+  });
+});
+
+describe('the API process (dist/server.js)', () => {
+  it('exits 1 naming a missing or bad variable, never printing a secret', async () => {
+    const { JWT_SECRET: _, ...noJwt } = stack.env;
+    const p1 = start(join(dist.dir, 'server.js'), noJwt);
+    expect((await p1.exited).code).toBe(1);
+    expect(p1.err).toEqual(['helfy-api: JWT_SECRET is missing']);
+    const p2 = start(join(dist.dir, 'server.js'), { ...stack.env, DATABASE_URL: 'mysql://helfy_api:hunter2-secret@db/helfy_app' });
+    expect((await p2.exited).code).toBe(1);
+    expect(p2.err).toEqual(['helfy-api: DATABASE_URL is invalid (must be a postgres:// URL)']);
+    const p3 = start(join(dist.dir, 'server.js'), { ...stack.env, PORT: 'eighty' });
+    expect((await p3.exited).code).toBe(1);
+    expect(p3.err[0]).toMatch(/^helfy-api: PORT is invalid: /);
+    const p4 = start(join(dist.dir, 'worker.js'), { ...stack.env, TEMPORAL_ADDRESS: 'temporal' });
+    expect((await p4.exited).code).toBe(1);
+    expect(p4.err).toEqual(['helfy-worker: TEMPORAL_ADDRESS is invalid: must be host:port']);
+  });
+
+  it('serves /health and /health/ready over HTTP; SIGTERM finishes the in-flight request and exits 0', async () => {
+    const port = await freePort();
+    const api = start(join(dist.dir, 'server.js'), { ...stack.env, PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      const h = await waitFor('api /health', () => getJson(`http://127.0.0.1:${port}/health`), 30_000);
+      expect(h).toEqual({ status: 200, body: { status: 'ok', service: 'api', version: '0.1.0' } });
+      const ready = await getJson(`http://127.0.0.1:${port}/health/ready`);
+      expect(ready.body.checks.postgres.status).toBe('ok');
+      const u = await newUser(t.app, 'inflight');
+      const points = Array.from({ length: 10_000 }, (_, i) => ({ time: new Date(Date.UTC(2026, 8, 1) + i * 60_000).toISOString(), metric: 'heart_rate', value: 70 }));
+      const inflight = fetch(`http://127.0.0.1:${port}/api/biometrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${u.token}` },
+        body: JSON.stringify({ points }),
+      });
+      await new Promise((r) => setTimeout(r, 30));
+      const t0 = Date.now();
+      api.child.kill('SIGTERM');
+      const res = await inflight;
+      expect(res.status).toBe(201);
+      expect(await res.json()).toEqual({ inserted: 10_000, duplicates: 0 });
+      const e = await api.exited;
+      expect(e.code).toBe(0);
+      // The keep-alive socket of the finished request does not hold the exit back.
+      expect(e.at - t0).toBeLessThan(3_000);
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+      expect(api.out.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(['listening', 'shutting down', 'stopped']));
+    } finally {
+      api.child.kill('SIGKILL');
+    }
+  });
+});
