@@ -131,11 +131,11 @@ export class AuthService {
     }
   }
 
-  async login(input: { email: string; password: string }, meta: RequestMeta): Promise<Session> {
+  async login(input: { email: string; password: string }, meta: RequestMeta): Promise<Session & { user: { id: string; email: string; displayName: string; createdAt: string } }> {
     const email = input.email.toLowerCase();
     await this.checkRateLimit(email, meta.ip);
-    const r = await this.pool.query(`SELECT id, password_hash FROM users WHERE lower(email) = $1`, [email]);
-    const row = r.rows[0] as { id: string; password_hash: string | null } | undefined;
+    const r = await this.pool.query(`SELECT id, email, display_name, created_at, password_hash FROM users WHERE lower(email) = $1`, [email]);
+    const row = r.rows[0] as { id: string; email: string; display_name: string; created_at: Date; password_hash: string | null } | undefined;
     const ok = row?.password_hash ? await verifyPassword(input.password, row.password_hash) : await verifyDummy(input.password);
     if (!row || !ok) {
       await audit(this.pool, 'auth.login_failed', row?.id ?? null, meta, { email, reason: row ? 'wrong_password' : 'unknown_account' });
@@ -147,7 +147,7 @@ export class AuthService {
       const { refreshId: _, ...session } = await this.issue(client, row.id, meta);
       await audit(client, 'auth.login', row.id, meta, { email });
       await client.query('COMMIT');
-      return session;
+      return { ...session, user: { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at.toISOString() } };
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       throw e;

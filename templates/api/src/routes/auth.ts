@@ -58,7 +58,7 @@ export function registerAuthRoutes(app: App, deps: Deps): void {
       middleware: [limit] as const,
       request: { body: jsonBody(z.strictObject({ email: Email, password: z.string().min(1).max(200) })) },
       responses: {
-        200: { description: 'Logged in', content: { 'application/json': { schema: SessionSchema } } },
+        200: { description: 'Logged in: the session and the user', content: { 'application/json': { schema: SessionSchema.extend({ user: UserSchema }) } } },
         400: ErrorBody('Invalid body'),
         401: ErrorBody('Wrong email or password'),
         429: ErrorBody('Too many failed attempts (see Retry-After)'),
