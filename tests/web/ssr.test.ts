@@ -17,7 +17,6 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  if (process.env.WEB_DEBUG) console.log(web?.output());
   await web?.stop();
   await stack?.stop();
 }, 60_000);
@@ -193,5 +192,138 @@ describe('the dashboard is server-rendered with the user data', () => {
     // Axes: labelled y ticks with the unit and dated x ticks.
     expect(html).toMatch(/<text class="axis-unit"[^>]*>kg<\/text>/);
     expect(html).toContain(`>${new Date(today).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' })}</text>`);
+  });
+});
+
+describe('logging workouts, meals and measurements through the forms', () => {
+  let b: Browserless;
+  beforeAll(async () => {
+    b = await signUp('forms@example.com', 'Form Filler');
+  });
+
+  it('every input on every logging page has a label', async () => {
+    for (const path of ['/log/biometric', '/log/workout', '/log/meal', '/library']) {
+      const html = await (await b.request(path)).text();
+      const ids = [...html.matchAll(/<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"/g)].map((m) => m[1]);
+      const inputs = [...html.matchAll(/<(?:input|select)(?![^>]*type="(?:hidden|checkbox)")/g)].length;
+      expect(ids.length).toBe(inputs);
+      for (const id of ids) expect(html, `${path} #${id}`).toContain(`for="${id}"`);
+    }
+  });
+
+  it('the workout page offers the library exercises; a workout with two sets shows on the dashboard', async () => {
+    const page = await (await b.request('/log/workout?q=squat')).text();
+    expect(page).toContain('<option value="Barbell_Squat">Barbell Squat</option>');
+    expect(page).not.toContain('Dumbbell_Bicep_Curl');
+    const r = await b.request('/log/workout', { method: 'POST', form: { rows: '3', name: 'Leg day', exercise_0: 'Barbell_Squat', reps_0: '5', weight_0: '100', exercise_1: 'Goblet_Squat', reps_1: '12', weight_1: '24,5', action: 'save' } });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/dashboard?saved=workout');
+    const sets = await stack.sql<{ exercise_id: string; reps: number; weight_kg: number; set_number: number }>(
+      `SELECT s.exercise_id, s.reps, s.weight_kg, s.set_number FROM workout_sets s JOIN users u ON u.id = s.user_id WHERE u.email = 'forms@example.com' ORDER BY s.set_number`,
+    );
+    expect(sets).toEqual([
+      { exercise_id: 'Barbell_Squat', reps: 5, weight_kg: 100, set_number: 1 },
+      { exercise_id: 'Goblet_Squat', reps: 12, weight_kg: 24.5, set_number: 2 },
+    ]);
+    const t = text(await (await b.request('/dashboard?saved=workout')).text());
+    expect(t).toContain('Workout saved.');
+    expect(t).toMatch(/Workouts 1 Leg day \(2 sets\)/);
+  });
+
+  it('an exercise that is not in the library: the API refuses it and the error is next to that set', async () => {
+    const r = await b.request('/log/workout', { method: 'POST', form: { rows: '2', exercise_0: 'Barbell_Squat', reps_0: '5', exercise_1: 'Not_An_Exercise', reps_1: '8', action: 'save' } });
+    expect(r.status).toBe(422);
+    const html = await r.text();
+    expect(html).toMatch(/<p id="f-exercise_1-error" class="error" role="alert">[^<]*Not_An_Exercise[^<]*<\/p>/);
+    expect(html).not.toContain('f-exercise_0-error');
+    const n = await stack.sql<{ n: number }>(`SELECT count(*)::int AS n FROM workouts w JOIN users u ON u.id = w.user_id WHERE u.email = 'forms@example.com'`);
+    expect(n[0]!.n).toBe(1); // only the earlier one
+  });
+
+  it('checks the sets before calling the API: reps missing → error next to that field; "Add a set" without JavaScript adds a row', async () => {
+    const r = await b.request('/log/workout', { method: 'POST', form: { rows: '3', exercise_0: 'Barbell_Squat', reps_0: '', action: 'save' } });
+    expect(r.status).toBe(422);
+    expect(await r.text()).toMatch(/<p id="f-reps_0-error" class="error" role="alert">Enter the repetitions \(a whole number\)<\/p>/);
+    const add = await b.request('/log/workout', { method: 'POST', form: { rows: '3', exercise_0: 'Goblet_Squat', action: 'addSet' } });
+    expect(add.status).toBe(200);
+    const html = await add.text();
+    expect(html).toContain('id="f-exercise_3"');
+    expect(html).toMatch(/<option value="Goblet_Squat" selected="">Goblet Squat<\/option>/);
+  });
+
+  it("a meal of two foods: the dashboard shows today's energy computed from the library foods", async () => {
+    const page = await (await b.request('/log/meal?q=banana')).text();
+    expect(page).toMatch(/<option value="09040">Bananas, raw · 89 kcal\/100 g<\/option>/);
+    const r = await b.request('/log/meal', { method: 'POST', form: { rows: '3', meal: 'breakfast', food_0: '09040', grams_0: '120', food_1: '20044', grams_1: '50', action: 'save' } });
+    expect(r.status).toBe(303);
+    const html = await (await b.request('/dashboard')).text();
+    // 1.2 × 89 + 0.5 × 365 = 289.3 kcal; protein 1.2 × 1.09 + 0.5 × 7.13 = 4.9 g
+    expect(html).toMatch(/data-metric="energy"[\s\S]*?<span class="tile-value">289<!-- --> <small>kcal<\/small>/);
+    expect(text(html)).toMatch(/Eaten today 289 kcal P 5 g · F 1 g · C 67 g/);
+  });
+
+  it('a meal with an unknown food stores nothing and says which food', async () => {
+    const before = await stack.sql<{ n: number }>(`SELECT count(*)::int AS n FROM nutrition`);
+    const r = await b.request('/log/meal', { method: 'POST', form: { rows: '2', meal: 'lunch', food_0: '09040', grams_0: '100', food_1: '99999', grams_1: '10', action: 'save' } });
+    expect(r.status).toBe(422);
+    expect(await r.text()).toMatch(/<p id="f-food_1-error" class="error" role="alert">This food is not in the library<\/p>/);
+    expect(await stack.sql(`SELECT count(*)::int AS n FROM nutrition`)).toEqual(before);
+  });
+
+  it('an impossible measurement: the API names the value and the error sits next to it', async () => {
+    const r = await b.request('/log/biometric', { method: 'POST', form: { metric: 'heart_rate', value: '10000' } });
+    expect(r.status).toBe(422);
+    const html = await r.text();
+    expect(html).toMatch(/<p id="f-value-error" class="error" role="alert">heart_rate must be at least 20 and at most 250 bpm<\/p>/);
+    expect(html).toContain('value="10000"');
+    const bad = await b.request('/log/biometric', { method: 'POST', form: { metric: 'weight', value: 'heavy' } });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toMatch(/<p id="f-value-error" class="error" role="alert">Enter a number<\/p>/);
+  });
+
+  it('sleep is typed in hours and stored in the API unit (minutes)', async () => {
+    const r = await b.request('/log/biometric', { method: 'POST', form: { metric: 'sleep', value: '7.5' } });
+    expect(r.status).toBe(303);
+    const rows = await stack.sql<{ value: number; unit: string }>(`SELECT value, unit FROM biometrics b JOIN users u ON u.id = b.user_id WHERE u.email = 'forms@example.com' AND metric = 'sleep'`);
+    expect(rows).toEqual([{ value: 450, unit: 'min' }]);
+    const html = await (await b.request('/dashboard')).text();
+    expect(html).toMatch(/data-metric="sleep"[\s\S]*?<span class="tile-value">7\.5<!-- --> <small>h<\/small>/);
+  });
+
+  it('same-origin /api/* reaches the API with the session cookie as the bearer token', async () => {
+    const me = await b.request('/api/me');
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ email: 'forms@example.com', displayName: 'Form Filler' });
+    const anon = await fetch(`${web.url}/api/me`);
+    expect(anon.status).toBe(401);
+    expect((await anon.json()).error.code).toBe('TOKEN_MISSING');
+  });
+});
+
+describe('the API is down', () => {
+  it('pages say so clearly, forms save nothing and say so, /health stays 200; back when the API is', async () => {
+    const b = await signUp('down@example.com');
+    await stack.api.pause();
+    try {
+      const dash = await b.request('/dashboard');
+      expect(dash.status).toBe(200);
+      const t = text(await dash.text());
+      expect(t).toContain('The Helfy API is not reachable right now.');
+      expect(t).toContain(`the Helfy API at ${stack.api.url} did not answer (ECONNREFUSED)`);
+      const lib = text(await (await b.request('/library?q=squat')).text());
+      expect(lib).toContain('The Helfy API is not reachable right now.');
+      const post = await b.request('/log/biometric', { method: 'POST', form: { metric: 'weight', value: '70' } });
+      expect(post.status).toBe(503);
+      expect(text(await post.text())).toContain('The Helfy API is not reachable right now; nothing was saved.');
+      const proxied = await b.request('/api/me');
+      expect(proxied.status).toBe(502);
+      expect((await proxied.json()).error.code).toBe('API_UNAVAILABLE');
+      const h = await fetch(`${web.url}/health`);
+      expect(h.status).toBe(200);
+      expect((await h.json()).status).toBe('ok');
+    } finally {
+      await stack.api.resume();
+    }
+    expect(text(await (await b.request('/dashboard')).text())).toContain('Hello, Ada Lovelace');
   });
 });

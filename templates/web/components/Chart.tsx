@@ -23,7 +23,7 @@ interface Props {
 
 const W = 760;
 const H = 300;
-const M = { top: 24, right: 64, bottom: 40, left: 64 };
+const M = { top: 34, right: 64, bottom: 40, left: 64 };
 const DAY = 86_400_000;
 
 /** 3–6 "nice" ticks (1, 2, 2.5, 5 × 10^n steps) covering [lo, hi]. */
@@ -117,7 +117,7 @@ export function Chart({ metric, points, from, to }: Props) {
             </text>
           </g>
         ))}
-        <text className="axis-unit" x={M.left - 8} y={M.top - 10} textAnchor="end">
+        <text className="axis-unit" x={M.left - 8} y={M.top - 18} textAnchor="end">
           {unit || 'count'}
         </text>
         {xTicks.map((t) => (

@@ -8,11 +8,13 @@ export interface MetricInfo {
   scale: number;
   /** Digits after the decimal point when shown. */
   digits: number;
+  /** A label short enough for a dashboard tile. */
+  short?: string;
 }
 
 export const METRICS: Record<string, MetricInfo> = {
   weight: { label: 'Weight', unit: 'kg', apiUnit: 'kg', scale: 1, digits: 1 },
-  resting_heart_rate: { label: 'Resting heart rate', unit: 'bpm', apiUnit: 'bpm', scale: 1, digits: 0 },
+  resting_heart_rate: { label: 'Resting heart rate', short: 'Resting HR', unit: 'bpm', apiUnit: 'bpm', scale: 1, digits: 0 },
   heart_rate: { label: 'Heart rate', unit: 'bpm', apiUnit: 'bpm', scale: 1, digits: 0 },
   hrv: { label: 'Heart-rate variability', unit: 'ms', apiUnit: 'ms', scale: 1, digits: 0 },
   steps: { label: 'Steps', unit: 'count', apiUnit: 'count', scale: 1, digits: 0 },

@@ -35,7 +35,9 @@ export default function Page() {
           const info = metricInfo(t.metric);
           return (
             <li key={t.metric} className="tile" data-metric={t.metric}>
-              <span className="tile-label">{info.label}</span>
+              <span className="tile-label" title={info.label}>
+                {info.short ?? info.label}
+              </span>
               {t.value === undefined ? (
                 <span className="tile-value none">—</span>
               ) : (
@@ -57,9 +59,9 @@ export default function Page() {
           </span>
         </li>
         <li className="tile" data-metric="workouts">
-          <span className="tile-label">Workouts today</span>
+          <span className="tile-label">Workouts</span>
           <span className="tile-value">{d.workouts.length}</span>
-          <span className="tile-note">{d.workouts.length ? d.workouts.map((w) => `${w.name ?? 'Workout'} (${w.sets} sets)`).join(', ') : 'none yet'}</span>
+          <span className="tile-note">{d.workouts.length ? d.workouts.map((w) => `${w.name ?? 'Workout'} (${w.sets} sets)`).join(', ') : 'none yet today'}</span>
         </li>
       </ul>
 

@@ -68,8 +68,7 @@ export default function Page() {
                         <option value="">— choose —</option>
                         {options.map((o) => (
                           <option key={o.id} value={o.id}>
-                            {o.name}
-                            {o.kcal !== undefined ? ` · ${Math.round(o.kcal)} kcal/100 g` : ''}
+                            {`${o.name}${o.kcal !== undefined ? ` · ${Math.round(o.kcal)} kcal/100 g` : ''}`}
                           </option>
                         ))}
                       </select>

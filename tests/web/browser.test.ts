@@ -1,0 +1,151 @@
+/**
+ * The web app in a real browser: Debian's chromium (infra/browser.sh) driven by playwright-core
+ * 1.64.1 (no browser download), against the built web server and the real API on PostgreSQL +
+ * Neo4j. One person's path: sign up, log a measurement, see it on the dashboard chart, search the
+ * library and open an exercise (its muscles and alternatives), log out. The dashboard screenshot is
+ * kept as test-artifacts/web-dashboard.png.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWeb, REPO, startStack, startWeb, type Stack, type WebServer } from './harness.js';
+
+const CHROMIUM = process.env.HELFY_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = resolve(REPO, 'test-artifacts');
+const DAY = 86_400_000;
+
+let stack: Stack;
+let web: WebServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  buildWeb();
+  [stack, browser] = await Promise.all([
+    startStack(),
+    chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] }),
+  ]);
+  web = await startWeb(stack.api.url);
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+  page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) pageErrors.push(`${r.status()} ${r.url()}`);
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  await stack?.stop();
+}, 60_000);
+
+describe('a person using Helfy in chromium', () => {
+  it('signs up and lands on their dashboard; the tokens are invisible to page scripts', async () => {
+    await page.goto(`${web.url}/`);
+    await expect.poll(() => page.url()).toBe(`${web.url}/login`);
+    await page.getByRole('link', { name: 'Sign up' }).click();
+    await page.getByLabel('Your name').fill('Ada Lovelace');
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill('analytical engine 1843');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await page.waitForURL(`${web.url}/dashboard`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hello, Ada Lovelace');
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    const cookies = await page.context().cookies();
+    expect(cookies.filter((c) => c.name.startsWith('helfy_')).map((c) => [c.name, c.httpOnly, c.sameSite]).sort()).toEqual([
+      ['helfy_at', true, 'Lax'],
+      ['helfy_rt', true, 'Lax'],
+    ]);
+  });
+
+  it('logs a weight and sees it on the dashboard chart, as the latest of 30 days', async () => {
+    // Four weeks of history first, straight through the API with the session's own token.
+    const token = (await page.context().cookies()).find((c) => c.name === 'helfy_at')!.value;
+    const today = Math.floor(Date.now() / DAY) * DAY;
+    const points = [];
+    for (let d = 27; d >= 1; d--) {
+      if (d % 3 === 2) continue; // a few days without a measurement
+      const base = 74.2 - (27 - d) * 0.06 + Math.sin(d) * 0.25;
+      points.push({ time: new Date(today - d * DAY + 7 * 3600_000).toISOString(), metric: 'weight', value: Math.round(base * 10) / 10, unit: 'kg' });
+      points.push({ time: new Date(today - d * DAY + 21 * 3600_000).toISOString(), metric: 'weight', value: Math.round((base + 0.5) * 10) / 10, unit: 'kg' });
+      points.push({ time: new Date(today - d * DAY + 6 * 3600_000).toISOString(), metric: 'resting_heart_rate', value: 60 - Math.round((27 - d) / 6), unit: 'bpm' });
+    }
+    const r = await fetch(`${stack.api.url}/api/biometrics`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ points }) });
+    expect(r.status).toBe(201);
+    const historyDays = new Set(points.filter((p) => p.metric === 'weight').map((p) => p.time.slice(0, 10))).size;
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Log a measurement' }).click();
+    await page.waitForURL(/\/log\/biometric/);
+    await page.getByLabel('What did you measure?').selectOption('weight');
+    await page.getByLabel('Value').fill('72.4');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/dashboard\?metric=weight&saved=biometric/);
+    expect(await page.getByRole('status').first().textContent()).toBe('Measurement saved.');
+
+    const chart = page.locator('figure.chart svg');
+    expect(await chart.getAttribute('data-points')).toBe(String(historyDays + 1));
+    expect(await page.getByTestId('chart-latest').textContent()).toBe('72.4');
+    expect(await chart.getAttribute('aria-label')).toMatch(/^Weight \(kg\), last 30 days: \d+ days with data, latest 72\.4 kg on /);
+    expect(await page.locator('.tile[data-metric="weight"] .tile-value').textContent()).toBe('72.4 kg');
+    expect(await page.locator('.tile[data-metric="weight"] .tile-note').textContent()).toBe('today');
+    // Axes: y ticks with the unit, x ticks a week apart ending today.
+    expect(await page.locator('figure.chart .axis-unit').textContent()).toBe('kg');
+    const xLabels = await page.locator('figure.chart .xtick text').allTextContents();
+    expect(xLabels.at(-1)).toBe(new Date(today).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' }));
+    expect(xLabels.length).toBeGreaterThanOrEqual(4);
+    expect((await page.locator('figure.chart .grid text').allTextContents()).length).toBeGreaterThanOrEqual(3);
+
+    // The resting heart rate from the history is on its tile ("last on <yesterday>").
+    expect(await page.locator('.tile[data-metric="resting_heart_rate"] .tile-note').textContent()).toMatch(/^last on /);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: resolve(ARTIFACTS, 'web-dashboard.png'), fullPage: true });
+  });
+
+  it('searches the exercise library and opens an exercise with its muscles and alternatives', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Exercise library' }).click();
+    await page.waitForURL(`${web.url}/library`);
+    await page.getByLabel('Search by name').fill('squat');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/\/library\?q=squat/);
+    const names = await page.locator('ul.results > li > a').allTextContents();
+    expect(names.sort()).toEqual(['Barbell Squat', 'Bodyweight Squat', 'Goblet Squat']);
+
+    await page.getByRole('link', { name: 'Barbell Squat' }).click();
+    await page.waitForURL(`${web.url}/library/Barbell_Squat`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Barbell Squat');
+    expect(await page.locator('ul.muscles[data-role="primary"] li').allTextContents()).toEqual(['Quadriceps · legs']);
+    expect((await page.locator('ul.muscles[data-role="secondary"] li').allTextContents()).sort()).toEqual(['Glutes · legs', 'Hamstrings · legs']);
+    expect(await page.locator('section[aria-labelledby="muscles-h"] p').last().textContent()).toBe('Barbell');
+    // Alternatives with no equipment: only the bodyweight squat. With a dumbbell: the goblet squat too.
+    expect(await page.locator('ol.alternatives li a').allTextContents()).toEqual(['Bodyweight Squat']);
+    await page.getByLabel('Dumbbell').check();
+    await page.getByRole('button', { name: 'Show alternatives' }).click();
+    await page.waitForURL(/have=dumbbell/);
+    expect((await page.locator('ol.alternatives li a').allTextContents()).sort()).toEqual(['Bodyweight Squat', 'Goblet Squat']);
+    expect(await page.getByRole('heading', { name: 'How to' }).isVisible()).toBe(true);
+  });
+
+  it('logs out: the session is gone and the dashboard asks to log in again', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login\?loggedOut=1/);
+    expect(await page.locator('.banner.info').textContent()).toBe('You are logged out.');
+    expect((await page.context().cookies()).filter((c) => c.name.startsWith('helfy_'))).toEqual([]);
+    await page.goto(`${web.url}/dashboard`);
+    await page.waitForURL(/\/login\?next=%2Fdashboard/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Log in');
+    // The refresh token was revoked by the API on log-out.
+    const rows = await stack.sql<{ n: number }>(`SELECT count(*)::int AS n FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = 'ada@example.com' AND t.revoked_at IS NULL`);
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('ran without a script error or a failed request in the browser', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
