@@ -4,7 +4,7 @@ import type { GlobalOptions, TaskRunner } from '../core/context.js';
 export function createTaskRunner(opts: Pick<GlobalOptions, 'json' | 'quiet' | 'color'>, stderrIsTTY: boolean, ci: boolean): TaskRunner {
   return {
     async run(tasks, runOpts = {}) {
-      const { Listr, ProcessOutput, PRESET_TIMER } = await import('listr2');
+      const { Listr, ListrLogger, ProcessOutput, PRESET_TIMER } = await import('listr2');
       const silent = opts.json || opts.quiet;
       const fancy = stderrIsTTY && !ci;
       const list = new Listr(tasks, {
@@ -12,10 +12,14 @@ export function createTaskRunner(opts: Pick<GlobalOptions, 'json' | 'quiet' | 'c
         exitOnError: runOpts.exitOnError ?? true,
         ctx: runOpts.ctx,
         renderer: silent ? 'silent' : fancy ? 'default' : 'simple',
-        rendererOptions: { timer: { ...PRESET_TIMER, field: (d: number) => `${(d / 1000).toFixed(1)}s` } } as never,
+        // The renderers write through their logger's process output (listr2 9 ignores a top-level
+        // processOutput): without this the plain CI lines land on stdout, which is for results.
+        rendererOptions: {
+          timer: { ...PRESET_TIMER, field: (d: number) => `${(d / 1000).toFixed(1)}s` },
+          logger: new ListrLogger({ useIcons: true, processOutput: new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream) }),
+        } as never,
         registerSignalListeners: false,
         collectErrors: false,
-        processOutput: new ProcessOutput(process.stderr as NodeJS.WriteStream, process.stderr as NodeJS.WriteStream),
       } as never);
       return (await list.run()) as never;
     },
