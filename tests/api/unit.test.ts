@@ -1,0 +1,103 @@
+/** Pure parts of the API template: configuration, password format, cursors, Lucene escaping, one schema. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashPassword, verifyPassword } from '../../templates/api/src/auth/password.js';
+import { ConfigError, loadConfig } from '../../templates/api/src/config.js';
+import { luceneQuery } from '../../templates/api/src/library/queries.js';
+import { decodeCursor, encodeCursor } from '../../templates/api/src/routes/common.js';
+import { ApiError } from '../../templates/api/src/lib/errors.js';
+import { seriesSql } from '../../templates/api/src/data/series.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ENV = {
+  DATABASE_URL: 'postgres://helfy_api:pg-secret-value@postgres:5432/helfy_app',
+  NEO4J_URL: 'bolt://neo4j:7687',
+  NEO4J_PASSWORD: 'neo4j-secret-value',
+  TEMPORAL_ADDRESS: 'temporal:7233',
+  JWT_SECRET: 'jwt-secret-value-0123456789',
+};
+
+function configError(env: Record<string, string>, service?: 'worker'): ConfigError {
+  try {
+    service ? loadConfig(env, service) : loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('no error');
+}
+
+describe('configuration', () => {
+  it('takes the compose environment with its defaults', () => {
+    const c = loadConfig(ENV);
+    expect(c).toMatchObject({ PORT: 3000, HEALTH_PORT: 3100, TEMPORAL_NAMESPACE: 'helfy', TEMPORAL_TASK_QUEUE: 'helfy', NEO4J_USER: 'neo4j', LOG_LEVEL: 'info', WEB_ORIGIN: '', TRUST_PROXY: false });
+  });
+
+  it('names the missing or bad variable, never its value', () => {
+    for (const key of Object.keys(ENV)) {
+      const { [key]: _, ...rest } = ENV as Record<string, string>;
+      expect(configError(rest).message).toBe(`${key} is missing`);
+    }
+    expect(configError({ ...ENV, JWT_SECRET: '' }).message).toBe('JWT_SECRET is missing'); // empty = unset
+    const bad = configError({ ...ENV, DATABASE_URL: 'mysql://u:pg-secret-value@h/db' });
+    expect(bad.message).toBe('DATABASE_URL is invalid (must be a postgres:// URL)');
+    expect(bad.message).not.toContain('pg-secret-value');
+    expect(configError({ ...ENV, JWT_SECRET: 'short-secret' }).message).toBe('JWT_SECRET is invalid (must be at least 16 characters)');
+    expect(configError({ ...ENV, WEB_ORIGIN: 'http://x/path' }).message).toMatch(/^WEB_ORIGIN is invalid: must be an origin/);
+    expect(configError({ ...ENV, LOG_LEVEL: 'loud' }).variable).toBe('LOG_LEVEL');
+  });
+
+  it('the worker needs neither Neo4j nor the JWT secret', () => {
+    const c = loadConfig({ DATABASE_URL: ENV.DATABASE_URL, TEMPORAL_ADDRESS: ENV.TEMPORAL_ADDRESS }, 'worker');
+    expect(c.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(configError({ TEMPORAL_ADDRESS: ENV.TEMPORAL_ADDRESS }, 'worker').message).toBe('DATABASE_URL is missing');
+  });
+});
+
+describe('password hashes', () => {
+  it('hash → verify in the shared format; tampered or absurd strings are refused quickly', async () => {
+    const h = await hashPassword('correct horse battery');
+    const parts = h.split('$');
+    expect(parts.slice(0, 4)).toEqual(['scrypt', '32768', '8', '1']);
+    expect(Buffer.from(parts[4]!, 'base64url')).toHaveLength(16);
+    expect(Buffer.from(parts[5]!, 'base64url')).toHaveLength(32);
+    expect(await verifyPassword('correct horse battery', h)).toBe(true);
+    expect(h).not.toBe(await hashPassword('correct horse battery')); // fresh salt
+    const t0 = Date.now();
+    expect(await verifyPassword('x', `scrypt$1073741824$8$1$${parts[4]}$${parts[5]}`)).toBe(false);
+    expect(await verifyPassword('x', 'bcrypt$2b$10$abc')).toBe(false);
+    expect(await verifyPassword('x', `scrypt$32768$8$1$${parts[4]}$`)).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(200);
+  });
+});
+
+describe('helpers', () => {
+  it('cursors round-trip; garbage is a 400', () => {
+    const d = new Date('2026-10-05T12:34:56.789Z');
+    expect(decodeCursor(encodeCursor(d, 'heart_rate|manual'))).toEqual({ time: d, tie: 'heart_rate|manual' });
+    expect(() => decodeCursor('garbage')).toThrow(ApiError);
+  });
+
+  it('user words become a safe Lucene query (every word, the last as a prefix)', () => {
+    expect(luceneQuery('Bench press')).toBe('+bench +(press OR press*)');
+    expect(luceneQuery('squ')).toBe('+(squ OR squ*)');
+    expect(luceneQuery('a:b (c) "d" OR *')).toBe('+ab +c +(d OR d*)');
+    expect(luceneQuery('"*()')).toBeUndefined();
+  });
+
+  it('the date_bin fallback uses TimescaleDB’s default origin', () => {
+    expect(seriesSql(true)).toContain('time_bucket($4::interval, time)');
+    expect(seriesSql(false)).toContain(`date_bin($4::interval, time, '2000-01-03T00:00:00Z'::timestamptz)`);
+  });
+});
+
+describe('one schema', () => {
+  it('drizzle-kit, the CLI and the API read the same schema file; there is no second copy', () => {
+    expect(readFileSync(resolve(ROOT, 'drizzle.config.ts'), 'utf8')).toContain(`schema: './templates/api/src/db/schema.ts'`);
+    expect(readFileSync(resolve(ROOT, 'templates/api/src/db/client.ts'), 'utf8')).toContain(`import * as schema from './schema.js'`);
+    const defining = execFileSync('git', ['grep', '-l', '-e', "pgTable(", '--', '*.ts', ':!tests/**'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
+    expect(defining).toEqual(['templates/api/src/db/schema.ts']);
+  });
+});
