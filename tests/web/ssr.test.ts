@@ -46,6 +46,16 @@ describe('server basics', () => {
     expect(html).toContain('<h1>Page not found</h1>');
   });
 
+  it('SIGTERM: stops accepting, exits 0 promptly (not killed by the signal: PID 1 in a container ignores it otherwise)', async () => {
+    const other = await startWeb(stack.api.url);
+    const t0 = Date.now();
+    const exited = new Promise<[number | null, string | null]>((res) => other.proc.once('exit', (code, sig) => res([code, sig])));
+    other.proc.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(other.output()).toMatch(/"msg":"shutting down","service":"web","signal":"SIGTERM"/);
+  });
+
   it('every input of the sign-up and log-in forms has a label', async () => {
     for (const path of ['/signup', '/login']) {
       const html = await (await fetch(web.url + path)).text();

@@ -31,7 +31,6 @@ export default function Layout({ children }: { children: ReactNode }) {
             </>
           ) : (
             <>
-              {link('/library', 'Exercise library')}
               {link('/login', 'Log in')}
               {link('/signup', 'Sign up')}
             </>

@@ -86,4 +86,23 @@ registerForms(app);
 
 vike(app);
 
-export default { fetch: app.fetch };
+/**
+ * As PID 1 in its container, node ignores SIGTERM unless it handles it: `docker stop` would wait
+ * its whole grace period. Stop accepting, let in-flight requests finish (5 s at most), exit 0.
+ */
+function onCreate(server: { close(closeActiveConnections?: boolean): Promise<void> }): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', msg: 'shutting down', service: 'web', signal })}\n`);
+    const force = setTimeout(() => void server.close(true).finally(() => process.exit(0)), 5000);
+    force.unref();
+    void server.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+// `gracefulShutdown: false`: srvx's own handler prints progress bars; onCreate installs ours.
+export default { fetch: app.fetch, gracefulShutdown: false, onCreate };

@@ -206,7 +206,7 @@ const list = <T>(r: unknown, ...keys: string[]): T[] => {
   return [];
 };
 
-export async function searchExercises(token: string | undefined, f: ExerciseFilters): Promise<ExerciseSummary[]> {
+export async function searchExercises(token: string, f: ExerciseFilters): Promise<ExerciseSummary[]> {
   const r = await api<unknown>(routes.exercises, { token, query: { ...f, limit: f.limit ?? 50 } });
   return list<ExerciseSummary>(r, 'items', 'exercises', 'results');
 }
@@ -229,9 +229,9 @@ export interface ExerciseDetail {
   equipment: string[];
 }
 
-export const exerciseDetail = (token: string | undefined, id: string) => api<ExerciseDetail>(routes.exercise(id), { token });
+export const exerciseDetail = (token: string, id: string) => api<ExerciseDetail>(routes.exercise(id), { token });
 
-export async function alternatives(token: string | undefined, id: string, equipment?: string[]): Promise<{ id: string; name: string; sharedMuscles: string[]; equipment: string[] }[]> {
+export async function alternatives(token: string, id: string, equipment?: string[]): Promise<{ id: string; name: string; sharedMuscles: string[]; equipment: string[] }[]> {
   const r = await api<unknown>(routes.alternatives(id), { token, query: { equipment: equipment?.join(','), limit: 10 } });
   return list(r, 'items', 'alternatives', 'results');
 }
@@ -244,7 +244,7 @@ export interface FoodSummary {
   energyKcal: number | null;
 }
 
-export async function searchFoods(token: string | undefined, q: string | undefined, limit = 50): Promise<FoodSummary[]> {
+export async function searchFoods(token: string, q: string | undefined, limit = 50): Promise<FoodSummary[]> {
   const r = await api<unknown>(routes.foods, { token, query: { q, limit } });
   return list<FoodSummary>(r, 'items', 'foods', 'results');
 }

@@ -1,12 +1,11 @@
 import { render } from 'vike/abort';
 import type { PageContextServer } from 'vike/types';
 import { alternatives, ApiResponseError, exerciseDetail } from '../../../server/api.js';
-import { sessionOf } from '../../../server/context.js';
-import { withApi } from '../../../server/pagedata.js';
+import { tokenOrLogin, withApi } from '../../../server/pagedata.js';
 
 export async function data(pageContext: PageContextServer) {
   const id = pageContext.routeParams.id!;
-  const token = sessionOf(pageContext)?.accessToken;
+  const token = tokenOrLogin(pageContext);
   const haveRaw = pageContext.urlParsed.searchAll.have ?? [];
   const have = haveRaw.flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
   try {
