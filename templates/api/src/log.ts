@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs';
+
 /** One-line JSON logs on stdout (what `docker logs` collects). Never give it a secret or a body. */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
@@ -9,10 +11,40 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Lines are batched and written once per event-loop turn: stdout to a pipe (docker) is a
+ * synchronous write per call on Linux, one per request otherwise. Flushed on exit.
+ */
+function bufferedStdout(): (line: string) => void {
+  let buf: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (buf.length === 0) return;
+    const out = buf.join('\n') + '\n';
+    buf = [];
+    process.stdout.write(out);
+  };
+  process.once('exit', () => {
+    if (buf.length) writeSync(1, buf.join('\n') + '\n');
+    buf = [];
+  });
+  return (line) => {
+    buf.push(line);
+    if (buf.length >= 512) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+}
+
+let stdoutWriter: ((line: string) => void) | undefined;
+
 export function createLogger(
   level: Level | 'silent' = 'info',
   base: Record<string, unknown> = {},
-  write: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+  write: (line: string) => void = (stdoutWriter ??= bufferedStdout()),
 ): Logger {
   const min = ORDER[level];
   const at = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {

@@ -22,6 +22,15 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(config.LOG_LEVEL, { service: 'worker' });
+  // The SDK's own log lines (worker state, activity failures) go through our JSON logger.
+  const { Runtime, DefaultLogger } = await import('@temporalio/worker');
+  const sdkLevel = ({ debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', silent: 'ERROR' } as const)[config.LOG_LEVEL];
+  Runtime.install({
+    logger: new DefaultLogger(sdkLevel, (e) => {
+      const lvl = e.level === 'TRACE' || e.level === 'DEBUG' ? 'debug' : e.level === 'INFO' ? 'info' : e.level === 'WARN' ? 'warn' : 'error';
+      log[lvl](e.message, { sdk: true, ...(e.meta as Record<string, unknown> | undefined) });
+    }),
+  });
   const [{ createPool }, { connectWithRetry, createWorker }, { Client, Connection }, { ensureNightlySchedule }] = await Promise.all([
     import('./db/client.js'),
     import('./temporal/worker-factory.js'),
@@ -66,7 +75,12 @@ async function main(): Promise<void> {
       onRetry: (attempt, delayMs, error) => log.warn('temporal not reachable yet', { attempt, retryInMs: delayMs, error }),
     });
     const bundle = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
-    const workflows = existsSync(bundle) ? { bundlePath: bundle } : { workflowsPath: fileURLToPath(new URL('./temporal/workflows.ts', import.meta.url)) };
+    // HELFY_WORKFLOWS_PATH (dev, benchmarks): bundle that source at start instead of the prebuilt bundle.
+    const workflows = process.env.HELFY_WORKFLOWS_PATH
+      ? { workflowsPath: process.env.HELFY_WORKFLOWS_PATH }
+      : existsSync(bundle)
+        ? { bundlePath: bundle }
+        : { workflowsPath: fileURLToPath(new URL('./temporal/workflows.ts', import.meta.url)) };
     // The namespace may still be being registered by `helfy up`: retry creation like the connection.
     for (let attempt = 1; ; attempt++) {
       try {
