@@ -82,7 +82,10 @@ describe('a person using Helfy in chromium', () => {
 
     await page.getByRole('navigation').getByRole('link', { name: 'Log a measurement' }).click();
     await page.waitForURL(/\/log\/biometric/);
+    await page.getByLabel('What did you measure?').selectOption('sleep');
+    expect(await page.locator('#f-value-hint').textContent()).toBe('In h (the unit of the measurement you chose).');
     await page.getByLabel('What did you measure?').selectOption('weight');
+    expect(await page.locator('#f-value-hint').textContent()).toBe('In kg (the unit of the measurement you chose).');
     await page.getByLabel('Value').fill('72.4');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/\/dashboard\?metric=weight&saved=biometric/);
@@ -130,6 +133,38 @@ describe('a person using Helfy in chromium', () => {
     await page.waitForURL(/have=dumbbell/);
     expect((await page.locator('ol.alternatives li a').allTextContents()).sort()).toEqual(['Bodyweight Squat', 'Goblet Squat']);
     expect(await page.getByRole('heading', { name: 'How to' }).isVisible()).toBe(true);
+    await page.screenshot({ path: resolve(ARTIFACTS, 'web-exercise.png'), fullPage: true });
+  });
+
+  it('logs a workout: exercises chosen from the library, a set added with JavaScript, on the dashboard', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Log a workout' }).click();
+    await page.waitForURL(`${web.url}/log/workout`);
+    await page.getByLabel('Find exercises').fill('squat');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/\/log\/workout\?q=squat/);
+    expect((await page.getByLabel('Exercise of set 1').locator('option').allTextContents()).slice(1).sort()).toEqual(['Barbell Squat', 'Bodyweight Squat', 'Goblet Squat']);
+    await page.getByLabel('Name (optional)').fill('Leg day');
+    await page.getByLabel('Exercise of set 1').selectOption('Barbell_Squat');
+    await page.getByLabel('Reps of set 1').fill('5');
+    await page.getByLabel('Weight of set 1 in kg').fill('100');
+    const url = page.url();
+    await page.getByRole('button', { name: 'Add a set' }).click();
+    expect(page.url()).toBe(url); // a row added in the page, no round trip
+    expect(await page.locator('table.sets tbody tr').count()).toBe(4);
+    await page.getByLabel('Exercise of set 4').selectOption('Goblet_Squat');
+    await page.getByLabel('Reps of set 4').fill('12');
+    await page.screenshot({ path: resolve(ARTIFACTS, 'web-workout.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Save workout' }).click();
+    await page.waitForURL(/\/dashboard\?saved=workout/);
+    expect(await page.locator('.tile[data-metric="workouts"] .tile-value').textContent()).toBe('1');
+    expect(await page.locator('.tile[data-metric="workouts"] .tile-note').textContent()).toBe('Leg day (2 sets)');
+    const sets = await stack.sql<{ exercise_id: string; reps: number; weight_kg: number | null }>(
+      `SELECT s.exercise_id, s.reps, s.weight_kg FROM workout_sets s JOIN users u ON u.id = s.user_id WHERE u.email = 'ada@example.com' ORDER BY s.set_number`,
+    );
+    expect(sets).toEqual([
+      { exercise_id: 'Barbell_Squat', reps: 5, weight_kg: 100 },
+      { exercise_id: 'Goblet_Squat', reps: 12, weight_kg: null },
+    ]);
   });
 
   it('logs out: the session is gone and the dashboard asks to log in again', async () => {

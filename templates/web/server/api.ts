@@ -38,6 +38,8 @@ export interface CallOptions {
   token?: string | undefined;
   body?: unknown;
   query?: Record<string, string | number | undefined | null>;
+  /** The browser's address, sent as X-Forwarded-For (the API's per-address log-in limit, with TRUST_PROXY). */
+  clientIp?: string | undefined;
 }
 
 export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
@@ -46,6 +48,7 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  if (opts.clientIp) headers['x-forwarded-for'] = opts.clientIp;
   let res: Response;
   try {
     res = await fetch(url, {

@@ -45,3 +45,10 @@ export function formOf(pageContext: object): FormState | undefined {
 export function addHeader(c: Context, name: string, value: string): void {
   (c as WebContext).get('extraHeaders').append(name, value);
 }
+
+/** The address of the browser's connection (srvx puts it on the request), never a forwarded header. */
+export function clientIp(c: Context): string | undefined {
+  const ip = (c.req.raw as Request & { ip?: string }).ip;
+  if (!ip) return undefined;
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}

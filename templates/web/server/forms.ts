@@ -7,7 +7,7 @@ import type { Hono, Next } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { METRICS } from '../components/metrics.js';
 import { api, ApiResponseError, ApiUnavailableError, food, routes, type Tokens } from './api.js';
-import type { FormState, WebContext, WebVariables } from './context.js';
+import { clientIp, type FormState, type WebContext, type WebVariables } from './context.js';
 import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from './session.js';
 
 type Values = Record<string, string>;
@@ -77,7 +77,7 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     if (!v.password) errors.password = 'Choose a password';
     if (Object.keys(errors).length) return again(c, next, { values: { ...v, password: '' }, errors }, 422);
     try {
-      const r = await api<{ user: unknown; session: Tokens }>(routes.register, { body: { email: v.email, password: v.password, displayName: v.displayName } });
+      const r = await api<{ user: unknown; session: Tokens }>(routes.register, { body: { email: v.email, password: v.password, displayName: v.displayName }, clientIp: clientIp(c) });
       setSessionCookies(c, r.session);
       return c.redirect('/dashboard', 303);
     } catch (e) {
@@ -94,7 +94,7 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     if (!v.password) errors.password = 'Enter your password';
     if (Object.keys(errors).length) return again(c, next, { values: { ...v, password: '' }, errors }, 422);
     try {
-      setSessionCookies(c, await api<Tokens>(routes.login, { body: { email: v.email, password: v.password } }));
+      setSessionCookies(c, await api<Tokens>(routes.login, { body: { email: v.email, password: v.password }, clientIp: clientIp(c) }));
       const dest = v.next && v.next.startsWith('/') && !v.next.startsWith('//') ? v.next : '/dashboard';
       return c.redirect(dest, 303);
     } catch (e) {
@@ -110,7 +110,7 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     const s = c.get('session');
     if (refresh) {
       // Best effort: the cookies go in any case.
-      await api(routes.logout, { body: { refreshToken: refresh }, token: s?.accessToken }).catch(() => undefined);
+      await api(routes.logout, { body: { refreshToken: refresh }, token: s?.accessToken, clientIp: clientIp(c) }).catch(() => undefined);
     }
     clearSessionCookies(c);
     return c.redirect('/login?loggedOut=1', 303);

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { generateCookie, getCookie } from 'hono/cookie';
 import { api, ApiResponseError, routes, type Tokens } from './api.js';
-import { addHeader } from './context.js';
+import { addHeader, clientIp } from './context.js';
 
 export const ACCESS_COOKIE = 'helfy_at';
 export const REFRESH_COOKIE = 'helfy_rt';
@@ -63,7 +63,7 @@ export async function resolveSession(c: Context): Promise<Session | null> {
   }
   if (!refresh) return null;
   try {
-    const t = await api<Tokens>(routes.refresh, { body: { refreshToken: refresh } });
+    const t = await api<Tokens>(routes.refresh, { body: { refreshToken: refresh }, clientIp: clientIp(c) });
     setSessionCookies(c, t);
     return { accessToken: t.accessToken };
   } catch (e) {

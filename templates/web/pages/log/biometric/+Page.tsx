@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { useData } from 'vike-react/useData';
 import { Field, FormMessage } from '../../../components/Field.js';
 import { TzOffset } from '../../../components/LocalTime.js';
@@ -7,7 +8,9 @@ import type { Data } from './+data.js';
 export default function Page() {
   const { form } = useData<Data>();
   const e = form.errors;
-  const chosen = METRICS[form.values.metric ?? ''] ?? METRICS.weight!;
+  // The hint follows the choice once React has hydrated; without JavaScript it names the first one.
+  const [metric, setMetric] = useState(form.values.metric && METRICS[form.values.metric] ? form.values.metric : 'weight');
+  const chosen = METRICS[metric]!;
   return (
     <section className="card narrow">
       <h1>Log a measurement</h1>
@@ -15,7 +18,7 @@ export default function Page() {
       <form method="post" action="/log/biometric" noValidate>
         <Field name="metric" label="What did you measure?" error={e.metric}>
           {(p) => (
-            <select {...p} defaultValue={form.values.metric ?? 'weight'}>
+            <select {...p} value={metric} onChange={(ev) => setMetric(ev.target.value)}>
               {Object.entries(METRICS).map(([k, m]) => (
                 <option key={k} value={k}>
                   {m.label} ({m.unit})
