@@ -39,6 +39,9 @@ function bufferedStdout(): (line: string) => void {
   };
 }
 
+/** BigInt (SDK metadata) as a string; errors as their message. */
+const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Error ? v.message : v);
+
 let stdoutWriter: ((line: string) => void) | undefined;
 
 export function createLogger(
@@ -49,7 +52,7 @@ export function createLogger(
   const min = ORDER[level];
   const at = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }));
+    write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...base, ...fields }, replacer));
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
