@@ -288,6 +288,13 @@ describe('the frame', () => {
       expect(paths).toContain(p);
     }
     expect(r.body.paths['/api/me'].get.security).toEqual([{ bearer: [] }]);
+    // Every route the app answers is in the document (OpenAPI writes :id as {id}).
+    const served = t.app.routes
+      .filter((x) => x.method !== 'ALL' && !x.path.includes('*'))
+      .map((x) => `${x.method.toLowerCase()} ${x.path.replace(/:(\w+)/g, '{$1}')}`);
+    const documented = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    expect(served.length).toBeGreaterThan(20);
+    expect([...new Set(served)].sort()).toEqual([...new Set([...documented, 'get /openapi.json'])].sort());
     expect(r.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
@@ -303,7 +310,8 @@ describe('the frame', () => {
     expect(text).toMatch(/helfy_neo4j_pool_connections\{state="idle"\}/);
   });
 
-  it('the API role cannot change the schema (connects as helfy_api, data only)', async () => {
+  it('the API role cannot change the schema (connects as helfy_api, data only); no privileged-role warning', async () => {
+    expect(t.log.lines.filter((l) => String(l.msg).includes('privileged role'))).toEqual([]);
     const r = await t.deps.pool.query('SELECT current_user AS u');
     expect(r.rows[0].u).toBe('helfy_api');
     await expect(t.deps.pool.query('CREATE TABLE x (a int)')).rejects.toMatchObject({ code: '42501' });

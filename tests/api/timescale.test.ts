@@ -44,6 +44,10 @@ afterAll(async () => {
 describe('time_bucket (TimescaleDB) and date_bin (fallback) agree', () => {
   it('detects the extension at start and answers the series route with time_bucket', async () => {
     expect(deps.timescale).toBe(true);
+    // PGlite has only its superuser: the API says it runs with a privileged role.
+    expect((deps.log as any).lines.filter((l: any) => l.level === 'warn').map((l: any) => [l.msg, l.role])).toEqual([
+      ['connected to PostgreSQL with a privileged role; the API should use helfy_api (data privileges only)', 'postgres'],
+    ]);
     const u = await newUser(app, 'ts');
     // Irregular times over ~5 weeks, crossing week and day boundaries, into a hypertable.
     const start = Date.UTC(2026, 7, 27, 22, 13); // a Thursday evening

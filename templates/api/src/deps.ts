@@ -55,6 +55,12 @@ export async function createDeps(config: Config, log: Logger): Promise<Deps> {
   let timescale: boolean | undefined;
   try {
     timescale = await detectTimescale(pool);
+    // Least privilege: the API is meant to connect as helfy_api (data only).
+    const r = await pool.query(`SELECT current_user AS u, rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user`);
+    const role = r.rows[0];
+    if (role && (role.rolsuper || role.rolcreaterole || role.rolcreatedb)) {
+      log.warn('connected to PostgreSQL with a privileged role; the API should use helfy_api (data privileges only)', { role: role.u });
+    }
   } catch (e) {
     // PostgreSQL not up yet: readiness reports it; the range query re-detects on first use.
     log.warn('could not detect timescaledb yet', { error: e instanceof Error ? e.message : String(e) });

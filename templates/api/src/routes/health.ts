@@ -121,8 +121,17 @@ export function registerHealthRoutes(app: App, deps: Deps): void {
     },
   );
 
-  app.get('/metrics', async (c) => {
-    const body = await deps.metrics.registry.metrics();
-    return c.body(body, 200, { 'Content-Type': deps.metrics.registry.contentType });
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/metrics',
+      tags: ['health'],
+      summary: 'Prometheus metrics: requests and latency per route and status, pg and Neo4j pools, workflow starts',
+      responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: z.string() } } } },
+    }),
+    async (c) => {
+      const body = await deps.metrics.registry.metrics();
+      return c.text(body, 200, { 'Content-Type': deps.metrics.registry.contentType });
+    },
+  );
 }
