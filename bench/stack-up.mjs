@@ -10,15 +10,17 @@ import { arg, flag, helfyInternals, median, workspace } from './stack-common.mjs
 
 const rounds = Number(arg('rounds', '3'));
 const ws = await workspace(`benchup${Date.now().toString(36)}`);
-const { probeTemporal } = await helfyInternals();
+const { probeTemporal, runProbe, CATALOG } = await helfyInternals();
 const log = (m) => process.stderr.write(`${m}\n`);
 
-log(`compose: ${ws.cmd.argv.join(' ')} ${ws.cmd.version}; cold up first (creates volumes, builds api/web)…`);
-const cold = await ws.helfy(['up', '--timeout', '300s']);
+log(`compose: ${ws.cmd.argv.join(' ')} ${ws.cmd.version}; cold up first (creates volumes, builds api/web unless their images exist)…`);
+const cold = await ws.helfy(['up', '--timeout', '300s', '--json']);
 if (cold.exitCode !== 0) throw new Error(`cold up failed:\n${cold.stderr}`);
-log(`cold up: ${(cold.ms / 1000).toFixed(1)}s`);
+const coldJson = JSON.parse(cold.stdout);
+log(`cold up: ${(cold.ms / 1000).toFixed(1)}s${coldJson.built ? ` (of which building ${coldJson.built.images.join(', ')}: ${(coldJson.built.durationMs / 1000).toFixed(1)}s)` : ' (images cached)'}`);
 
-const SERVICES = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'web'];
+const SERVICES = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web'];
+const apiDef = CATALOG.find((d) => d.name === 'api');
 
 /** The baseline: compose up -d, then poll docker inspect every 500 ms until everything is healthy. */
 async function composeUpAndWait() {
@@ -36,8 +38,10 @@ async function composeUpAndWait() {
       if (s === 'temporal') return r.state === 'running';
       return r.state === 'running' && r.health === 'healthy';
     });
-    // Same definition of healthy as helfy: Temporal's gRPC health must be SERVING.
+    // Same definition of healthy as helfy: Temporal's gRPC health must be SERVING, the API's
+    // /health/ready must answer 200.
     if (ok) ok = (await probeTemporal(ws.cfg, 2000)).ok;
+    if (ok) ok = (await runProbe(apiDef, ws.cfg, 2000)).ok;
     if (ok) return performance.now() - t0;
     if (performance.now() - t0 > 300_000) throw new Error('baseline: not healthy within 300 s');
     await new Promise((r) => setTimeout(r, 500));
@@ -69,6 +73,8 @@ for (let i = 0; i < rounds; i++) {
 const ratio = median(helfyTimes) / median(baseTimes);
 const result = {
   bench: 'stack-up (warm: containers stopped, volumes present)',
+  coldUpMs: Math.round(cold.ms),
+  coldBuildMs: coldJson.built?.durationMs ?? 0,
   compose: `${ws.cmd.argv.join(' ')} ${ws.cmd.version}`,
   rounds,
   helfyMs: helfyTimes.map(Math.round),

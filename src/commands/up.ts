@@ -2,7 +2,7 @@
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
-import { afterHealthy, bootstrapDatabases } from '../stack/bootstrap.js';
+import { afterHealthy, bootstrapDatabases, registerNamespaceEarly } from '../stack/bootstrap.js';
 import { defaultServices, parseServiceNames } from '../stack/catalog.js';
 import { parseDuration } from '../stack/duration.js';
 import { openStack } from '../stack/open.js';
@@ -24,6 +24,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<UpResult> 
     services, timeoutMs, wait: opts.wait !== false, build: Boolean(opts.build), pull, hashes: env.hashes, buildTags: env.buildTags,
   }, {
     bootstrap: (log) => bootstrapDatabases(ctx, cfg, log),
+    onReady: { temporal: (log) => registerNamespaceEarly(cfg, log) },
     afterHealthy: (info) => afterHealthy(ctx, cfg, info),
   });
 }

@@ -71,3 +71,18 @@ export async function afterHealthy(ctx: Context, cfg: HelfyConfig, info: AfterHe
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw asUserError(failed.reason);
 }
+
+/**
+ * The Temporal namespace, as soon as Temporal serves (`up`'s onReady hook): the worker polls a
+ * task queue of that namespace and cannot become healthy before it exists. afterHealthy checks it
+ * again (idempotent: one describeNamespace).
+ */
+export async function registerNamespaceEarly(cfg: HelfyConfig, log: Logger): Promise<void> {
+  const { ensureTemporalNamespace, asUserError } = await import('../db/orchestrate.js');
+  try {
+    const r = await ensureTemporalNamespace(cfg, log);
+    if (r.created) log.success(`Temporal: registered namespace ${cfg.temporal.namespace} (retention ${r.retentionHours} h)`);
+  } catch (e) {
+    throw asUserError(e);
+  }
+}

@@ -15,6 +15,9 @@ export interface ProbeResult {
 }
 
 /** Where the host reaches a published port: the bind address, or loopback when it binds to all. */
+/** The least time a /health/ready probe is given (see runProbe). */
+export const READY_TIMEOUT_MS = 4000;
+
 export function hostFor(cfg: HelfyConfig): string {
   return cfg.bindAddress === '0.0.0.0' || cfg.bindAddress === '::' ? '127.0.0.1' : cfg.bindAddress;
 }
@@ -120,8 +123,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<
 }
 
 /** Runs the service's live probe; undefined when the service has none. Never throws. */
-export async function runProbe(def: ServiceDef, cfg: HelfyConfig, timeoutMs: number): Promise<ProbeResult | undefined> {
+export async function runProbe(def: ServiceDef, cfg: HelfyConfig, requestedTimeoutMs: number): Promise<ProbeResult | undefined> {
   if (!def.probe) return undefined;
+  // The API bounds each dependency check by its own timeout (3 s by default): give its readiness
+  // answer the time to name what is down instead of cutting it off first.
+  const timeoutMs = def.probe === 'ready' ? Math.max(requestedTimeoutMs, READY_TIMEOUT_MS) : requestedTimeoutMs;
   const t0 = performance.now();
   const host = hostFor(cfg);
   const work = (async (): Promise<Omit<ProbeResult, 'durationMs'>> => {

@@ -35,6 +35,12 @@ export interface UpOptions {
 
 export interface UpHooks {
   bootstrap(log: Logger): Promise<{ changed: boolean; changes: string[]; durationMs: number }>;
+  /**
+   * Steps that run as soon as one service is ready, while the rest still starts: the worker can
+   * only become healthy once Temporal has its namespace, so that is registered when Temporal serves.
+   * A failure ends `up` with that error.
+   */
+  onReady?: Partial<Record<ServiceName, (log: Logger) => Promise<void>>>;
   afterHealthy(info: { services: ServiceName[]; alreadyUp: boolean }): Promise<void>;
 }
 
@@ -146,6 +152,14 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
   const quietLog: Logger = { ...ctx.log, info: (m) => deferred.push(m), success: (m) => deferred.push(m), warn: (m) => deferred.push(`warning: ${m}`) };
   let bootstrap: UpResult['bootstrap'];
   let built: UpResult['built'];
+  const readySteps: Promise<void>[] = [];
+  const fired = new Set<ServiceName>();
+  waiter.onChange((s) => {
+    const step = hooks.onReady?.[s.name];
+    if (!step || fired.has(s.name) || !isReady(s.health.state)) return;
+    fired.add(s.name);
+    readySteps.push(step(quietLog).catch((e: unknown) => waiter.abortWith(e)));
+  });
 
   // The images helfy builds (api — which the worker runs too — and web): each once, in parallel
   // with starting the data stores, and only when its content-hash tag is missing (or --build).
@@ -271,7 +285,9 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     for (const line of deferred) ctx.log.info(line);
   }
 
+  await Promise.all(readySteps);
   if (outcome.kind === 'interrupted') throw interrupted();
+  if (outcome.kind === 'hook-failed') throw outcome.error;
   if (outcome.kind === 'build-failed') {
     const tail = outcome.output.slice(-40);
     ctx.log.raw(tail.map((l) => `  build | ${l}`).join('\n'));

@@ -15,6 +15,7 @@ export type WaitOutcome =
   | { kind: 'timeout'; service: ServiceName; health: ServiceHealth; container?: ContainerSnapshot }
   | { kind: 'compose-failed'; output: string[]; exitCode: number }
   | { kind: 'build-failed'; services: ServiceName[]; output: string[]; exitCode: number }
+  | { kind: 'hook-failed'; error: unknown }
   | { kind: 'interrupted' };
 
 export interface TrackedService {
@@ -65,12 +66,19 @@ export class HealthWaiter {
   private extraMs = 0;
   /** While set (an image build runs), the wait does not time out. */
   holdDeadline = false;
+  /** Set by abortWith: a step run during the wait failed (e.g. registering the namespace). */
+  private hookError: { error: unknown } | undefined;
 
   constructor(private readonly o: WaitOptions) {
     this.now = o.now ?? Date.now;
     const t = this.now();
     this.t0 = t;
     this.services = new Map(o.services.map((n) => [n, { name: n, health: { state: 'missing', detail: 'not started yet' }, since: t }]));
+  }
+
+  /** Ends the wait with this error at the next tick. */
+  abortWith(error: unknown): void {
+    this.hookError ??= { error };
   }
 
   get deadline(): number {
@@ -161,6 +169,7 @@ export class HealthWaiter {
   }
 
   private outcome(): WaitOutcome | undefined {
+    if (this.hookError) return { kind: 'hook-failed', error: this.hookError.error };
     const all = [...this.services.values()];
     if (all.every((s) => isReady(s.health.state)) && !this.composeRunning) return { kind: 'ready' };
     const fatal = this.o.services.find((n) => isFatal(this.services.get(n)!.health.state));

@@ -95,11 +95,15 @@ describe('compose file generation', () => {
     expect((s.worker!.healthcheck as { test: string[] }).test.join(' ')).toContain('http://127.0.0.1:3100/health');
     expect(s.worker!.stop_grace_period).toBe('10s');
     const we = s.worker!.environment as Record<string, string>;
-    expect(we).toMatchObject({ HELFY_SERVICE: 'worker', HEALTH_PORT: '3100', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: '${HELFY_TEMPORAL_NAMESPACE:-helfy}', TEMPORAL_TASK_QUEUE: 'helfy', NEO4J_USER: 'neo4j' });
+    expect(we).toMatchObject({ HELFY_SERVICE: 'worker', HEALTH_PORT: '3100', TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_NAMESPACE: '${HELFY_TEMPORAL_NAMESPACE:-helfy}', TEMPORAL_TASK_QUEUE: 'helfy', NODE_ENV: 'production' });
     expect(we.DATABASE_URL).toMatch(/^postgres:\/\/helfy_api:\$\{HELFY_APP_PASSWORD:\?/);
+    // Least privilege: the worker gets no secret it does not use.
     expect(we.JWT_SECRET).toBeUndefined();
+    expect(we.NEO4J_PASSWORD).toBeUndefined();
     const ae = s.api!.environment as Record<string, string>;
     expect(ae.JWT_SECRET).toMatch(/^\$\{HELFY_JWT_SECRET:\?/);
+    expect(ae).toMatchObject({ NEO4J_URL: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j', PORT: '3000', HELFY_SERVICE: 'api' });
+    expect(ae.NEO4J_PASSWORD).toMatch(/^\$\{HELFY_NEO4J_PASSWORD:\?/);
     expect(ae.WEB_ORIGIN).toBe('http://${HELFY_BIND_ADDRESS:-127.0.0.1}:${HELFY_WEB_PORT:-3001}');
     expect(servicesToBuild(['postgres', 'api', 'worker', 'web'])).toEqual(['api', 'web']);
     expect(servicesToBuild(['worker'])).toEqual(['api']);

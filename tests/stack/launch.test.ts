@@ -205,6 +205,19 @@ describe('helfy up builds the api image once, for the api and the worker', () =>
     expect(events.filter((e) => e.startsWith('build'))).toEqual(['build api']);
   });
 
+  it('the namespace is registered as soon as Temporal serves (the worker needs it), once; its failure ends up', async () => {
+    const { rt, events } = fakeStack({ missing: [], hashes });
+    let calls = 0;
+    const r = await upStack(fakeCtx(), cfg, rt, opts({ services: ['worker'] }), { ...hooks, onReady: { temporal: async () => { calls++; events.push('namespace'); } } });
+    expect(r.status).toBe('started');
+    expect(calls).toBe(1);
+    expect(events.indexOf('namespace')).toBeGreaterThan(events.findIndex((e) => e.startsWith('up postgres temporal-schema temporal worker')));
+    const b = fakeStack({ missing: [], hashes });
+    const boom = new HelfyError('CONNECTION_FAILED', 'Temporal at 127.0.0.1:4 refused the namespace registration');
+    const err = await upStack(fakeCtx(), cfg, b.rt, opts({ services: ['worker'] }), { ...hooks, onReady: { temporal: async () => { throw boom; } } }).catch((e: unknown) => e);
+    expect(err).toBe(boom);
+  });
+
   it('a failed build stops before the services that need it start, with the build output and a hint', async () => {
     const { rt, events } = fakeStack({ missing: ['helfy-local/api:aaa'], buildExit: 1, hashes });
     const ctx = fakeCtx();

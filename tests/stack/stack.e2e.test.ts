@@ -16,7 +16,21 @@ const SKIP = process.env.HELFY_SKIP_DOCKER === '1';
 
 // Stops the engine only if this test run started it.
 afterAll(() => releaseDocker(), 120_000);
-const DEFAULT_SERVICES = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'web'];
+// `up api worker`: the API and its worker with everything they need (the web app has its own tests).
+const STACK = ['api', 'worker'];
+const STACK_SERVICES = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker'];
+
+/** Exit codes of the containers of `project` that died since `since` (unix seconds), by service. */
+async function exitCodesSince(project: string, since: number): Promise<Record<string, string[]>> {
+  const r = await execa('docker', ['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=die',
+    '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{index .Actor.Attributes "com.docker.compose.service"}} {{.Actor.Attributes.exitCode}}']);
+  const out: Record<string, string[]> = {};
+  for (const l of String(r.stdout).split('\n').filter(Boolean)) {
+    const [svc, code] = l.split(' ');
+    (out[svc!] ??= []).push(code!);
+  }
+  return out;
+}
 
 describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', () => {
   let images: Record<string, string> = {};
@@ -57,51 +71,89 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     }
   });
 
-  it('empty → up → every service healthy → status --json reports it', async () => {
-    const up = await ws.run(['up', '--json', '--timeout', '240s']);
+  it('empty → up builds the api image (api + worker) → every service healthy → status --json reports it', async () => {
+    // The first up builds the api image (npm ci from the registry inside the build) and the web
+    // image, unless an earlier run left them (their tags are content hashes); that does not count
+    // against --timeout.
+    const up = await ws.run(['up', ...STACK, '--json', '--timeout', '240s'], { timeoutMs: 1_500_000 });
     expect(up.code, up.stderr + up.stdout).toBe(0);
     expect(up.json.status).toBe('started');
     expect(up.json.compose.flavor).toBe('v1');
-    expect(up.json.services.map((s: { name: string }) => s.name)).toEqual(DEFAULT_SERVICES);
+    expect(up.json.services.map((s: { name: string }) => s.name)).toEqual(STACK_SERVICES);
     for (const s of up.json.services) expect(['healthy', 'completed'], s.name).toContain(s.state);
+    expect(up.json.services.find((s: { name: string }) => s.name === 'api').detail).toMatch(/^running \(api 0\.1\.0: ready \(postgres \d+ ms, neo4j \d+ ms, temporal \d+ ms\)\)$/);
     expect(up.json.bootstrap.changed).toBe(true);
+    if (up.json.built) process.stderr.write(`e2e: built ${up.json.built.images.join(', ')} in ${(up.json.built.durationMs / 1000).toFixed(1)} s\n`);
 
     const st = await ws.run(['status', '--json']);
-    expect(st.code, st.stdout).toBe(0);
+    expect(st.code, st.stdout).toBe(4); // web is not running
     expect(st.json.running).toBe(true);
-    expect(st.json.healthy).toBe(true);
+    for (const n of STACK_SERVICES) expect(st.json.services.find((s: { name: string }) => s.name === n).healthy, n).toBe(true);
     const byName = Object.fromEntries(st.json.services.map((s: { name: string }) => [s.name, s]));
-    expect(Object.keys(byName)).toEqual(DEFAULT_SERVICES);
+    // status covers every service of the catalog; web was not asked for.
+    expect(Object.keys(byName)).toEqual([...STACK_SERVICES, 'web']);
+    expect(byName.web).toMatchObject({ state: 'missing', healthy: false });
     expect(byName.postgres.probe).toMatchObject({ ok: true });
     expect(byName.postgres.probe.detail).toMatch(/^PostgreSQL \d+/);
     expect(byName.neo4j.probe.detail).toMatch(/5\.26/);
     expect(byName.temporal.probe.detail).toMatch(/^WorkflowService SERVING, server \d+\.\d+/);
-    expect(byName.api.probe.detail).toBe('api 0.1.0: ok');
-    expect(byName.web.probe.detail).toBe('web 0.1.0: ok');
+    expect(byName.api.probe.detail).toMatch(/^api 0\.1\.0: ready \(postgres \d+ ms, neo4j \d+ ms, temporal \d+ ms\)$/);
+    expect(byName.api.probe.info.checks.map((c: { name: string; ok: boolean }) => `${c.name}:${c.ok}`)).toEqual(['postgres:true', 'neo4j:true', 'temporal:true']);
+    // The worker: no published port; its Docker healthcheck is its /health (200 only while polling Temporal).
+    expect(byName.worker).toMatchObject({ state: 'healthy', healthy: true, detail: 'running (healthy)', ports: [] });
+    expect(byName.worker.image).toBe(byName.api.image);
     expect(byName['temporal-schema'].state).toBe('completed');
     expect(byName.postgres.ports).toEqual([{ host: '127.0.0.1', hostPort: ws.ports.postgres, containerPort: 5432 }]);
     expect(byName.api.uptimeS).toBeGreaterThanOrEqual(0);
+
+    // /health and /health/ready through the published port.
+    const health = await fetch(`http://127.0.0.1:${ws.ports.api}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', service: 'api', version: '0.1.0' });
+    const ready = await fetch(`http://127.0.0.1:${ws.ports.api}/health/ready`);
+    expect(ready.status).toBe(200);
+    const rb = (await ready.json()) as { status: string; checks: Record<string, { status: string; latencyMs: number }> };
+    expect(rb.status).toBe('ready');
+    expect(Object.entries(rb.checks).map(([k, c]) => `${k}:${c.status}`).sort()).toEqual(['neo4j:ok', 'postgres:ok', 'temporal:ok']);
+
+    // The image: the runtime stage runs as node and holds no dev tooling or other platforms' binaries.
+    const img = await execa('docker', ['image', 'inspect', byName.api.image, '--format', '{{.Config.User}}']);
+    expect(String(img.stdout).trim()).toBe('node');
+    const ls = await execa('docker', ['run', '--rm', '--entrypoint', 'sh', byName.api.image, '-c',
+      'id -un; ls /app; ls /app/node_modules/@temporalio/core-bridge/releases; ls /app/node_modules/typescript /app/node_modules/esbuild 2>&1 | head -2; test -w /app/dist && echo writable || echo read-only']);
+    expect(String(ls.stdout).trim().split('\n')).toEqual([
+      'node', 'dist', 'node_modules', 'package.json', `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-unknown-linux-gnu`,
+      "ls: cannot access '/app/node_modules/typescript': No such file or directory", "ls: cannot access '/app/node_modules/esbuild': No such file or directory", 'read-only',
+    ]);
     // Labels on everything helfy creates.
     const labels = await execa('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${ws.name}`, '--format', '{{.Label "dev.helfy.project"}}']);
     expect(new Set(String(labels.stdout).split('\n'))).toEqual(new Set([ws.name]));
     expect(await projectVolumes(ws.name)).toEqual([`${ws.name}_neo4j-data`, `${ws.name}_neo4j-logs`, `${ws.name}_pgdata`]);
-  }, 300_000);
+    // Temporal's dynamic config is mounted from the workspace, not from helfy's install folder.
+    const mounts = await execa('docker', ['inspect', `${ws.name}_temporal_1`, '--format', '{{range .Mounts}}{{.Source}} {{end}}']);
+    expect(String(mounts.stdout).trim()).toBe(`${ws.dir}/.helfy/temporal/dynamicconfig`);
+  }, 1_600_000);
 
   it('up on a stack that is already up is a quick no-op that says so', async () => {
-    const r = await ws.run(['up']);
+    const r = await ws.run(['up', ...STACK]);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(`stack ${ws.name} is already up (6 services healthy); nothing to do`);
     expect(r.stdout).toContain(`http://127.0.0.1:${ws.ports.api}`);
     expect(r.durationMs).toBeLessThan(5000);
   });
 
-  it('logs prints each service\'s output with its prefix; --tail limits it', async () => {
-    const r = await ws.run(['logs', 'temporal-schema', 'api', '--tail', '2']);
+  it('logs prints each service\'s output with its prefix; --tail limits it; the worker is covered', async () => {
+    const r = await ws.run(['logs', 'temporal-schema', 'worker', '--tail', '2']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('temporal-schema | ')), r.stdout + r.stderr).toHaveLength(2);
     expect(lines, r.stdout).toContain('temporal-schema | temporal-schema: done');
-    expect(lines.some((l) => /^api {13}\| api 0\.1\.0 listening on :3000$/.test(l))).toBe(true);
+    const worker = lines.filter((l) => l.startsWith('worker          | '));
+    expect(worker.length, r.stdout).toBeGreaterThan(0);
+    expect(worker.length).toBeLessThanOrEqual(2);
+    const all = await ws.run(['logs', 'worker']);
+    // The worker loads the workflows bundled at build time (no webpack at start).
+    expect(all.stdout, all.stdout).toMatch(/^worker \| \{.*"msg":"worker running".*"prebundled":true/m);
   });
 
   it('data survives down + up; Ctrl-C during up exits 130 and the next up continues', async () => {
@@ -115,14 +167,20 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     await driver.executeQuery(`MERGE (:E2eKeep {note: 'kept'})`);
     await driver.close();
 
+    const since = Math.floor(Date.now() / 1000) - 1;
     const down = await ws.run(['down']);
     expect(down.code, down.stderr).toBe(0);
     expect(down.stderr).toContain('data kept in 3 volume(s)');
+    // The api and the worker drain on SIGTERM and exit 0 inside their 10 s grace period (a SIGKILL would be 137).
+    const codes = await exitCodesSince(ws.name, since);
+    expect(codes.api, JSON.stringify(codes)).toEqual(['0']);
+    expect(codes.worker, JSON.stringify(codes)).toEqual(['0']);
+    expect(down.durationMs).toBeLessThan(30_000);
     expect(await projectContainers(ws.name)).toEqual([]);
     expect(await projectVolumes(ws.name)).toHaveLength(3);
 
     // Ctrl-C while waiting: stop waiting, leave the containers, exit 130 with a hint.
-    const child = execa('node', [BIN, 'up'], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
+    const child = execa('node', [BIN, 'up', ...STACK], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
     // Interrupt once up is waiting on created containers (how long preflight takes depends on load).
     for (let i = 0; i < 240 && (await projectContainers(ws.name)).length === 0; i++) await new Promise((r) => setTimeout(r, 250));
     await new Promise((r) => setTimeout(r, 1000));
@@ -133,9 +191,10 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     expect(interrupted.stderr).toContain('Run `helfy up` again to continue');
     expect((await projectContainers(ws.name)).length).toBeGreaterThan(0);
 
-    const up = await ws.run(['up', '--json', '--timeout', '240s']);
+    const up = await ws.run(['up', ...STACK, '--json', '--timeout', '240s']);
     expect(up.code, up.stderr + up.stdout).toBe(0);
     expect(up.json.bootstrap.changed).toBe(false);
+    expect(up.json.built).toBeUndefined(); // the image is there: no second build
 
     const pgc2 = new pg.Client({ host: '127.0.0.1', port: ws.ports.postgres, user: 'postgres', password: env.HELFY_POSTGRES_PASSWORD, database: 'postgres' });
     await pgc2.connect();
@@ -148,7 +207,7 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
   }, 400_000);
 
   it('a service that never becomes healthy: exit 4 naming it, with its last log lines, within timeout + 5 s', async () => {
-    const image = await neverHealthyImage(images.HELFY_NODE_IMAGE ?? 'node:20-bookworm-slim');
+    const image = await neverHealthyImage(images.HELFY_NODE_IMAGE ?? 'node:22-bookworm-slim');
     const r = await ws.run(['up', 'neo4j', '--timeout', '15s'], { env: { HELFY_NEO4J_IMAGE: image } });
     expect(r.code, r.stderr).toBe(4);
     expect(r.durationMs).toBeLessThan(20_000);
@@ -195,16 +254,18 @@ describe.skipIf(SKIP)('compose v2 (plugin built from github.com/docker/compose/v
     rmSync(ws.dir, { recursive: true, force: true });
   }, 120_000);
 
-  it('up (postgres, api, web) → healthy → down --volumes, through `docker compose`', async () => {
-    const up = await ws.run(['up', 'web', '--json'], { env: v2 });
+  it('up worker (postgres, temporal-schema, temporal, worker) → healthy → down --volumes, through `docker compose`', async () => {
+    const up = await ws.run(['up', 'worker', '--json', '--timeout', '240s'], { env: v2, timeoutMs: 1_500_000 });
     expect(up.code, up.stderr + up.stdout).toBe(0);
     expect(up.json.compose).toMatchObject({ flavor: 'v2', command: 'docker compose' });
-    expect(up.json.services.map((s: { name: string; state: string }) => `${s.name}:${s.state}`)).toEqual(['postgres:healthy', 'api:healthy', 'web:healthy']);
+    expect(up.json.services.map((s: { name: string; state: string }) => `${s.name}:${s.state}`)).toEqual(['postgres:healthy', 'temporal-schema:completed', 'temporal:healthy', 'worker:healthy']);
     const names = (await projectContainers(ws.name)).map((c) => c.name).sort();
-    expect(names).toEqual([`${ws.name}-api-1`, `${ws.name}-postgres-1`, `${ws.name}-web-1`]);
+    expect(names).toEqual([`${ws.name}-postgres-1`, `${ws.name}-temporal-1`, `${ws.name}-temporal-schema-1`, `${ws.name}-worker-1`]);
+    const since = Math.floor(Date.now() / 1000) - 1;
     const down = await ws.run(['down', '--volumes', '--yes'], { env: v2 });
     expect(down.code, down.stderr).toBe(0);
+    expect((await exitCodesSince(ws.name, since)).worker).toEqual(['0']);
     expect(await projectContainers(ws.name)).toEqual([]);
     expect(await projectVolumes(ws.name)).toEqual([]);
-  }, 300_000);
+  }, 1_600_000);
 });

@@ -24,12 +24,12 @@ function nodeHealthcheck(port: number, path = '/health'): HealthcheckSpec {
   };
 }
 
-/** What the API and the worker both read (the API helper's contract, templates/api/src/config.ts). */
+/**
+ * What the API and the worker both read (templates/api/src/config.ts). The worker gets nothing
+ * it does not use: no Neo4j password, no JWT secret.
+ */
 const appEnvironment = {
   DATABASE_URL: `postgres://helfy_api:${secret('HELFY_APP_PASSWORD')}@postgres:5432/helfy_app`,
-  NEO4J_URL: 'bolt://neo4j:7687',
-  NEO4J_USER: 'neo4j',
-  NEO4J_PASSWORD: secret('HELFY_NEO4J_PASSWORD'),
   TEMPORAL_ADDRESS: 'temporal:7233',
   TEMPORAL_NAMESPACE: v('HELFY_TEMPORAL_NAMESPACE'),
   TEMPORAL_TASK_QUEUE: 'helfy',
@@ -53,6 +53,9 @@ export const api: ServiceDef = {
     PORT: '3000',
     HELFY_SERVICE: 'api',
     ...appEnvironment,
+    NEO4J_URL: 'bolt://neo4j:7687',
+    NEO4J_USER: 'neo4j',
+    NEO4J_PASSWORD: secret('HELFY_NEO4J_PASSWORD'),
     JWT_SECRET: secret('HELFY_JWT_SECRET'),
     // The origin the browser loads the web app from (CORS allows only that one).
     WEB_ORIGIN: `http://${v('HELFY_BIND_ADDRESS')}:${v('HELFY_WEB_PORT')}`,
