@@ -56,7 +56,7 @@ describe('a person using Helfy in chromium', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.waitForURL(`${web.url}/dashboard`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Hello, Ada Lovelace');
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate('document.cookie')).toBe('');
     const cookies = await page.context().cookies();
     expect(cookies.filter((c) => c.name.startsWith('helfy_')).map((c) => [c.name, c.httpOnly, c.sameSite]).sort()).toEqual([
       ['helfy_at', true, 'Lax'],

@@ -304,9 +304,17 @@ describe('logging workouts, meals and measurements through the forms', () => {
     const me = await b.request('/api/me');
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ email: 'forms@example.com', displayName: 'Form Filler' });
+    // A JSON POST streams through too, as the caller; from another origin it is refused.
+    const post = await b.request('/api/biometrics', { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ points: [{ time: new Date(Date.now() - 5000).toISOString(), metric: 'steps', value: 4321 }] }) });
+    expect(post.status).toBe(201);
+    expect(await post.json()).toEqual({ inserted: 1, duplicates: 0 });
+    const rows = await stack.sql<{ value: number }>(`SELECT value FROM biometrics b JOIN users u ON u.id = b.user_id WHERE u.email = 'forms@example.com' AND metric = 'steps'`);
+    expect(rows).toEqual([{ value: 4321 }]);
+    const cross = await b.request('/api/biometrics', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:1' }, body: '{"points":[]}' });
+    expect(cross.status).toBe(403);
     const anon = await fetch(`${web.url}/api/me`);
     expect(anon.status).toBe(401);
-    expect((await anon.json()).error.code).toBe('TOKEN_MISSING');
+    expect(((await anon.json()) as { error: { code: string } }).error.code).toBe('TOKEN_MISSING');
   });
 });
 
@@ -327,10 +335,10 @@ describe('the API is down', () => {
       expect(text(await post.text())).toContain('The Helfy API is not reachable right now; nothing was saved.');
       const proxied = await b.request('/api/me');
       expect(proxied.status).toBe(502);
-      expect((await proxied.json()).error.code).toBe('API_UNAVAILABLE');
+      expect(((await proxied.json()) as { error: { code: string } }).error.code).toBe('API_UNAVAILABLE');
       const h = await fetch(`${web.url}/health`);
       expect(h.status).toBe(200);
-      expect((await h.json()).status).toBe('ok');
+      expect(((await h.json()) as { status: string }).status).toBe('ok');
     } finally {
       await stack.api.resume();
     }

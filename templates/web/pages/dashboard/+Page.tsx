@@ -68,7 +68,7 @@ export default function Page() {
       <div className="card">
         <form method="get" action="/dashboard" className="chart-picker">
           <label htmlFor="metric">Chart</label>
-          <select id="metric" name="metric" defaultValue={d.metric}>
+          <select id="metric" name="metric" defaultValue={d.metric} onChange={(ev) => ev.currentTarget.form?.requestSubmit()}>
             {Object.entries(METRICS).map(([k, m]) => (
               <option key={k} value={k}>
                 {m.label}
