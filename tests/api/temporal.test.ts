@@ -9,6 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureNightlySchedule } from '../../templates/api/src/temporal/schedule.js';
 import { NIGHTLY_SCHEDULE_ID } from '../../templates/api/src/temporal/shared.js';
+import { ensureNamespace } from '../../src/db/temporal/namespace.js';
 import { freePort } from '../support/services/index.js';
 import { buildApp, call, newUser, startStack, withClient, type Stack, type TestApp } from './harness.js';
 import { buildTemplate, getJson, start, waitFor, type Proc } from './processes.js';
@@ -169,6 +170,25 @@ describe('the worker', () => {
     const r = await call(t.app, 'GET', '/health/ready');
     expect(r.body.checks.temporal.status).toBe('ok');
     expect(r.body.checks.postgres.status).toBe('ok');
+  });
+
+  it('a namespace registered after the worker started: the worker waits, then runs (no stale slot)', async () => {
+    const port = await freePort();
+    const late = start(join(dist.dir, 'worker.js'), { ...stack.env, TEMPORAL_NAMESPACE: 'late-ns', HEALTH_PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    try {
+      await waitFor('two namespace warnings', async () => (late.out.filter((l) => l.includes('namespace not available yet')).length >= 2 ? true : undefined), 30_000);
+      expect((await getJson(`http://127.0.0.1:${port}/health`)).status).toBe(503);
+      await ensureNamespace({ address: stack.temporalServer!.address, namespace: 'late-ns', retentionHours: 24 });
+      const h = await waitFor('late worker RUNNING', async () => {
+        const r = await getJson(`http://127.0.0.1:${port}/health`);
+        return r.status === 200 ? r : undefined;
+      }, 60_000);
+      expect(h.body.state).toBe('RUNNING');
+      expect(late.out.join('\n')).not.toContain('overlapping worker task types');
+    } finally {
+      late.child.kill('SIGTERM');
+      await late.exited;
+    }
   });
 
   it('SIGTERM: the worker drains and exits 0 well inside 10 s', async () => {

@@ -81,15 +81,26 @@ async function main(): Promise<void> {
       : existsSync(bundle)
         ? { bundlePath: bundle }
         : { workflowsPath: fileURLToPath(new URL('./temporal/workflows.ts', import.meta.url)) };
-    // The namespace may still be being registered by `helfy up`: retry creation like the connection.
+    // The namespace may still be being registered by `helfy up`: wait until it answers, then
+    // create the worker. A Worker.create that fails after the native side registered its slot
+    // leaves that slot behind on the connection, so a failed attempt closes the connection and
+    // the next one starts from a fresh one.
     for (let attempt = 1; ; attempt++) {
+      let creating = false;
       try {
+        await connection.withDeadline(Date.now() + 5000, () => connection!.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE }));
+        creating = true;
         worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, pool, workflows });
         break;
       } catch (e) {
-        if (abort.signal.aborted || attempt >= 60) throw e;
-        log.warn('worker not created yet', { attempt, error: e instanceof Error ? e.message.split('\n')[0] : String(e) });
-        await new Promise((r) => setTimeout(r, 2000));
+        if (abort.signal.aborted) throw e;
+        const error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        log.warn(creating ? 'worker not created yet' : 'namespace not available yet', { attempt, namespace: config.TEMPORAL_NAMESPACE, error });
+        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
+        if (creating) {
+          await connection.close().catch(() => {});
+          connection = await connectWithRetry(config.TEMPORAL_ADDRESS, { signal: abort.signal });
+        }
       }
     }
     if (abort.signal.aborted) throw new Error('stopped before start');
