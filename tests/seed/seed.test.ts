@@ -249,9 +249,13 @@ describe('demo data in PostgreSQL', () => {
     await owner.query(`INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal) VALUES (now(), '00000000-0000-4000-8000-000000000001', '01001', 'snack', 10, 71.7)`);
     await driver.executeQuery("CREATE (:Exercise {id: 'My_Own_Move', name: 'My own move'})");
     await driver.executeQuery("MATCH (m:Muscle {name: 'chest'}) CREATE (:Exercise {id: 'My_Press', name: 'My press'})-[:PRIMARY_MUSCLE]->(m)");
+    const total = 873 + 17 + 12 + 7 + 6 + 8790 + 26 + 13315 + 5;
+    const dry = await seed({ reset: true, dryRun: true });
+    expect(dry.removed).toEqual({ demoUsers: 2, libraryNodes: total });
+    expect((await pgChecksums(owner)).demo_seeds.n).toBe(2);
     const r = await seed({ reset: true });
     expect(r.removed!.demoUsers).toBe(2);
-    expect(r.removed!.libraryNodes).toBe(873 + 17 + 12 + 7 + 6 + 8790 + 26 + 13315 + 5);
+    expect(r.removed!.libraryNodes).toBe(total);
     expect((await owner.query('SELECT email FROM users')).rows).toEqual([{ email: 'dev@example.com' }]);
     expect((await owner.query('SELECT count(*)::int AS n FROM biometrics')).rows[0].n).toBe(1);
     expect((await owner.query('SELECT count(*)::int AS n FROM nutrition')).rows[0].n).toBe(1);

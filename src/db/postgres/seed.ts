@@ -278,3 +278,13 @@ export async function resetDemo(conn: PgConnection): Promise<{ users: number }> 
     await c.end().catch(() => {});
   }
 }
+
+/** How many demo users there are (for `--reset --dry-run` and status lines). */
+export async function demoUserCount(conn: PgConnection): Promise<number> {
+  const c = await connect(conn);
+  try {
+    return (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM demo_seeds')).rows[0]!.n;
+  } finally {
+    await c.end().catch(() => {});
+  }
+}

@@ -69,8 +69,38 @@ function stackError(e: unknown): unknown {
   return err;
 }
 
+/**
+ * One connection attempt per store, in parallel, before anything else: a stack that is down is
+ * reported at once (the driver would otherwise retry a refused Neo4j for its whole retry window).
+ */
+async function checkReachable(cfg: HelfyConfig, stores: Store[]): Promise<void> {
+  const [{ connect, pgConnectionFor }, { connectNeo4j }] = await Promise.all([import('../postgres/connection.js'), import('../neo4j/connect.js')]);
+  const checks = stores.map(async (s) => {
+    if (s === 'postgres') {
+      const c = await connect(pgConnectionFor(cfg, 'owner'));
+      await c.end().catch(() => {});
+      return;
+    }
+    const driver = connectNeo4j(neo4jInfo(cfg));
+    try {
+      await driver.verifyConnectivity();
+    } catch (e) {
+      throw new HelfyError('CONNECTION_FAILED', `cannot talk to Neo4j at ${cfg.neo4j.host}:${cfg.neo4j.boltPort}: ${(e as Error).message}`, {
+        hint: /auth|credential|Security/i.test(String((e as { code?: string }).code ?? '') + (e as Error).message) ? 'Check HELFY_NEO4J_PASSWORD.' : 'Is Neo4j running? `helfy status` shows the stack.',
+        cause: e,
+      });
+    } finally {
+      await driver.close();
+    }
+  });
+  const results = await Promise.allSettled(checks);
+  const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (failed) throw stackError(failed.reason);
+}
+
 /** Pending migrations of the stores seed writes to → exit 2 naming `helfy migrate up`. */
 async function checkMigrations(cfg: HelfyConfig, stores: Store[]): Promise<void> {
+  await checkReachable(cfg, stores);
   let status;
   try {
     status = await migrationStatus(cfg, stores);
@@ -161,11 +191,13 @@ export async function seedStack(cfg: HelfyConfig, opts: SeedOptions, log: Logger
       const removed: NonNullable<SeedResult['removed']> = {};
       const steps: Step[] = [];
       if (demo) steps.push({ title: 'remove demo users', run: async () => {
-        const { resetDemo } = await import('../postgres/seed.js');
-        removed.demoUsers = opts.dryRun ? 0 : (await resetDemo(pgConn)).users;
+        const { resetDemo, demoUserCount } = await import('../postgres/seed.js');
+        removed.demoUsers = opts.dryRun ? await demoUserCount(pgConn) : (await resetDemo(pgConn)).users;
       } });
       if (libParts.length) steps.push({ title: 'remove the seeded library', run: async () => {
-        removed.libraryNodes = opts.dryRun ? 0 : (await neo.resetLibrary(driver)).deleted;
+        removed.libraryNodes = opts.dryRun
+          ? Object.values((await neo.libraryCounts(driver)).nodes).reduce((a, b) => a + b, 0)
+          : (await neo.resetLibrary(driver)).deleted;
       } });
       await runSteps(steps, log, tasks).catch((e: unknown) => { throw stackError(e); });
       result.removed = removed;
