@@ -147,6 +147,36 @@ describe('sessions', () => {
     expect(html).not.toContain('value="short"');
   });
 
+  it('log-in returns to the page that asked for it', async () => {
+    await signUp('next@example.com');
+    const b = new Browserless(web.url);
+    const ask = await b.request('/library');
+    expect(ask.status).toBe(302);
+    expect(ask.headers.get('location')).toBe('/login?next=%2Flibrary');
+    const form = await (await b.request('/login?next=%2Flibrary')).text();
+    expect(form).toContain('<input type="hidden" name="next" value="/library"/>');
+    const r = await b.request('/login', { method: 'POST', form: { email: 'next@example.com', password: 'correct horse battery', next: '/library' } });
+    expect(r.status).toBe(303);
+    expect(r.headers.get('location')).toBe('/library');
+    // Never off-site.
+    const off = await new Browserless(web.url).request('/login', { method: 'POST', form: { email: 'next@example.com', password: 'correct horse battery', next: '//evil.example/' } });
+    expect(off.headers.get('location')).toBe('/dashboard');
+  });
+
+  it('an unknown exercise is a 404 page that says so', async () => {
+    const b = await signUp('unknown-ex@example.com');
+    const r = await b.request('/library/No_Such_Exercise');
+    expect(r.status).toBe(404);
+    expect(text(await r.text())).toContain('There is no exercise “No_Such_Exercise” in the library.');
+  });
+
+  it('pages carry a strict Content-Security-Policy and anti-framing headers', async () => {
+    const r = await fetch(`${web.url}/login`);
+    expect(r.headers.get('content-security-policy')).toBe("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'");
+    expect(r.headers.get('x-frame-options')).toBe('DENY');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('a form posted from another origin is refused', async () => {
     const r = await fetch(`${web.url}/login`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=x', redirect: 'manual' });
     expect(r.status).toBe(403);

@@ -6,7 +6,7 @@ export default function Page() {
     return (
       <section className="card narrow">
         <h1>Page not found</h1>
-        <p>There is no page at this address.</p>
+        <p>{typeof abortReason === 'string' ? abortReason : 'There is no page at this address.'}</p>
         <p>
           <a href="/dashboard">Go to your dashboard</a> or <a href="/library">browse the exercise library</a>.
         </p>
