@@ -126,6 +126,38 @@ describe('rate limiting of failed log-ins', () => {
   });
 });
 
+describe('client address behind a proxy (over real HTTP)', () => {
+  async function failFrom(app: TestApp['app'], xff: string): Promise<string> {
+    const { server, port } = await listen(app.fetch, 0, '127.0.0.1');
+    try {
+      const email = `xff-${Date.now()}-${Math.random()}@example.com`;
+      const r = await fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': xff }, body: JSON.stringify({ email, password: 'whatever-password' }) });
+      expect(r.status).toBe(401);
+      const row = await withClient(stack.owner, (c) => c.query(`SELECT host(ip) AS ip FROM audit_log WHERE metadata->>'email' = $1`, [email]));
+      return row.rows[0].ip;
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  }
+
+  it('X-Forwarded-For counts only from a trusted proxy, and then its rightmost entry', async () => {
+    const proxied = await buildApp(stack, { TRUST_PROXY: '127.0.0.0/8' });
+    try {
+      expect(await failFrom(proxied.app, '198.51.100.9, 203.0.113.7')).toBe('203.0.113.7');
+    } finally {
+      await proxied.close();
+    }
+    expect(await failFrom(t.app, '203.0.113.7')).toBe('127.0.0.1'); // TRUST_PROXY unset: ignored
+    const other = await buildApp(stack, { TRUST_PROXY: '10.1.2.3' });
+    try {
+      expect(await failFrom(other.app, '203.0.113.7')).toBe('127.0.0.1'); // the peer is not that proxy
+    } finally {
+      await other.close();
+    }
+    await withClient(stack.owner, (c) => c.query(`DELETE FROM audit_log WHERE metadata->>'email' LIKE 'xff-%'`));
+  });
+});
+
 describe('tokens', () => {
   it('401 for a missing, malformed, expired or forged token', async () => {
     const u = await newUser(t.app, 'tok');

@@ -265,6 +265,29 @@ describe('nutrition', () => {
     expect((await call(t.app, 'GET', '/api/nutrition', { token: u.token })).body.items.map((x: any) => x.foodId)).toEqual(['01001', '20044']);
   });
 
+  it('a meal in one batch: all stored together, or — with one unknown food — none', async () => {
+    const u = await newUser(t.app, 'meal');
+    const time = new Date(base + 13 * 3_600_000).toISOString();
+    const bad = await call(t.app, 'POST', '/api/nutrition/batch', {
+      token: u.token,
+      body: { entries: [{ time, foodId: '20044', meal: 'lunch', quantityG: 150 }, { time, foodId: 'nope-1', meal: 'lunch', quantityG: 10 }] },
+    });
+    expect([bad.status, bad.body.error.code, bad.body.error.message]).toEqual([422, 'UNKNOWN_FOOD', 'entries.1.foodId: nope-1 is not in the food library']);
+    expect(bad.body.error.details).toEqual({ unknownFoodIds: ['nope-1'], fields: ['entries.1.foodId'] });
+    expect((await call(t.app, 'GET', '/api/nutrition', { token: u.token })).body.items).toEqual([]);
+    const ok = await call(t.app, 'POST', '/api/nutrition/batch', {
+      token: u.token,
+      body: { entries: [{ time, foodId: '20044', meal: 'lunch', quantityG: 150 }, { time, foodId: '01001', meal: 'lunch', quantityG: 10 }] },
+    });
+    expect(ok.status).toBe(201);
+    expect(ok.body.items.map((x: any) => [x.foodId, x.energyKcal, x.fatG])).toEqual([
+      ['20044', 547.5, 0.99],
+      ['01001', 71.7, 8.11],
+    ]);
+    const tooMany = await call(t.app, 'POST', '/api/nutrition/batch', { token: u.token, body: { entries: Array.from({ length: 51 }, () => ({ time, foodId: '20044', meal: 'lunch', quantityG: 1 })) } });
+    expect([tooMany.status, tooMany.body.error.message]).toEqual([400, 'entries: at most 50 entries per request']);
+  });
+
   it('an unknown food is 422; a negative quantity is 400 naming the field', async () => {
     const u = await newUser(t.app, 'picky');
     const r = await call(t.app, 'POST', '/api/nutrition', { token: u.token, body: { time: new Date(base).toISOString(), foodId: '99999', meal: 'lunch', quantityG: 100 } });

@@ -32,7 +32,7 @@ function configError(env: Record<string, string>, service?: 'worker'): ConfigErr
 describe('configuration', () => {
   it('takes the compose environment with its defaults', () => {
     const c = loadConfig(ENV);
-    expect(c).toMatchObject({ PORT: 3000, HEALTH_PORT: 3100, TEMPORAL_NAMESPACE: 'helfy', TEMPORAL_TASK_QUEUE: 'helfy', NEO4J_USER: 'neo4j', LOG_LEVEL: 'info', WEB_ORIGIN: '', TRUST_PROXY: false });
+    expect(c).toMatchObject({ PORT: 3000, HEALTH_PORT: 3100, TEMPORAL_NAMESPACE: 'helfy', TEMPORAL_TASK_QUEUE: 'helfy', NEO4J_USER: 'neo4j', LOG_LEVEL: 'info', WEB_ORIGIN: '', TRUST_PROXY: [] });
   });
 
   it('names the missing or bad variable, never its value', () => {
@@ -47,6 +47,14 @@ describe('configuration', () => {
     expect(configError({ ...ENV, JWT_SECRET: 'short-secret' }).message).toBe('JWT_SECRET is invalid (must be at least 16 characters)');
     expect(configError({ ...ENV, WEB_ORIGIN: 'http://x/path' }).message).toMatch(/^WEB_ORIGIN is invalid: must be an origin/);
     expect(configError({ ...ENV, LOG_LEVEL: 'loud' }).variable).toBe('LOG_LEVEL');
+  });
+
+  it('TRUST_PROXY: a list of addresses / CIDRs; true = any peer; garbage named', () => {
+    expect(loadConfig({ ...ENV, TRUST_PROXY: '172.18.0.0/16, 10.0.0.5,::1' }).TRUST_PROXY).toEqual(['172.18.0.0/16', '10.0.0.5', '::1']);
+    expect(loadConfig({ ...ENV, TRUST_PROXY: 'true' }).TRUST_PROXY).toEqual(['0.0.0.0/0', '::/0']);
+    expect(loadConfig({ ...ENV, TRUST_PROXY: 'false' }).TRUST_PROXY).toEqual([]);
+    expect(configError({ ...ENV, TRUST_PROXY: '10.0.0.0/40' }).message).toBe('TRUST_PROXY is invalid: "10.0.0.0/40" is not an address or CIDR');
+    expect(configError({ ...ENV, TRUST_PROXY: 'web' }).message).toBe('TRUST_PROXY is invalid: "web" is not an address or CIDR');
   });
 
   it('the worker needs neither Neo4j nor the JWT secret', () => {

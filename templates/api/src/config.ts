@@ -2,6 +2,7 @@
  * Run-time configuration from the environment (compose sets these), validated once at start.
  * A bad or missing variable is reported by name only: a secret's value is never printed.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const SECRET_KEYS = new Set(['DATABASE_URL', 'NEO4J_PASSWORD', 'JWT_SECRET']);
@@ -40,11 +41,30 @@ const baseSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: duration.default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: duration.default(20),
   LOGIN_WINDOW_S: duration.default(15 * 60),
-  /** Trust X-Forwarded-For for the client address (behind a proxy only). */
+  /**
+   * Proxies whose X-Forwarded-For is believed, as a comma-separated list of addresses or CIDRs
+   * (e.g. the web container's network). Empty / `false` = ignore XFF. `true` = any peer (only when
+   * the API port is not reachable by clients directly: XFF is trivially spoofed).
+   */
   TRUST_PROXY: z
-    .enum(['true', 'false', '1', '0', ''])
+    .string()
     .default('false')
-    .transform((s) => s === 'true' || s === '1'),
+    .transform((s, ctx) => {
+      const v = s.trim();
+      if (v === '' || v === 'false' || v === '0') return [] as string[];
+      if (v === 'true' || v === '1') return ['0.0.0.0/0', '::/0'];
+      const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+      for (const item of items) {
+        const [addr, bits] = item.split('/');
+        const fam = isIP(addr ?? '');
+        const max = fam === 6 ? 128 : 32;
+        if (!fam || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not an address or CIDR` });
+          return z.NEVER;
+        }
+      }
+      return items;
+    }),
   PG_POOL_MAX: duration.default(10),
   /** Cron of the nightly dailySummary schedule (UTC). */
   DAILY_SUMMARY_CRON: z.string().min(1).default('30 2 * * *'),

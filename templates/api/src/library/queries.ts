@@ -163,6 +163,16 @@ export class Library {
     );
   }
 
+  /** Nutrients per 100 g of each known food among ids (unknown ids are absent from the map). */
+  async foodNutrients(ids: string[]): Promise<Map<string, { energyKcal: number | null; proteinG: number | null; fatG: number | null; carbsG: number | null; fiberG: number | null }>> {
+    const rows = await this.read<{ id: string; n: { energyKcal: number | null; proteinG: number | null; fatG: number | null; carbsG: number | null; fiberG: number | null } }>(
+      `UNWIND $ids AS id MATCH (f:Food {id: id})
+       RETURN f.id AS id, {energyKcal: f.energyKcal, proteinG: f.proteinG, fatG: f.fatG, carbsG: f.carbsG, fiberG: f.fiberG} AS n`,
+      { ids: [...new Set(ids)] },
+    );
+    return new Map(rows.map((r) => [r.id, r.n]));
+  }
+
   async food(id: string) {
     const rows = await this.read(
       `MATCH (f:Food {id: $id})

@@ -1,7 +1,7 @@
 /** /api/auth/*: register, login, refresh, logout, me. */
 import { createRoute, z } from '@hono/zod-openapi';
 import type { App } from '../app.js';
-import { clientAddress } from '../auth/client-address.js';
+import { clientAddress, trustList } from '../auth/client-address.js';
 import { AuthService, type RequestMeta } from '../auth/service.js';
 import type { Deps } from '../deps.js';
 import { bodyLimit, ErrorBody, jsonBody, secured } from './common.js';
@@ -22,8 +22,9 @@ const RefreshBody = z.strictObject({ refreshToken: z.string().min(20).max(200) }
 
 export function registerAuthRoutes(app: App, deps: Deps): void {
   const auth = new AuthService(deps.pool, deps.db, deps.config);
+  const trusted = deps.config.TRUST_PROXY.length ? trustList(deps.config.TRUST_PROXY) : undefined;
   const meta = (c: Parameters<Parameters<App['openapi']>[1]>[0]): RequestMeta => ({
-    ip: clientAddress(c, deps.config.TRUST_PROXY),
+    ip: clientAddress(c, trusted),
     userAgent: c.req.header('User-Agent') ?? null,
   });
   const limit = bodyLimit(8 * 1024);

@@ -46,6 +46,36 @@ const COLS = `id, time, food_id, meal::text, quantity_g, energy_kcal, protein_g,
 export function registerNutritionRoutes(app: App, deps: Deps, library: Library): void {
   const { pool } = deps;
 
+  /** Checks every food, computes nutrients (per 100 g × quantity) and inserts all in one statement. */
+  async function store(userId: string, entries: z.infer<typeof EntryIn>[], field: (i: number) => string) {
+    const foods = await library.foodNutrients(entries.map((e) => e.foodId));
+    const unknown = entries.flatMap((e, i) => (foods.has(e.foodId) ? [] : [i]));
+    if (unknown.length) {
+      const ids = [...new Set(unknown.map((i) => entries[i]!.foodId))];
+      throw new ApiError(422, 'UNKNOWN_FOOD', `${field(unknown[0]!)}: ${ids.join(', ')} ${ids.length === 1 ? 'is' : 'are'} not in the food library`, {}, {
+        unknownFoodIds: ids,
+        fields: unknown.map(field),
+      });
+    }
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    for (const e of entries) {
+      const per = foods.get(e.foodId)!;
+      const k = e.quantityG / 100;
+      const scaled = (v: number | null) => (v === null || v === undefined ? null : round2(v * k));
+      [e.time, e.foodId, e.meal, e.quantityG, scaled(per.energyKcal) ?? 0, scaled(per.proteinG), scaled(per.carbsG), scaled(per.fatG), scaled(per.fiberG)].forEach((v, j) => cols[j]!.push(v));
+    }
+    const r = await pool.query(
+      `INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal, protein_g, carbs_g, fat_g, fiber_g)
+       SELECT t, $1, f, m::meal, q, e, p, c, fa, fi
+         FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::float8[])
+              WITH ORDINALITY AS x(t, f, m, q, e, p, c, fa, fi, n)
+        ORDER BY n
+       RETURNING ${COLS}`,
+      [userId, ...cols],
+    );
+    return r.rows.map(toEntry);
+  }
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -58,19 +88,27 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
       responses: { 201: { description: 'Stored', content: { 'application/json': { schema: EntryOut } } }, 400: ErrorBody('Invalid body'), 422: ErrorBody('Unknown food id') },
     }),
     async (c) => {
-      const b = c.req.valid('json');
-      const food = await library.food(b.foodId);
-      if (!food) throw new ApiError(422, 'UNKNOWN_FOOD', `foodId: ${b.foodId} is not in the food library`, {}, { fields: ['foodId'] });
-      const k = b.quantityG / 100;
-      const per = food.per100g;
-      const scaled = (v: number | null) => (v === null || v === undefined ? null : round2(v * k));
-      const r = await pool.query(
-        `INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal, protein_g, carbs_g, fat_g, fiber_g)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${COLS}`,
-        [b.time, c.get('userId'), b.foodId, b.meal, b.quantityG, scaled(per.energyKcal) ?? 0, scaled(per.proteinG), scaled(per.carbsG), scaled(per.fatG), scaled(per.fiberG)],
-      );
-      return c.json(toEntry(r.rows[0]), 201);
+      const [entry] = await store(c.get('userId'), [c.req.valid('json')], (i) => (i === 0 ? 'foodId' : `entries.${i}.foodId`));
+      return c.json(entry!, 201);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/nutrition/batch',
+      tags: ['nutrition'],
+      summary: 'Log several foods (a meal) in one transaction: every food is checked first, all or nothing',
+      security: secured,
+      middleware: [bodyLimit(64 * 1024)] as const,
+      request: { body: jsonBody(z.strictObject({ entries: z.array(EntryIn).min(1).max(50, 'at most 50 entries per request') })) },
+      responses: {
+        201: { description: 'Stored', content: { 'application/json': { schema: z.object({ items: z.array(EntryOut) }) } } },
+        400: ErrorBody('Invalid body'),
+        422: ErrorBody('Unknown food id (nothing stored)'),
+      },
+    }),
+    async (c) => c.json({ items: await store(c.get('userId'), c.req.valid('json').entries, (i) => `entries.${i}.foodId`) }, 201),
   );
 
   app.openapi(
