@@ -125,6 +125,20 @@ describe('sessions', () => {
     expect(b.cookies.get('helfy_rt')).not.toBe(oldRefresh); // rotated
   });
 
+  it('parallel requests with the same expired session share one refresh (a second use would revoke the family)', async () => {
+    const b = await signUp('parallel@example.com');
+    const user = (await stack.sql<{ id: string }>(`SELECT id FROM users WHERE email = 'parallel@example.com'`))[0]!;
+    const past = Math.floor(Date.now() / 1000) - 60;
+    b.cookies.set('helfy_at', await signJwt({ sub: user.id, typ: 'access', iss: 'helfy-api', iat: past - 900, exp: past }, stack.api.jwtSecret));
+    const cookie = [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const rs = await Promise.all(Array.from({ length: 5 }, () => fetch(`${web.url}/dashboard`, { headers: { cookie }, redirect: 'manual' })));
+    expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const newRefresh = new Set(rs.map((r) => r.headers.getSetCookie().find((c) => c.startsWith('helfy_rt='))));
+    expect(newRefresh.size).toBe(1);
+    const tokens = await stack.sql<{ revoked: boolean }>(`SELECT revoked_at IS NOT NULL AS revoked FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at`, [user.id]);
+    expect(tokens).toEqual([{ revoked: true }, { revoked: false }]); // the old one rotated, the new one live
+  });
+
   it('wrong password: the error is shown next to the password field, the email is kept, status 401', async () => {
     await signUp('wrongpw@example.com');
     const b = new Browserless(web.url);

@@ -63,7 +63,7 @@ export async function resolveSession(c: Context): Promise<Session | null> {
   }
   if (!refresh) return null;
   try {
-    const t = await api<Tokens>(routes.refresh, { body: { refreshToken: refresh }, clientIp: clientIp(c) });
+    const t = await refreshOnce(refresh, clientIp(c));
     setSessionCookies(c, t);
     return { accessToken: t.accessToken };
   } catch (e) {
@@ -74,4 +74,24 @@ export async function resolveSession(c: Context): Promise<Session | null> {
     // API down: keep the cookies; the page says the API is unreachable.
     return access ? { accessToken: access } : null;
   }
+}
+
+/**
+ * One refresh per refresh token at a time. The API rotates the token on use and treats a second
+ * use as theft (it revokes the whole family), so two tabs or parallel requests arriving with the
+ * same expired session must share one refresh instead of each making their own. The answer is
+ * kept for a few seconds for requests that were already on their way with the old cookie.
+ */
+const inFlight = new Map<string, Promise<Tokens>>();
+const KEEP_MS = 10_000;
+
+export function refreshOnce(refreshToken: string, ip: string | undefined): Promise<Tokens> {
+  let p = inFlight.get(refreshToken);
+  if (!p) {
+    p = api<Tokens>(routes.refresh, { body: { refreshToken }, clientIp: ip });
+    inFlight.set(refreshToken, p);
+    const forget = () => setTimeout(() => inFlight.delete(refreshToken), KEEP_MS).unref();
+    p.then(forget, () => inFlight.delete(refreshToken));
+  }
+  return p;
 }
