@@ -288,6 +288,30 @@ describe('the frame', () => {
     expect(all).not.toContain(r.body.refreshToken);
   });
 
+  it('over real HTTP the same headers arrive (set on the Node response), on success, errors and preflight', async () => {
+    const { server, port } = await listen(t.app.fetch, 0, '127.0.0.1');
+    try {
+      const ok = await fetch(`http://127.0.0.1:${port}/health`, { headers: { Origin: 'http://127.0.0.1:3001', 'X-Request-Id': 'http-req-1' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ status: 'ok', service: 'api' });
+      expect(ok.headers.get('x-request-id')).toBe('http-req-1');
+      expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(ok.headers.get('strict-transport-security')).toBe('max-age=15552000; includeSubDomains');
+      expect(ok.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:3001');
+      expect(ok.headers.get('content-type')).toMatch(/^application\/json/);
+      const err = await fetch(`http://127.0.0.1:${port}/api/me`, { headers: { Origin: 'http://evil.example' } });
+      expect(err.status).toBe(401);
+      expect(err.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(err.headers.get('access-control-allow-origin')).toBeNull();
+      expect(err.headers.get('www-authenticate')).toBe('Bearer');
+      const pre = await fetch(`http://127.0.0.1:${port}/api/biometrics`, { method: 'OPTIONS', headers: { Origin: 'http://127.0.0.1:3001', 'Access-Control-Request-Method': 'POST' } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get('access-control-allow-methods')).toContain('POST');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('CORS only for the configured web origin', async () => {
     const ok = await t.app.request('/health', { headers: { Origin: 'http://127.0.0.1:3001' } });
     expect(ok.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:3001');

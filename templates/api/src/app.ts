@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { Deps } from './deps.js';
@@ -55,27 +56,30 @@ export function createApp(deps: Deps): App {
   const { log, metrics } = deps;
 
   // The frame, in one middleware: request id, security headers and CORS are set *before* the
-  // handler (c.header() then lands in the response's init, which keeps @hono/node-server on its
-  // fast path; headers set on a finished response force a full Response + Headers per request),
-  // then one structured log line and the metrics. The route is the matched pattern
-  // (`/api/workouts/:id`), never the raw path, so ids do not explode metric cardinality.
+  // handler — on the Node response itself when served over HTTP (@hono/node-server passes it as
+  // env.outgoing; its writeHead merges them, and the Web Response stays on node-server's fast
+  // path), through c.header() otherwise (app.request() in tests) — then one structured log line
+  // and the metrics. The route is the matched pattern (`/api/workouts/:id`), never the raw path,
+  // so ids do not explode metric cardinality.
   const origin = deps.config.WEB_ORIGIN;
   app.use('*', async (c, next) => {
     const start = performance.now();
     const given = c.req.header('X-Request-Id');
     const id = given && given.length <= 64 && /^[\w\-.:]+$/.test(given) ? given : randomUUID();
     c.set('requestId', id);
-    c.header('X-Request-Id', id);
-    for (const [k, v] of SECURITY_HEADERS) c.header(k, v);
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const set = outgoing && typeof outgoing.setHeader === 'function' ? (k: string, v: string) => void outgoing.setHeader(k, v) : (k: string, v: string) => c.header(k, v);
+    set('X-Request-Id', id);
+    for (const [k, v] of SECURITY_HEADERS) set(k, v);
     if (origin !== '') {
-      c.header('Vary', 'Origin');
+      set('Vary', 'Origin');
       if (c.req.header('Origin') === origin) {
-        c.header('Access-Control-Allow-Origin', origin);
-        c.header('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
+        set('Access-Control-Allow-Origin', origin);
+        set('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
         if (c.req.method === 'OPTIONS' && c.req.header('Access-Control-Request-Method')) {
-          c.header('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
-          c.header('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Request-Id');
-          c.header('Access-Control-Max-Age', '600');
+          set('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
+          set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Request-Id');
+          set('Access-Control-Max-Age', '600');
           return c.body(null, 204);
         }
       }
