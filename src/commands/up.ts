@@ -31,6 +31,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<UpResult> 
 
 export function render(r: UpResult, ctx: Context): void {
   const c = palette(ctx.options.color);
+  if (r.built) ctx.log.info(`built ${r.built.images.join(', ')} in ${(r.built.durationMs / 1000).toFixed(1)}s`);
   if (r.bootstrap?.changed) ctx.log.info(`database bootstrap: ${r.bootstrap.changes.length} change(s)`);
   if (r.status === 'already-up') ctx.log.success(`stack ${r.project} is already up (${r.services.length} services healthy); nothing to do`);
   else if (r.status === 'started-no-wait') ctx.log.success(`stack ${r.project} started in ${(r.durationMs / 1000).toFixed(1)}s (not waiting for health: --no-wait)`);

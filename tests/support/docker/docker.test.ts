@@ -73,11 +73,15 @@ describe.skipIf(skip)('stand-in images honour the production contracts', () => {
       // Official entrypoint semantics: an option as first argument runs node.
       const b = await docker(['run', '--rm', ...labelArgs(run), img, '-e', 'console.log(6 * 7)']);
       expect(String(b.stdout).trim()).toBe('42');
-      const c = await docker(['run', '--rm', ...labelArgs(run), img, 'sh', '-c', 'id -u node; npm --version; command -v node']);
-      const [uid, npmVersion, nodePath] = String(c.stdout).trim().split('\n');
+      // The registry from a container on the default bridge network, as in an image build's `npm ci`:
+      // reachable and trusted (the machine's CA, when it adds one, comes with the image).
+      const registry = `fetch('https://registry.npmjs.org/-/ping').then((r) => console.log('registry', r.status), (e) => console.log('registry', e.cause?.code ?? e.message))`;
+      const c = await docker(['run', '--rm', ...labelArgs(run), img, 'sh', '-c', `id -u node; npm --version; command -v node; node -e "${registry}"`]);
+      const [uid, npmVersion, nodePath, reach] = String(c.stdout).trim().split('\n');
       expect(uid).toBe('1000');
       expect(npmVersion).toMatch(/^\d+\.\d+\.\d+$/);
       expect(nodePath).toBe('/usr/local/bin/node');
+      expect(reach).toBe('registry 200');
     });
   });
 
