@@ -83,7 +83,7 @@ try {
     },
   ];
   const samples = variants.map(() => ({ p50: [], p99: [], all: [] }));
-  for (const v of variants) for (let i = 0; i < 30; i++) await v.run(); // warm-up
+  for (const v of variants) for (let i = 0; i < 100; i++) await v.run(); // warm-up (JIT, connection pools)
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...variants.keys()].reverse() : [...variants.keys()];
     for (const i of order) {
