@@ -12,7 +12,7 @@ import { getCookie } from 'hono/cookie';
 import { proxy } from 'hono/proxy';
 import pkg from '../package.json' with { type: 'json' };
 import { apiBaseUrl } from '../server/api.js';
-import type { WebVariables } from '../server/context.js';
+import { clientIp, type WebVariables } from '../server/context.js';
 import { registerForms } from '../server/forms.js';
 import { ACCESS_COOKIE, clearSessionCookies, resolveSession } from '../server/session.js';
 
@@ -75,6 +75,8 @@ app.all('/api/*', async (c) => {
         host: undefined,
         authorization: token ? `Bearer ${token}` : c.req.header('authorization'),
         'x-forwarded-host': c.req.header('host'),
+        // The browser's own address, never a forwarded header it sent (which it could forge).
+        'x-forwarded-for': clientIp(c),
       },
       signal: AbortSignal.timeout(Number(process.env.API_TIMEOUT_MS ?? 5000)),
     });
