@@ -191,6 +191,12 @@ describe('sessions', () => {
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it('an oversized form post is refused with 413 before it is read', async () => {
+    const r = await fetch(`${web.url}/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=a%40b.c&password=${'x'.repeat(100_000)}`, redirect: 'manual' });
+    expect(r.status).toBe(413);
+    expect(await r.text()).toBe('The form is too large.');
+  });
+
   it('a form posted from another origin is refused', async () => {
     const r = await fetch(`${web.url}/login`, { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'email=a%40b.c&password=x', redirect: 'manual' });
     expect(r.status).toBe(403);

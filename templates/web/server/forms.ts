@@ -4,6 +4,7 @@
  * values entered and each error next to the field it names.
  */
 import type { Hono, Next } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { METRICS } from '../components/metrics.js';
 import { api, ApiResponseError, ApiUnavailableError, food, routes, type Tokens } from './api.js';
@@ -47,7 +48,7 @@ function failure(e: unknown, values: Values, map: (path: string[]) => string | u
   if (e instanceof ApiUnavailableError) return { form: { values: safe, errors: {}, message: 'The Helfy API is not reachable right now; nothing was saved. Try again in a moment.' }, status: 503 };
   if (e instanceof ApiResponseError && e.status < 500) {
     const errors = fieldErrors(e, map);
-    return { form: { values: safe, errors, ...(Object.keys(errors).length ? {} : { message: e.message }) }, status: e.status === 401 ? 401 : 422 };
+    return { form: { values: safe, errors, ...(Object.keys(errors).length ? {} : { message: e.message }) }, status: e.status === 401 || e.status === 429 ? e.status : 422 };
   }
   return { form: { values: safe, errors: {}, message: 'Something went wrong on the server; nothing was saved.' }, status: 500 };
 }
@@ -68,7 +69,15 @@ export function toIso(local: string | undefined, tzOffsetMin: string | undefined
   return new Date(utc).toISOString();
 }
 
+/** Form bodies are small: 64 kB is far above a 30-set workout. */
+const FORM_LIMIT = bodyLimit({
+  maxSize: 64 * 1024,
+  onError: (c) => c.text('The form is too large.', 413),
+});
+
 export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
+  for (const path of ['/signup', '/login', '/logout', '/log/*']) app.post(path, FORM_LIMIT);
+
   app.post('/signup', async (c, next) => {
     const v = await readForm(c);
     const errors: Record<string, string> = {};
