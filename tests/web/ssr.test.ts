@@ -322,7 +322,7 @@ describe('logging workouts, meals and measurements through the forms', () => {
     expect(text(html)).toMatch(/Eaten today 289 kcal P 5 g · F 1 g · C 67 g/);
   });
 
-  it('a meal with an unknown food stores nothing and says which food', async () => {
+  it("a meal with an unknown food stores nothing (one batch, one transaction) and says which food", async () => {
     const before = await stack.sql<{ n: number }>(`SELECT count(*)::int AS n FROM nutrition`);
     const r = await b.request('/log/meal', { method: 'POST', form: { rows: '2', meal: 'lunch', food_0: '09040', grams_0: '100', food_1: '99999', grams_1: '10', action: 'save' } });
     expect(r.status).toBe(422);

@@ -113,6 +113,7 @@ export const routes = {
   biometricsSeries: '/api/biometrics/series',
   workouts: '/api/workouts',
   nutrition: '/api/nutrition',
+  nutritionBatch: '/api/nutrition/batch',
   nutritionDaily: '/api/nutrition/daily',
   exercises: '/api/library/exercises',
   exercise: (id: string) => `/api/library/exercises/${encodeURIComponent(id)}`,
@@ -252,4 +253,3 @@ export async function searchFoods(token: string, q: string | undefined, limit = 
   return list<FoodSummary>(r, 'items', 'foods', 'results');
 }
 
-export const food = (token: string, id: string) => api<{ id: string; name: string }>(routes.food(id), { token });

@@ -7,7 +7,7 @@ import type { Hono, Next } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { METRICS } from '../components/metrics.js';
-import { api, ApiResponseError, ApiUnavailableError, food, routes, type Tokens } from './api.js';
+import { api, ApiResponseError, ApiUnavailableError, routes, type Tokens } from './api.js';
 import { clientIp, type FormState, type WebContext, type WebVariables } from './context.js';
 import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from './session.js';
 
@@ -214,27 +214,19 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     if (v.time && !toIso(v.time, v.tzOffset)) errors.time = 'Enter a date and time';
     if (Object.keys(errors).length) return again(c, next, { values: v, errors }, 422);
     const time = toIso(v.time, v.tzOffset) ?? new Date().toISOString();
-    let row = 0;
     try {
-      // One entry per food (the API has no batch route): check every food first, so an unknown
-      // one refuses the whole meal before anything is stored.
-      for (const it of items) {
-        row = it.row;
-        await food(token, it.foodId);
-      }
-      for (const it of items) {
-        row = it.row;
-        await api(routes.nutrition, { token, body: { time, meal: v.meal || 'other', foodId: it.foodId, quantityG: it.grams } });
-      }
+      // One request, one transaction: every food is checked first, all or nothing.
+      await api(routes.nutritionBatch, { token, body: { entries: items.map((it) => ({ time, meal: v.meal || 'other', foodId: it.foodId, quantityG: it.grams })) } });
       return c.redirect('/dashboard?saved=meal', 303);
     } catch (e) {
       if (e instanceof ApiResponseError && e.status === 401) return c.redirect('/login?expired=1', 303);
+      // entries.<i>.foodId / .quantityG → the form row that entry came from.
       const f = failure(e, v, (p) => {
-        const k = p.at(-1);
-        return k === 'foodId' ? `food_${row}` : k === 'quantityG' ? `grams_${row}` : k;
+        if (p[0] !== 'entries' || p.length < 3) return undefined;
+        const row = items[Number(p[1])]?.row ?? 0;
+        return p[2] === 'foodId' ? `food_${row}` : p[2] === 'quantityG' ? `grams_${row}` : `${p[2]}_${row}`;
       });
-      if (e instanceof ApiResponseError && e.status === 404) f.form = { values: v, errors: { [`food_${row}`]: 'This food is not in the library' } };
-      else if (e instanceof ApiResponseError && !Object.keys(f.form.errors).length) f.form.errors = { [`food_${row}`]: e.message };
+      if (e instanceof ApiResponseError && e.code === 'UNKNOWN_FOOD') for (const k of Object.keys(f.form.errors)) f.form.errors[k] = 'This food is not in the library';
       return again(c, next, f.form, f.status);
     }
   });
