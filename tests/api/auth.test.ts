@@ -350,6 +350,12 @@ describe('the frame', () => {
       .map((x) => `${x.method.toLowerCase()} ${x.path.replace(/:(\w+)/g, '{$1}')}`);
     const documented = Object.entries(r.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
     expect(served.length).toBeGreaterThan(20);
+    // Every /api route except the public auth and Neo4j-health ones declares the bearer scheme.
+    const publicApi = ['/api/auth/register', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/health/neo4j'];
+    for (const [p, ops] of Object.entries(r.body.paths as Record<string, Record<string, { security?: unknown }>>)) {
+      if (!p.startsWith('/api/')) continue;
+      for (const [m, op] of Object.entries(ops)) expect(op.security, `${m} ${p}`).toEqual(publicApi.includes(p) ? undefined : [{ bearer: [] }]);
+    }
     expect([...new Set(served)].sort()).toEqual([...new Set([...documented, 'get /openapi.json'])].sort());
     expect(r.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });

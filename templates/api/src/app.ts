@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { Deps } from './deps.js';
@@ -51,6 +51,8 @@ const SECURITY_HEADERS: [string, string][] = [
   ['X-XSS-Protection', '0'],
 ];
 
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
 export function createApp(deps: Deps): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const { log, metrics } = deps;
@@ -64,7 +66,11 @@ export function createApp(deps: Deps): App {
   const origin = deps.config.WEB_ORIGIN;
   app.use('*', async (c, next) => {
     const start = performance.now();
-    const given = c.req.header('X-Request-Id');
+    // Over HTTP, read request headers from the Node request (a plain object); c.req.header()
+    // would build a Web Headers object for every request.
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.headers;
+    const header = incoming ? (name: string) => first(incoming[name]) : (name: string) => c.req.header(name);
+    const given = header('x-request-id');
     const id = given && given.length <= 64 && /^[\w\-.:]+$/.test(given) ? given : randomUUID();
     c.set('requestId', id);
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
@@ -73,10 +79,10 @@ export function createApp(deps: Deps): App {
     for (const [k, v] of SECURITY_HEADERS) set(k, v);
     if (origin !== '') {
       set('Vary', 'Origin');
-      if (c.req.header('Origin') === origin) {
+      if (header('origin') === origin) {
         set('Access-Control-Allow-Origin', origin);
         set('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
-        if (c.req.method === 'OPTIONS' && c.req.header('Access-Control-Request-Method')) {
+        if (c.req.method === 'OPTIONS' && header('access-control-request-method')) {
           set('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE');
           set('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Request-Id');
           set('Access-Control-Max-Age', '600');
