@@ -118,6 +118,8 @@ export async function startStack(): Promise<Stack> {
     TEMPORAL_ADDRESS: `127.0.0.1:${deadTemporal}`,
     JWT_SECRET: jwtSecret,
     LOG_LEVEL: 'warn',
+    // The web server (on loopback) is the API's proxy: its X-Forwarded-For names the browser.
+    TRUST_PROXY: '127.0.0.1',
   };
   const api = await serveApi(env);
 

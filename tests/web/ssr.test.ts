@@ -362,6 +362,11 @@ describe('logging workouts, meals and measurements through the forms', () => {
     expect(rows).toEqual([{ value: 4321 }]);
     const cross = await b.request('/api/biometrics', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:1' }, body: '{"points":[]}' });
     expect(cross.status).toBe(403);
+    // The API trusts the web server's X-Forwarded-For: a browser must not be able to choose it.
+    const spoof = await fetch(`${web.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' }, body: JSON.stringify({ email: 'forms@example.com', password: 'wrong password here' }) });
+    expect(spoof.status).toBe(401);
+    const seen = await stack.sql<{ ip: string }>(`SELECT host(ip) AS ip FROM audit_log WHERE action = 'auth.login_failed' AND metadata::text LIKE '%forms@example.com%' ORDER BY id DESC LIMIT 1`);
+    expect(seen).toEqual([{ ip: '127.0.0.1' }]);
     const anon = await fetch(`${web.url}/api/me`);
     expect(anon.status).toBe(401);
     expect(((await anon.json()) as { error: { code: string } }).error.code).toBe('TOKEN_MISSING');
