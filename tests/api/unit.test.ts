@@ -101,6 +101,21 @@ describe('helpers', () => {
   });
 });
 
+describe('the Temporal SDK', () => {
+  it('every @temporalio/* package is pinned to one exact version, in package.json and the lockfile', () => {
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'templates/api/package.json'), 'utf8'));
+    const lock = JSON.parse(readFileSync(resolve(ROOT, 'templates/api/package-lock.json'), 'utf8'));
+    const declared = Object.entries({ ...pkg.dependencies, ...pkg.devDependencies }).filter(([n]) => n.startsWith('@temporalio/'));
+    expect(declared.length).toBeGreaterThanOrEqual(5);
+    const version = declared[0]![1] as string;
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(new Set(declared.map(([, v]) => v))).toEqual(new Set([version]));
+    const installed = Object.entries(lock.packages as Record<string, { version: string }>).filter(([p]) => /node_modules\/@temporalio\/[^/]+$/.test(p));
+    expect(installed.length).toBeGreaterThanOrEqual(declared.length);
+    expect(new Set(installed.map(([, v]) => v.version))).toEqual(new Set([version]));
+  });
+});
+
 describe('one schema', () => {
   it('drizzle-kit, the CLI and the API read the same schema file; there is no second copy', () => {
     expect(readFileSync(resolve(ROOT, 'drizzle.config.ts'), 'utf8')).toContain(`schema: './templates/api/src/db/schema.ts'`);
