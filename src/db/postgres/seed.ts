@@ -228,8 +228,9 @@ export async function seedDemo(conn: PgConnection, opts: SeedDemoOptions): Promi
     }
 
     const todo = results.filter((r) => r.action === 'create' || r.action === 'regenerate');
-    // Hashing is deliberately slow (scrypt); every user's hash is computed in parallel up front.
-    const hashes = await Promise.all(todo.map(() => hashPassword(opts.password)));
+    // Hashing is deliberately slow (scrypt, 32 MiB each): each worker hashes its next user's
+    // password just before that user's transaction, so at most `concurrency` hashes hold memory
+    // at once and hashing overlaps the other workers' COPYs.
     const concurrency = Math.max(1, Math.min(opts.concurrency ?? 2, todo.length));
     const clients = [control];
     for (let i = 1; i < concurrency; i++) {
@@ -247,7 +248,7 @@ export async function seedDemo(conn: PgConnection, opts: SeedDemoOptions): Promi
         if (i >= todo.length) return;
         const r = todo[i]!;
         const u0 = performance.now();
-        r.rows = await loadDemoUser(c, p, demoProfile(p, r.index), hashes[i]!, opts.method);
+        r.rows = await loadDemoUser(c, p, demoProfile(p, r.index), await hashPassword(opts.password), opts.method);
         r.ms = Math.round(performance.now() - u0);
         done++;
         written += Object.values(r.rows).reduce((a, b) => a + b, 0);
