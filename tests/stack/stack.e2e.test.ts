@@ -175,7 +175,6 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     const codes = await exitCodesSince(ws.name, since);
     expect(codes.api, JSON.stringify(codes)).toEqual(['0']);
     expect(codes.worker, JSON.stringify(codes)).toEqual(['0']);
-    expect(down.durationMs).toBeLessThan(30_000);
     expect(await projectContainers(ws.name)).toEqual([]);
     expect(await projectVolumes(ws.name)).toHaveLength(3);
 
