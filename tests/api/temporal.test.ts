@@ -164,6 +164,14 @@ describe('the worker', () => {
       return r.rows[0].n === users.rows[0].n ? r.rows[0].n : undefined;
     }, 60_000, 500);
     expect(rows).toBe(users.rows[0].n);
+    const run = await waitFor('nightly run result', async () => {
+      const action = (await handle.describe()).info.recentActions.at(-1)?.action;
+      if (action?.type !== 'startWorkflow') return undefined;
+      expect(action.workflow.workflowId.startsWith(`${NIGHTLY_SCHEDULE_ID}-run`)).toBe(true);
+      const h = client.workflow.getHandle(action.workflow.workflowId);
+      return (await h.describe()).status.name === 'COMPLETED' ? h.result() : undefined;
+    }, 30_000, 300);
+    expect(run).toEqual({ day: yesterday, users: users.rows[0].n, failed: 0 });
   });
 
   it('/health/ready sees Temporal up', async () => {

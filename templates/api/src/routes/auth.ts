@@ -111,7 +111,7 @@ export function registerAuthRoutes(app: App, deps: Deps): void {
     }),
     async (c) => {
       const u = await auth.me(c.get('userId'));
-      if (!u) return c.json({ error: { code: 'NOT_FOUND', message: 'the account no longer exists' } }, 401);
+      if (!u) return c.json({ error: { code: 'ACCOUNT_GONE', message: 'the account of this token no longer exists' } }, 401);
       return c.json({ id: u.id, email: u.email, displayName: u.displayName, createdAt: u.createdAt.toISOString() }, 200);
     },
   );

@@ -24,11 +24,12 @@ export async function dailySummary(userId: string, day: string): Promise<DailySu
 }
 
 /** Run by the nightly Schedule: yesterday's (UTC) summary for every user, as child workflows. */
-export async function nightlyDailySummaries(dayOverride?: string): Promise<{ day: string; users: number }> {
+export async function nightlyDailySummaries(dayOverride?: string): Promise<{ day: string; users: number; failed: number }> {
   // Date.now() in a workflow is the deterministic workflow time (the scheduled start).
   const day = dayOverride ?? new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
   let after: string | null = null;
   let users = 0;
+  let failed = 0;
   for (;;) {
     const page: string[] = await acts.listUserIds(after, 100);
     if (page.length === 0) break;
@@ -38,11 +39,14 @@ export async function nightlyDailySummaries(dayOverride?: string): Promise<{ day
           args: [userId, day],
           workflowId: dailySummaryWorkflowId(userId, day),
           parentClosePolicy: ParentClosePolicy.ABANDON,
-        }).catch(() => undefined),
+        }).catch(() => {
+          // One user's failure (or an already running summary) must not stop the others.
+          failed++;
+        }),
       ),
     );
     users += page.length;
     after = page[page.length - 1]!;
   }
-  return { day, users };
+  return { day, users, failed };
 }
