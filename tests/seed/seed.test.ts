@@ -13,7 +13,7 @@ import { bootstrapPostgres } from '../../src/db/postgres/bootstrap.js';
 import { migrateStores } from '../../src/db/orchestrate.js';
 import { migratePostgres } from '../../src/db/postgres/migrate.js';
 import { seedDemo } from '../../src/db/postgres/seed.js';
-import { seedStack, type SeedOptions } from '../../src/db/seed/index.js';
+import { libraryStatus, seedStack, type SeedOptions } from '../../src/db/seed/index.js';
 import { demoUserId } from '../../src/db/seed/demo.js';
 import { libraryCounts } from '../../src/db/neo4j/seed.js';
 import { makeConfig, recordingLogger } from '../db/postgres/fixtures.js';
@@ -87,6 +87,7 @@ describe('the library in Neo4j', () => {
     const categories = new Set(exercisesJson.map((e) => e.category));
     const c = await libraryCounts(driver);
     expect(c.loaded).toBe(true);
+    expect(await libraryStatus(cfg)).toEqual(c);
     expect(c.nodes).toEqual({
       Exercise: 873, Muscle: muscles.size, Equipment: equipment.size, Category: categories.size, BodyRegion: 6,
       Food: 8790, FoodGroup: 26, Portion: foodsJson.reduce((a, f) => a + (typeof f[48] === 'number' && f[48] > 0 ? 1 : 0) + (typeof f[50] === 'number' && f[50] > 0 ? 1 : 0), 0),

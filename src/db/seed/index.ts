@@ -257,11 +257,13 @@ export async function seedStack(cfg: HelfyConfig, opts: SeedOptions, log: Logger
 
 export type { LibraryCounts } from '../neo4j/seed.js';
 
-/** For `helfy status`: seeded library counts, or undefined when Neo4j cannot be asked. */
+/** For `helfy status`: seeded library counts per label and which parts are loaded (throws when Neo4j is down). */
 export async function libraryStatus(cfg: HelfyConfig) {
   const [{ connectNeo4j }, { libraryCounts }] = await Promise.all([import('../neo4j/connect.js'), import('../neo4j/seed.js')]);
   const driver = connectNeo4j(neo4jInfo(cfg));
   try {
+    // One attempt, no retry window: a status line must not wait 15 s for a Neo4j that is down.
+    await driver.verifyConnectivity();
     return await libraryCounts(driver);
   } finally {
     await driver.close();
