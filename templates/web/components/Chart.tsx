@@ -3,7 +3,7 @@
  * needed to see it): the daily average as a line with a dot per day that has data, the daily
  * min–max as a band behind it, labelled axes with the unit, and the latest value called out.
  */
-import { formatValue, metricInfo } from './metrics.js';
+import { dayLabel, formatValue, metricInfo } from './metrics.js';
 
 export interface ChartPoint {
   /** Start of the bucket, ms since the epoch. */
@@ -43,7 +43,6 @@ export function niceTicks(lo: number, hi: number, target = 5): number[] {
   return ticks;
 }
 
-const dayLabel = (t: number) => new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 
 export function Chart({ metric, points, from, to }: Props) {
   const info = metricInfo(metric);

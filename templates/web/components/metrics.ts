@@ -33,7 +33,20 @@ export function metricInfo(metric: string): MetricInfo {
   return METRICS[metric] ?? { label: metric, unit: '', apiUnit: '', scale: 1, digits: 1 };
 }
 
-export function formatValue(metric: string, value: number): string {
-  const m = metricInfo(metric);
-  return value.toLocaleString('en-GB', { minimumFractionDigits: m.digits, maximumFractionDigits: m.digits });
+// Intl formatters are costly to create (toLocaleString makes one per call): one per digit count.
+const numberFormats = new Map<number, Intl.NumberFormat>();
+function numberFormat(digits: number): Intl.NumberFormat {
+  let f = numberFormats.get(digits);
+  if (!f) numberFormats.set(digits, (f = new Intl.NumberFormat('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits })));
+  return f;
 }
+
+export function formatValue(metric: string, value: number): string {
+  return numberFormat(metricInfo(metric).digits).format(value);
+}
+
+export const formatInteger = (value: number): string => numberFormat(0).format(value);
+
+const dayFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+/** `1 Dec`: days are UTC days, as the API buckets them. */
+export const dayLabel = (t: number): string => dayFormat.format(t);

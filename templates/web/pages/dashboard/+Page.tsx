@@ -1,11 +1,10 @@
 import { useData } from 'vike-react/useData';
 import { Chart } from '../../components/Chart.js';
 import { ApiDown } from '../../components/Field.js';
-import { formatValue, metricInfo, METRICS } from '../../components/metrics.js';
+import { dayLabel, formatInteger, formatValue, metricInfo, METRICS } from '../../components/metrics.js';
 import type { Data } from './+data.js';
 
 const SAVED: Record<string, string> = { biometric: 'Measurement saved.', workout: 'Workout saved.', meal: 'Meal saved.' };
-const dayLabel = (t: number) => new Date(t).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 
 export default function Page() {
   const d = useData<Data>();
@@ -52,7 +51,7 @@ export default function Page() {
         <li className="tile" data-metric="energy">
           <span className="tile-label">Eaten today</span>
           <span className="tile-value">
-            {Math.round(kcal).toLocaleString('en-GB')} <small>kcal</small>
+            {formatInteger(Math.round(kcal))} <small>kcal</small>
           </span>
           <span className="tile-note">
             P {Math.round(d.totals?.proteinG ?? 0)} g · F {Math.round(d.totals?.fatG ?? 0)} g · C {Math.round(d.totals?.carbsG ?? 0)} g
