@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureNightlySchedule } from '../../templates/api/src/temporal/schedule.js';
+import { connectWithRetry, createWorker, startWorker } from '../../templates/api/src/temporal/worker-factory.js';
 import { NIGHTLY_SCHEDULE_ID } from '../../templates/api/src/temporal/shared.js';
 import { ensureNamespace } from '../../src/db/temporal/namespace.js';
 import { freePort } from '../support/services/index.js';
@@ -196,6 +197,46 @@ describe('the worker', () => {
     } finally {
       late.child.kill('SIGTERM');
       await late.exited;
+    }
+  });
+
+  it('after a failed Worker.create the next attempt starts on a fresh connection (no "overlapping" slot error)', async () => {
+    const pool = t.deps.pool;
+    const workflows = { bundlePath: join(dist.dir, 'workflow-bundle.js') };
+    // What the SDK does: two creates on one connection for a namespace that does not exist yet.
+    const conn = await connectWithRetry(stack.temporalServer!.address);
+    const errors: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      errors.push(await createWorker({ connection: conn, namespace: 'ghost-ns', taskQueue: 'ghost', pool, workflows }).then(() => 'created', (e: Error) => e.message));
+    }
+    await conn.close();
+    expect(errors[0]).toMatch(/not found/i);
+    // The SDK 1.24.0 behaviour the reconnect works around (if this starts failing after an SDK
+    // upgrade, the reconnect in startWorker may no longer be needed).
+    expect(errors[1]).toMatch(/overlapping worker task types/);
+    // startWorker, made to go through the failed-create path (no namespace wait).
+    const warnings: Record<string, unknown>[] = [];
+    const starting = startWorker({
+      address: stack.temporalServer!.address,
+      namespace: 'ghost2-ns',
+      taskQueue: 'ghost2',
+      pool,
+      workflows,
+      checkNamespace: false,
+      log: { warn: (msg, f) => void warnings.push({ msg, ...f }) },
+    });
+    await waitFor('two failed creates', async () => (warnings.filter((w) => w.msg === 'worker not created yet').length >= 2 ? true : undefined), 30_000);
+    await ensureNamespace({ address: stack.temporalServer!.address, namespace: 'ghost2-ns', retentionHours: 24 });
+    const { worker: w, connection, attempts } = await starting;
+    try {
+      expect(attempts).toBeGreaterThanOrEqual(3);
+      expect(warnings.map((x) => String(x.error))).not.toContainEqual(expect.stringMatching(/overlapping/));
+      const running = w.run();
+      await waitFor('RUNNING', async () => (w.getState() === 'RUNNING' ? true : undefined), 20_000);
+      w.shutdown();
+      await running;
+    } finally {
+      await connection.close();
     }
   });
 

@@ -31,14 +31,14 @@ async function main(): Promise<void> {
       log[lvl](e.message, { sdk: true, ...(e.meta as Record<string, unknown> | undefined) });
     }),
   });
-  const [{ createPool }, { connectWithRetry, createWorker }, { Client, Connection }, { ensureNightlySchedule }] = await Promise.all([
+  const [{ createPool }, { startWorker }, { Client, Connection }, { ensureNightlySchedule }] = await Promise.all([
     import('./db/client.js'),
     import('./temporal/worker-factory.js'),
     import('@temporalio/client'),
     import('./temporal/schedule.js'),
   ]);
 
-  let worker: Awaited<ReturnType<typeof createWorker>> | undefined;
+  let worker: Awaited<ReturnType<typeof startWorker>>['worker'] | undefined;
   const health = createServer((req, res) => {
     const running = worker?.getState() === 'RUNNING';
     if (req.method === 'GET' && (req.url === '/health' || req.url?.startsWith('/health?'))) {
@@ -68,12 +68,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 
   const pool = createPool({ url: config.DATABASE_URL, max: config.PG_POOL_MAX, timeoutMs: config.DEPENDENCY_TIMEOUT_MS, applicationName: 'helfy-worker' });
-  let connection: Awaited<ReturnType<typeof connectWithRetry>> | undefined;
+  let started: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
-    connection = await connectWithRetry(config.TEMPORAL_ADDRESS, {
-      signal: abort.signal,
-      onRetry: (attempt, delayMs, error) => log.warn('temporal not reachable yet', { attempt, retryInMs: delayMs, error }),
-    });
     const bundle = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
     // HELFY_WORKFLOWS_PATH (dev, benchmarks): bundle that source at start instead of the prebuilt bundle.
     const workflows = process.env.HELFY_WORKFLOWS_PATH
@@ -81,28 +77,16 @@ async function main(): Promise<void> {
       : existsSync(bundle)
         ? { bundlePath: bundle }
         : { workflowsPath: fileURLToPath(new URL('./temporal/workflows.ts', import.meta.url)) };
-    // The namespace may still be being registered by `helfy up`: wait until it answers, then
-    // create the worker. A Worker.create that fails after the native side registered its slot
-    // leaves that slot behind on the connection, so a failed attempt closes the connection and
-    // the next one starts from a fresh one.
-    for (let attempt = 1; ; attempt++) {
-      let creating = false;
-      try {
-        await connection.withDeadline(Date.now() + 5000, () => connection!.workflowService.describeNamespace({ namespace: config.TEMPORAL_NAMESPACE }));
-        creating = true;
-        worker = await createWorker({ connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, pool, workflows });
-        break;
-      } catch (e) {
-        if (abort.signal.aborted) throw e;
-        const error = e instanceof Error ? e.message.split('\n')[0] : String(e);
-        log.warn(creating ? 'worker not created yet' : 'namespace not available yet', { attempt, namespace: config.TEMPORAL_NAMESPACE, error });
-        await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
-        if (creating) {
-          await connection.close().catch(() => {});
-          connection = await connectWithRetry(config.TEMPORAL_ADDRESS, { signal: abort.signal });
-        }
-      }
-    }
+    started = await startWorker({
+      address: config.TEMPORAL_ADDRESS,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      pool,
+      workflows,
+      signal: abort.signal,
+      log,
+    });
+    worker = started.worker;
     if (abort.signal.aborted) throw new Error('stopped before start');
     const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
     ensureNightlySchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.DAILY_SUMMARY_CRON })
@@ -118,7 +102,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await Promise.allSettled([pool.end(), connection?.close()]);
+    await Promise.allSettled([pool.end(), started?.connection.close()]);
     health.close();
     health.closeAllConnections();
     process.exit(process.exitCode ?? 0);

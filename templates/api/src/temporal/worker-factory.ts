@@ -44,3 +44,56 @@ export async function connectWithRetry(
     }
   }
 }
+
+interface StartLog {
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/**
+ * Connects (with retry), waits until the namespace answers (`helfy up` may still be registering
+ * it), then creates the worker. A Worker.create that fails after the native side registered its
+ * task-queue slot leaves that slot on the connection (the next create on it fails with
+ * "overlapping worker task types"), so after a failed create the connection is closed and the
+ * next attempt starts from a fresh one. Retries until it succeeds or `signal` aborts.
+ * `checkNamespace: false` skips the namespace wait (tests use it to reach the failed-create path).
+ */
+export async function startWorker(o: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  pool: pg.Pool;
+  workflows: WorkflowSource;
+  signal?: AbortSignal;
+  log?: StartLog;
+  checkNamespace?: boolean;
+}): Promise<{ worker: Worker; connection: NativeConnection; attempts: number }> {
+  const connect = () =>
+    connectWithRetry(o.address, {
+      signal: o.signal,
+      onRetry: (attempt, delayMs, error) => o.log?.warn('temporal not reachable yet', { attempt, retryInMs: delayMs, error }),
+    });
+  let connection = await connect();
+  for (let attempt = 1; ; attempt++) {
+    let creating = false;
+    try {
+      if (o.checkNamespace !== false) {
+        await connection.withDeadline(Date.now() + 5000, () => connection.workflowService.describeNamespace({ namespace: o.namespace }));
+      }
+      creating = true;
+      const worker = await createWorker({ connection, namespace: o.namespace, taskQueue: o.taskQueue, pool: o.pool, workflows: o.workflows });
+      return { worker, connection, attempts: attempt };
+    } catch (e) {
+      if (o.signal?.aborted) {
+        await connection.close().catch(() => {});
+        throw e;
+      }
+      const error = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      o.log?.warn(creating ? 'worker not created yet' : 'namespace not available yet', { attempt, namespace: o.namespace, error });
+      await new Promise((r) => setTimeout(r, Math.min(500 * attempt, 3000)));
+      if (creating) {
+        await connection.close().catch(() => {});
+        connection = await connect();
+      }
+    }
+  }
+}
