@@ -148,6 +148,40 @@ describe('biometrics', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('paging with limit=1 returns every row once when rows share one millisecond (µs times written directly)', async () => {
+    const u = await newUser(t.app, 'micro');
+    // Three rows inside one millisecond, as another writer (seed, psql) may store them; the API
+    // itself refuses finer than milliseconds (below).
+    const us = ['2026-10-05 10:00:00.123100+00', '2026-10-05 10:00:00.123500+00', '2026-10-05 10:00:00.123900+00'];
+    await withClient(stack.owner, async (c) => {
+      for (const [i, tm] of us.entries()) {
+        await c.query(`INSERT INTO biometrics (time, user_id, metric, value, unit, source) VALUES ($1, $2, 'heart_rate', $3, 'bpm', 'manual')`, [tm, u.id, 60 + i]);
+        await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES ($1, $2, $3, 'completed')`, [tm, u.id, `w${i}`]);
+        await c.query(`INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal) VALUES ($1, $2, $3, 'lunch', 100, 100)`, [tm, u.id, `f${i}`]);
+      }
+    });
+    const pageAll = async (path: string, key: (x: any) => string | number) => {
+      const seen: (string | number)[] = [];
+      let cursor: string | null = null;
+      for (let pages = 0; pages < 10; pages++) {
+        const r: any = await call(t.app, 'GET', `${path}?limit=1${cursor ? `&cursor=${cursor}` : ''}`, { token: u.token });
+        expect(r.status).toBe(200);
+        seen.push(...r.body.items.map(key));
+        cursor = r.body.nextCursor;
+        if (!cursor) break;
+      }
+      return seen;
+    };
+    expect(await pageAll('/api/biometrics', (x) => x.value)).toEqual([62, 61, 60]);
+    expect(await pageAll('/api/workouts', (x) => x.name)).toEqual(['w2', 'w1', 'w0']);
+    expect(await pageAll('/api/nutrition', (x) => x.foodId)).toEqual(['f2', 'f1', 'f0']);
+    // Finer than a millisecond on input is refused: a JS Date could not carry it back.
+    const r = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points: [{ time: '2026-10-05T10:00:00.123456Z', metric: 'heart_rate', value: 70 }] } });
+    expect([r.status, r.body.error.message]).toEqual([400, 'points.0.time: must have at most millisecond precision (3 decimals)']);
+    const w = await call(t.app, 'POST', '/api/workouts', { token: u.token, body: { time: '2026-10-05T10:00:00.1234Z', status: 'completed', sets: [] } });
+    expect(w.status).toBe(400);
+  });
+
   it('a body over 2 MiB is 413; a query with an unknown parameter is 400', async () => {
     const u = await newUser(t.app, 'big');
     const r = await call(t.app, 'POST', '/api/biometrics', { token: u.token, raw: JSON.stringify({ points: heartRatePoints(10_000) }) + ' '.repeat(2 * 1024 * 1024) });

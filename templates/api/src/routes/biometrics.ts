@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 import { BUCKET_SECONDS, BUCKETS, METRICS, rangeError } from '../data/metrics-catalog.js';
 import { querySeries } from '../data/series.js';
 import { ApiError } from '../lib/errors.js';
-import { bodyLimit, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
 
 export const MAX_BATCH = 10_000;
 const Metric = z.enum(biometricMetricEnum.enumValues);
@@ -108,10 +108,10 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
       if (q.cursor) {
         const cur = decodeCursor(q.cursor);
         const [m, s] = cur.tie.split('|');
-        where.push(`(time, metric::text, source) < ($${vals.push(cur.time)}, $${vals.push(m ?? '')}, $${vals.push(s ?? '')})`);
+        where.push(`(time, metric::text, source) < ($${vals.push(cur.time)}::timestamptz, $${vals.push(m ?? '')}, $${vals.push(s ?? '')})`);
       }
       const r = await deps.pool.query(
-        `SELECT time, metric::text AS metric, value, unit, source FROM biometrics WHERE ${where.join(' AND ')}
+        `SELECT time, ${cursorTime('time')}, metric::text AS metric, value, unit, source FROM biometrics WHERE ${where.join(' AND ')}
          ORDER BY time DESC, metric::text DESC, source DESC LIMIT $${vals.push(q.limit + 1)}`,
         vals,
       );
@@ -120,7 +120,7 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
       return c.json(
         {
           items: rows.map((x) => ({ time: (x.time as Date).toISOString(), metric: x.metric, value: x.value, unit: x.unit, source: x.source })),
-          nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.time, `${last.metric}|${last.source}`) : null,
+          nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.cursor_time, `${last.metric}|${last.source}`) : null,
         },
         200,
       );

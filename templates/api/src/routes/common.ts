@@ -24,10 +24,15 @@ export const bodyLimit = (maxSize: number) =>
     },
   });
 
-/** Timestamps: ISO 8601 with an offset, between 1970 and one day from now (no year 3000). */
+/**
+ * Timestamps: ISO 8601 with an offset, at most millisecond precision (what a JS Date holds: a
+ * finer time would come back from node-postgres truncated, so a workout's sets or a page cursor
+ * would no longer match the stored row), between 1970 and one day from now (no year 3000).
+ */
 export const Timestamp = z
   .string()
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' })
+  .refine((s) => !/[.,]\d{4,}/.test(s), 'must have at most millisecond precision (3 decimals)')
   .refine((s) => {
     const t = Date.parse(s);
     return t >= 0 && t <= Date.now() + 24 * 3600 * 1000;
@@ -50,14 +55,22 @@ export const Day = z
 
 export const Limit = z.coerce.number().int().min(1).max(500).default(50);
 
-/** Opaque page cursor: base64url of "<iso time>|<tie-breaker>". Keyset pagination, no OFFSET. */
-export function encodeCursor(time: Date, tie: string): string {
-  return Buffer.from(`${time.toISOString()}|${tie}`).toString('base64url');
+/**
+ * The row's time as PostgreSQL stores it (microseconds, UTC) for the page cursor: a JS Date keeps
+ * only milliseconds, and a truncated cursor time would skip rows inside that millisecond (rows
+ * written by other writers than this API, e.g. `helfy seed`, may carry microseconds).
+ */
+export const cursorTime = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_time`;
+
+/** Opaque page cursor: base64url of "<iso time, µs>|<tie-breaker>". Keyset pagination, no OFFSET. */
+export function encodeCursor(time: string, tie: string): string {
+  return Buffer.from(`${time}|${tie}`).toString('base64url');
 }
-export function decodeCursor(cursor: string): { time: Date; tie: string } {
+/** The time comes back as an ISO string with microseconds; bind it as `$n::timestamptz`. */
+export function decodeCursor(cursor: string): { time: string; tie: string } {
   const s = Buffer.from(cursor, 'base64url').toString('utf8');
   const i = s.indexOf('|');
-  const time = new Date(s.slice(0, i));
-  if (i < 0 || Number.isNaN(time.getTime())) throw new ApiError(400, 'VALIDATION', 'cursor: is not a cursor this API returned', {}, [{ field: 'cursor', message: 'invalid' }]);
+  const time = s.slice(0, i);
+  if (i < 0 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(time) || Number.isNaN(Date.parse(time))) throw new ApiError(400, 'VALIDATION', 'cursor: is not a cursor this API returned', {}, [{ field: 'cursor', message: 'invalid' }]);
   return { time, tie: s.slice(i + 1) };
 }

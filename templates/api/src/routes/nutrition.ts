@@ -5,7 +5,7 @@ import { mealEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import type { Library } from '../library/queries.js';
-import { bodyLimit, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
 
 const EntryIn = z.strictObject({
   time: Timestamp,
@@ -129,12 +129,12 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
       if (q.to) where.push(`time < $${vals.push(q.to)}`);
       if (q.cursor) {
         const cur = decodeCursor(q.cursor);
-        where.push(`(time, id) < ($${vals.push(cur.time)}, $${vals.push(/^[0-9a-f-]{36}$/.test(cur.tie) ? cur.tie : '00000000-0000-0000-0000-000000000000')}::uuid)`);
+        where.push(`(time, id) < ($${vals.push(cur.time)}::timestamptz, $${vals.push(/^[0-9a-f-]{36}$/.test(cur.tie) ? cur.tie : '00000000-0000-0000-0000-000000000000')}::uuid)`);
       }
-      const r = await pool.query(`SELECT ${COLS} FROM nutrition WHERE ${where.join(' AND ')} ORDER BY time DESC, id DESC LIMIT $${vals.push(q.limit + 1)}`, vals);
+      const r = await pool.query(`SELECT ${COLS}, ${cursorTime('time')} FROM nutrition WHERE ${where.join(' AND ')} ORDER BY time DESC, id DESC LIMIT $${vals.push(q.limit + 1)}`, vals);
       const rows = r.rows.slice(0, q.limit);
       const last = rows[rows.length - 1];
-      return c.json({ items: rows.map(toEntry), nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.time, last.id) : null }, 200);
+      return c.json({ items: rows.map(toEntry), nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.cursor_time, last.id) : null }, 200);
     },
   );
 

@@ -6,7 +6,7 @@ import { workoutStatusEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import type { Library } from '../library/queries.js';
-import { bodyLimit, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
 
 const SetIn = z.strictObject({
   exerciseId: z.string().trim().min(1).max(200),
@@ -164,10 +164,10 @@ export function registerWorkoutRoutes(app: App, deps: Deps, library: Library): v
       if (q.to) where.push(`w.time < $${vals.push(q.to)}`);
       if (q.cursor) {
         const cur = decodeCursor(q.cursor);
-        where.push(`(w.time, w.id) < ($${vals.push(cur.time)}, $${vals.push(/^[0-9a-f-]{36}$/.test(cur.tie) ? cur.tie : '00000000-0000-0000-0000-000000000000')}::uuid)`);
+        where.push(`(w.time, w.id) < ($${vals.push(cur.time)}::timestamptz, $${vals.push(/^[0-9a-f-]{36}$/.test(cur.tie) ? cur.tie : '00000000-0000-0000-0000-000000000000')}::uuid)`);
       }
       const r = await pool.query(
-        `SELECT w.id, w.time, w.name, w.routine_id, w.status::text, w.notes, w.duration_s,
+        `SELECT w.id, w.time, ${cursorTime('w.time')}, w.name, w.routine_id, w.status::text, w.notes, w.duration_s,
                 (SELECT count(*)::int FROM workout_sets s WHERE s.workout_id = w.id AND s.time = w.time) AS sets,
                 (SELECT coalesce(sum(coalesce(reps, 0) * coalesce(weight_kg, 0)), 0)::float8 FROM workout_sets s WHERE s.workout_id = w.id AND s.time = w.time) AS volume
            FROM workouts w WHERE ${where.join(' AND ')}
@@ -182,7 +182,7 @@ export function registerWorkoutRoutes(app: App, deps: Deps, library: Library): v
             const { sets: _s, ...rest } = toWorkout(w, []);
             return { ...rest, sets: w.sets as number, volumeKg: Number(w.volume) };
           }),
-          nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.time, last.id) : null,
+          nextCursor: r.rows.length > q.limit && last ? encodeCursor(last.cursor_time, last.id) : null,
         },
         200,
       );
