@@ -23,15 +23,18 @@ let ownerPassword: string;
 const ARGS = ['seed', '--users', '3', '--days', '12', '--seed', '5', '--last-day', '2026-11-20', '--concurrency', '1'];
 const run = (args: string[], extra: Record<string, string> = {}) => helfy(args, { cwd: ws, env: { ...env, ...extra }, timeoutMs: 240_000 });
 
-/** Ordered-row md5 per table, computed by psql (PostgreSQL's own client), as helfy_owner. */
+/** One query through psql (PostgreSQL's own client), as helfy_owner; the unaligned result. */
+async function psql(sql: string): Promise<string> {
+  const r = await execa(join(pgs.binDir, 'psql'), ['-X', '-At', '-h', pgs.host, '-p', String(pgs.port), '-U', 'helfy_owner', '-d', 'helfy_app', '-c', sql], {
+    env: { PGPASSWORD: ownerPassword },
+  });
+  return r.stdout.trim();
+}
+
+/** Ordered-row md5 per table, computed by psql. */
 async function psqlChecksums(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const t of Object.keys(TABLE_CHECKSUM_SQL)) {
-    const r = await execa(join(pgs.binDir, 'psql'), ['-X', '-At', '-h', pgs.host, '-p', String(pgs.port), '-U', 'helfy_owner', '-d', 'helfy_app', '-c', checksumQuery(t)], {
-      env: { PGPASSWORD: ownerPassword },
-    });
-    out[t] = r.stdout.trim();
-  }
+  for (const t of Object.keys(TABLE_CHECKSUM_SQL)) out[t] = await psql(checksumQuery(t));
   return out;
 }
 
@@ -181,6 +184,13 @@ describe('a clean run, idempotence, kill -9 and rerun', () => {
     expect(reset.code, reset.stderr).toBe(0);
     const k = await killDuring(when);
     if (when.line) expect(k.killed, k.stderr).toBe(true);
+    // No half user after the kill: every users row has its marker, and each marked user has
+    // exactly the rows its marker counted.
+    expect(await psql(`SELECT count(*) FROM users u LEFT JOIN demo_seeds d ON d.user_id = u.id WHERE d.user_id IS NULL`)).toBe('0');
+    expect(await psql(`SELECT count(*) FROM demo_seeds d WHERE (d.row_counts->>'biometrics')::int <> (SELECT count(*) FROM biometrics b WHERE b.user_id = d.user_id)
+      OR (d.row_counts->>'workout_sets')::int <> (SELECT count(*) FROM workout_sets s WHERE s.user_id = d.user_id)
+      OR (d.row_counts->>'nutrition')::int <> (SELECT count(*) FROM nutrition n WHERE n.user_id = d.user_id)`)).toBe('0');
+    expect(await psql(`SELECT count(*) FROM biometrics b WHERE NOT EXISTS (SELECT 1 FROM demo_seeds d WHERE d.user_id = b.user_id)`)).toBe('0');
     const rerun = await run([...ARGS, '--json']);
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(await snapshot()).toEqual(clean);
