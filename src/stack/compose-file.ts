@@ -53,7 +53,9 @@ function serviceModel(def: ServiceDef): { [k: string]: YamlValue | undefined } {
       ? {
           context: `../${def.build.context}`,
           args: { HELFY_NODE_IMAGE: v('HELFY_NODE_IMAGE') },
-          labels: { [LABEL_PROJECT]: PROJECT, [LABEL_SERVICE]: def.name },
+          // No build labels: compose turns each into a LABEL instruction appended to the
+          // Dockerfile, i.e. one more container commit per label (~45 s each on vfs under load),
+          // and the image is shared by every project anyway (its tag is a content hash).
         }
       : undefined,
     profiles: def.profile ? [def.profile] : undefined,

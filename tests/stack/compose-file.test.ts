@@ -105,6 +105,8 @@ describe('compose file generation', () => {
     expect(ae).toMatchObject({ NEO4J_URL: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j', PORT: '3000', HELFY_SERVICE: 'api' });
     expect(ae.NEO4J_PASSWORD).toMatch(/^\$\{HELFY_NEO4J_PASSWORD:\?/);
     expect(ae.WEB_ORIGIN).toBe('http://${HELFY_BIND_ADDRESS:-127.0.0.1}:${HELFY_WEB_PORT:-3001}');
+    // No build labels (each would be one more container commit of the image build).
+    expect(s.api!.build).toEqual({ context: '../templates/api', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
     expect(servicesToBuild(['postgres', 'api', 'worker', 'web'])).toEqual(['api', 'web']);
     expect(servicesToBuild(['worker'])).toEqual(['api']);
   });
