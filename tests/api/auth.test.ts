@@ -126,6 +126,52 @@ describe('rate limiting of failed log-ins', () => {
   });
 });
 
+describe('rate limiting under parallel attempts', () => {
+  it('20 concurrent wrong passwords for one account: exactly the limit (3) get 401, the rest 429; no pending rows left', async () => {
+    const u = await newUser(t.app, 'parallel');
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: `wrong-${i}-password` } })));
+    const statuses = rs.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(17);
+    const failed = await withClient(stack.owner, (c) =>
+      c.query(`SELECT metadata->>'reason' AS reason FROM audit_log WHERE action = 'auth.login_failed' AND metadata->>'email' = $1`, [u.email.toLowerCase()]),
+    );
+    expect(failed.rows).toEqual(Array(3).fill({ reason: 'wrong_password' }));
+    // The right password is refused too while the account is limited.
+    expect((await call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password } })).status).toBe(429);
+  });
+
+  it('20 concurrent failures from one address over real HTTP: at most the limit (5) get 401; a success leaves no failure row', async () => {
+    const { server, port } = await listen(t.app.fetch, 0, '127.0.0.1');
+    try {
+      const post = (email: string, password: string) =>
+        fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+      const ok = await newUser(t.app, 'addr-ok');
+      expect((await post(ok.email, ok.password)).status).toBe(200);
+      const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.login_failed' AND ip = '127.0.0.1'`));
+      expect(n.rows[0].n).toBe(0);
+      const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => post(`flood-${i}-${Date.now()}@example.com`, 'whatever-password')));
+      const statuses = rs.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+      expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    } finally {
+      await new Promise((r) => server.close(r));
+      await withClient(stack.owner, (c) => c.query(`DELETE FROM audit_log WHERE ip = '127.0.0.1'`));
+    }
+  });
+
+  it('the limit queries are served by the partial indexes (seq scans off, the planner still finds them)', async () => {
+    const plan = await withClient(stack.owner, async (c) => {
+      await c.query('SET enable_seqscan = off');
+      const a = await c.query(`EXPLAIN SELECT created_at FROM audit_log WHERE action = 'auth.login_failed' AND created_at > now() - interval '10 minutes' AND ip = '10.0.0.1'::inet ORDER BY created_at DESC LIMIT 5`);
+      const b = await c.query(`EXPLAIN SELECT created_at FROM audit_log WHERE action = 'auth.login_failed' AND created_at > now() - interval '10 minutes' AND metadata->>'email' = 'a@b.c' ORDER BY created_at DESC LIMIT 5`);
+      return [a.rows.map((r) => r['QUERY PLAN']).join('\n'), b.rows.map((r) => r['QUERY PLAN']).join('\n')];
+    });
+    expect(plan[0]).toContain('audit_log_login_failed_ip_idx');
+    expect(plan[1]).toContain('audit_log_login_email_idx');
+  });
+});
+
 describe('client address behind a proxy (over real HTTP)', () => {
   async function failFrom(app: TestApp['app'], xff: string): Promise<string> {
     const { server, port } = await listen(app.fetch, 0, '127.0.0.1');

@@ -30,7 +30,7 @@ describe('migrations on TimescaleDB', () => {
   it("applies the full set with timescale 'required', without warnings", async () => {
     const log = recordingLogger();
     const res = await migratePostgres({ connection: conn, dir: MIGRATIONS, log, singleConnection: true, timescale: 'required' });
-    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale', '0002_api_worker_seed']);
+    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale', '0002_api_worker_seed', '0003_login_limit_indexes']);
     expect(res.timescale.present).toBe(true);
     expect(res.timescale.version).toMatch(/^2\./);
     expect(log.of('warn')).toEqual([]);
@@ -106,6 +106,7 @@ describe('migrations on TimescaleDB', () => {
       ['0000_init', 'applied'],
       ['0001_timescale', 'applied'],
       ['0002_api_worker_seed', 'applied'],
+      ['0003_login_limit_indexes', 'applied'],
     ]);
     const again = await migratePostgres({ connection: conn, dir: MIGRATIONS, log: recordingLogger(), singleConnection: true });
     expect(again.applied).toEqual([]);

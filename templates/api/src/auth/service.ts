@@ -97,10 +97,11 @@ export class AuthService {
   }
 
   /** 429 with Retry-After when the account or the address has too many recent failures. */
-  private async checkRateLimit(email: string, ip: string | null): Promise<void> {
+  private async checkRateLimit(q: Executor, email: string, ip: string | null): Promise<void> {
     const w = this.config.LOGIN_WINDOW_S;
     // The failures that count: within the window, and (per account) after the last successful log-in.
-    const r = await this.pool.query(
+    // Both reads are bounded by the partial indexes audit_log_login_email_idx / _failed_ip_idx.
+    const r = await q.query(
       `WITH acct AS (
          SELECT created_at FROM audit_log
           WHERE action = 'auth.login_failed' AND created_at > now() - make_interval(secs => $2)
@@ -131,19 +132,55 @@ export class AuthService {
     }
   }
 
+  /**
+   * Counts the recent failures and, if under the limits, records this attempt as a failure
+   * *before* the password is checked (reason `pending`), all under transaction-scoped advisory
+   * locks on the account and the address. Parallel attempts therefore queue for a few
+   * milliseconds (not for the scrypt run) and each one sees the ones before it: at most the limit
+   * get to verify a password per window. Returns the audit row's id.
+   */
+  private async reserveAttempt(email: string, meta: RequestMeta): Promise<string> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      // Sorted keys: two requests never wait for each other's second lock in opposite order.
+      const keys = [`login:account:${email}`, ...(meta.ip ? [`login:address:${meta.ip}`] : [])].sort();
+      for (const k of keys) await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [k]);
+      await this.checkRateLimit(c, email, meta.ip);
+      const r = await c.query(`INSERT INTO audit_log (action, ip, metadata) VALUES ('auth.login_failed', $1, $2) RETURNING id`, [
+        meta.ip,
+        JSON.stringify({ email, reason: 'pending', ...(meta.userAgent ? { userAgent: meta.userAgent.slice(0, 200) } : {}) }),
+      ]);
+      await c.query('COMMIT');
+      return String(r.rows[0].id);
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
   async login(input: { email: string; password: string }, meta: RequestMeta): Promise<Session & { user: { id: string; email: string; displayName: string; createdAt: string } }> {
     const email = input.email.toLowerCase();
-    await this.checkRateLimit(email, meta.ip);
+    const attemptId = await this.reserveAttempt(email, meta);
     const r = await this.pool.query(`SELECT id, email, display_name, created_at, password_hash FROM users WHERE lower(email) = $1`, [email]);
     const row = r.rows[0] as { id: string; email: string; display_name: string; created_at: Date; password_hash: string | null } | undefined;
     const ok = row?.password_hash ? await verifyPassword(input.password, row.password_hash) : await verifyDummy(input.password);
     if (!row || !ok) {
-      await audit(this.pool, 'auth.login_failed', row?.id ?? null, meta, { email, reason: row ? 'wrong_password' : 'unknown_account' });
+      // The reserved row becomes the failure it already counted as.
+      await this.pool.query(`UPDATE audit_log SET user_id = $2, metadata = metadata || $3::jsonb WHERE id = $1`, [
+        attemptId,
+        row?.id ?? null,
+        JSON.stringify({ reason: row ? 'wrong_password' : 'unknown_account' }),
+      ]);
       throw new ApiError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
     }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
+      // A success is not a failure: the reserved row goes (the per-address count must not see it).
+      await client.query(`DELETE FROM audit_log WHERE id = $1`, [attemptId]);
       const { refreshId: _, ...session } = await this.issue(client, row.id, meta);
       await audit(client, 'auth.login', row.id, meta, { email });
       await client.query('COMMIT');

@@ -163,6 +163,13 @@ export const auditLog = pgTable(
     index('audit_log_user_id_created_at_idx').on(t.userId, t.createdAt.desc()),
     index('audit_log_action_created_at_idx').on(t.action, t.createdAt.desc()),
     index('audit_log_metadata_gin_idx').using('gin', t.metadata),
+    // The log-in limits (auth/service.ts) read the newest N failures per address and per e-mail
+    // (and the last success per e-mail): partial indexes keep those reads at N index entries
+    // however many failures a flood has written.
+    index('audit_log_login_failed_ip_idx').on(t.ip, t.createdAt.desc()).where(sql`${t.action} = 'auth.login_failed'`),
+    index('audit_log_login_email_idx')
+      .on(sql`(${t.metadata}->>'email')`, t.action, t.createdAt.desc())
+      .where(sql`${t.action} IN ('auth.login', 'auth.login_failed')`),
   ],
 );
 

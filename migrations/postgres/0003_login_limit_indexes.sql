@@ -1,0 +1,2 @@
+CREATE INDEX "audit_log_login_failed_ip_idx" ON "audit_log" USING btree ("ip","created_at" DESC NULLS LAST) WHERE "audit_log"."action" = 'auth.login_failed';--> statement-breakpoint
+CREATE INDEX "audit_log_login_email_idx" ON "audit_log" USING btree (("metadata"->>'email'),"action","created_at" DESC NULLS LAST) WHERE "audit_log"."action" IN ('auth.login', 'auth.login_failed');
