@@ -7,22 +7,23 @@ import type pg from 'pg';
  * Ordered rows per table, hashed by the server (md5 of the rows' text). Columns that are random
  * on purpose are left out: the password hash (random salt) and when a marker was written.
  */
-export const TABLE_CHECKSUM_SQL: Record<string, string> = {
+export const TABLE_CHECKSUM_SQL = {
   users: `SELECT id, email, display_name, birth_date, sex, height_cm, timezone, locale, unit_system, created_at, updated_at, password_hash IS NOT NULL AS has_password FROM users ORDER BY id`,
   demo_seeds: `SELECT user_id, seed, days, last_day, generator_version, row_counts FROM demo_seeds ORDER BY user_id`,
   biometrics: `SELECT * FROM biometrics ORDER BY user_id, metric, source, time`,
   workouts: `SELECT * FROM workouts ORDER BY id, time`,
   workout_sets: `SELECT * FROM workout_sets ORDER BY workout_id, time, set_number`,
   nutrition: `SELECT * FROM nutrition ORDER BY id, time`,
-};
+} as const;
+export type ChecksumTable = keyof typeof TABLE_CHECKSUM_SQL;
 
-export function checksumQuery(table: string): string {
+export function checksumQuery(table: ChecksumTable): string {
   return `SELECT count(*)::int AS n, coalesce(md5(string_agg(t::text, E'\\n')), '') AS md5 FROM (${TABLE_CHECKSUM_SQL[table]}) t`;
 }
 
-export async function pgChecksums(c: pg.Client): Promise<Record<string, { n: number; md5: string }>> {
-  const out: Record<string, { n: number; md5: string }> = {};
-  for (const t of Object.keys(TABLE_CHECKSUM_SQL)) out[t] = (await c.query(checksumQuery(t))).rows[0];
+export async function pgChecksums(c: pg.Client): Promise<Record<ChecksumTable, { n: number; md5: string }>> {
+  const out = {} as Record<ChecksumTable, { n: number; md5: string }>;
+  for (const t of Object.keys(TABLE_CHECKSUM_SQL) as ChecksumTable[]) out[t] = (await c.query(checksumQuery(t))).rows[0];
   return out;
 }
 

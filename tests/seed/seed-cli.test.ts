@@ -12,7 +12,7 @@ import { bootstrapPostgres } from '../../src/db/postgres/bootstrap.js';
 import { BIN, baseEnv, helfy, tempDir } from '../helpers/cli.js';
 import { freePort, startNeo4j, startPostgres, type Neo4jServer, type PostgresServer } from '../support/services/index.js';
 import { recordingLogger } from '../db/postgres/fixtures.js';
-import { checksumQuery, GRAPH_NODES_CYPHER, GRAPH_RELS_CYPHER, hashRows, TABLE_CHECKSUM_SQL } from './helpers.js';
+import { checksumQuery, GRAPH_NODES_CYPHER, GRAPH_RELS_CYPHER, hashRows, TABLE_CHECKSUM_SQL, type ChecksumTable } from './helpers.js';
 
 let pgs: PostgresServer;
 let neo: Neo4jServer;
@@ -32,9 +32,9 @@ async function psql(sql: string): Promise<string> {
 }
 
 /** Ordered-row md5 per table, computed by psql. */
-async function psqlChecksums(): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const t of Object.keys(TABLE_CHECKSUM_SQL)) out[t] = await psql(checksumQuery(t));
+async function psqlChecksums(): Promise<Record<ChecksumTable, string>> {
+  const out = {} as Record<ChecksumTable, string>;
+  for (const t of Object.keys(TABLE_CHECKSUM_SQL) as ChecksumTable[]) out[t] = await psql(checksumQuery(t));
   return out;
 }
 

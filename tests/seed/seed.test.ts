@@ -230,6 +230,13 @@ describe('demo data in PostgreSQL', () => {
     expect(await pgChecksums(owner)).toEqual(first);
   });
 
+  it('two seeds at once take turns: both succeed, the second finds the users up to date', async () => {
+    await seed({ only: ['demo'], reset: true });
+    const [a, b] = await Promise.all([seed({ only: ['demo'] }), seed({ only: ['demo'] })]);
+    expect([...a.demo!.users, ...b.demo!.users].map((u) => u.action).sort()).toEqual(['create', 'create', 'up-to-date', 'up-to-date']);
+    expect(await pgChecksums(owner)).toEqual(first);
+  });
+
   it('a changed HELFY_DEMO_PASSWORD updates the hashes and nothing else', async () => {
     const r = await seed({ only: ['demo'], demoPassword: 'another-password-0123456789abcdef' });
     expect(r.demo!.passwordsUpdated).toBe(2);

@@ -14,6 +14,8 @@ import { hashPassword, verifyPassword } from '../seed/password.js';
 import { connect, type PgConnection } from './connection.js';
 
 export const DEMO_TABLES = ['biometrics', 'workouts', 'workout_sets', 'nutrition'] as const;
+/** pg_advisory_lock key of `helfy seed`'s demo load (an arbitrary constant: "helfy-sd"). */
+export const DEMO_LOCK_KEY = '7526746561736564';
 
 export type DemoAction = 'create' | 'regenerate' | 'up-to-date' | 'delete';
 
@@ -201,6 +203,9 @@ export async function seedDemo(conn: PgConnection, opts: SeedDemoOptions): Promi
   const control = await connect(conn);
   const extra: pg.Client[] = [];
   try {
+    // Two seeds at once take turns (the second then finds the users up to date) instead of
+    // racing on the same users' keys. A session lock: it ends with the connection, even on kill -9.
+    if (!opts.dryRun) await control.query('SELECT pg_advisory_lock($1)', [DEMO_LOCK_KEY]);
     const { plan, markers: before } = await planDemo(control, opts.users, p);
     const results: DemoUserResult[] = plan.map((x) => ({ ...x, rows: {}, ms: 0 }));
     if (opts.dryRun) {
