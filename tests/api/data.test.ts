@@ -4,7 +4,7 @@
  * Ends by stopping Neo4j, then PostgreSQL, and checking the 503s arrive within the timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, call, newUser, startStack, withClient, type Stack, type TestApp } from './harness.js';
+import { buildApp, call, newUser, pausePostgres, startStack, withClient, type Stack, type TestApp } from './harness.js';
 import { FOODS, writeGraph } from './graph.js';
 
 let stack: Stack;
@@ -449,6 +449,56 @@ describe('health with Neo4j, then dependencies going down', () => {
     expect(Date.now() - s0).toBeLessThan(2 * t.config.DEPENDENCY_TIMEOUT_MS + 1500);
     const w = await call(t.app, 'POST', '/api/workouts', { token: u.token, body: { time: new Date(base).toISOString(), sets: [{ exerciseId: 'Bench_Press' }] } });
     expect(w.status).toBe(503);
+  });
+
+  it('a statement cancelled by statement_timeout (a lock wait here) is 503 within 2 × DEPENDENCY_TIMEOUT_MS, not 500', async () => {
+    const fast = await buildApp(stack, { DEPENDENCY_TIMEOUT_MS: '500' }); // statement_timeout 1 s
+    const u = await newUser(fast.app, 'slow');
+    const locker = new (await import('pg')).default.Client(stack.owner);
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE biometrics IN ACCESS EXCLUSIVE MODE');
+      const s0 = Date.now();
+      const r = await call(fast.app, 'GET', '/api/biometrics', { token: u.token });
+      const ms = Date.now() - s0;
+      expect([r.status, r.body.error]).toEqual([503, { code: 'DEPENDENCY_UNAVAILABLE', message: 'postgres is unavailable' }]);
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(2 * 500 + 1500);
+      expect(fast.log.lines.filter((l) => l.level === 'error')).toEqual([]);
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+      await fast.close();
+    }
+  });
+
+  it('PostgreSQL hung (SIGSTOP: accepts, never answers): data routes, log-in and ready are 503 within the bound, and recover on SIGCONT', async () => {
+    const u = await newUser(t.app, 'hung');
+    // Warm the pool so the requests below meet idle connections whose server stops answering.
+    await Promise.all(Array.from({ length: 3 }, () => call(t.app, 'GET', '/api/biometrics', { token: u.token })));
+    const T = t.config.DEPENDENCY_TIMEOUT_MS;
+    const resume = pausePostgres(stack.pgServer);
+    try {
+      const s0 = Date.now();
+      const [list, login, ready] = await Promise.all([
+        call(t.app, 'GET', '/api/biometrics', { token: u.token }),
+        call(t.app, 'POST', '/api/auth/login', { body: { email: u.email, password: u.password } }),
+        call(t.app, 'GET', '/health/ready'),
+      ]);
+      const ms = Date.now() - s0;
+      expect([list.status, list.body.error?.code]).toEqual([503, 'DEPENDENCY_UNAVAILABLE']);
+      expect([login.status, login.body.error?.code]).toEqual([503, 'DEPENDENCY_UNAVAILABLE']);
+      expect(ready.status).toBe(503);
+      expect(ready.body.down).toContain('postgres');
+      // query_timeout = 2 × T + 1 s is the longest any PostgreSQL call waits.
+      expect(ms).toBeLessThan(2 * T + 1000 + 1500);
+    } finally {
+      resume();
+    }
+    // The hung connections were destroyed, not handed out again: the next request works.
+    const again = await call(t.app, 'GET', '/api/biometrics', { token: u.token });
+    expect(again.status).toBe(200);
   });
 
   it('PostgreSQL stopped: data routes and ready answer 503 within the timeout', async () => {

@@ -3,7 +3,9 @@
  * API connected as helfy_api), optionally Neo4j 5 (library migrations applied, a small graph
  * written by the test) and Temporal (namespace registered). No mocks.
  */
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { bootstrapPostgres } from '../../src/db/postgres/bootstrap.js';
 import { pgConnectionFor } from '../../src/db/postgres/connection.js';
@@ -136,4 +138,28 @@ export async function withClient<T>(conn: pg.ClientConfig | string, fn: (c: pg.C
   } finally {
     await c.end();
   }
+}
+
+/**
+ * Freezes the test's own PostgreSQL (postmaster and every backend, SIGSTOP) the way a paused
+ * container or a dead network looks to a client: connections are accepted by the kernel, nothing
+ * answers, nothing is refused. Returns resume() (SIGCONT). Only the pids of this server are signalled.
+ */
+export function pausePostgres(server: PostgresServer): () => void {
+  const postmaster = Number(readFileSync(join(server.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' })
+    .split('\n')
+    .map((x) => Number(x.trim()))
+    .filter((x) => x > 0);
+  const pids = [postmaster, ...children];
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  return () => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+    }
+  };
 }

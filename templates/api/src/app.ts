@@ -156,7 +156,8 @@ function classifyDependencyError(err: unknown): DependencyError['dependency'] | 
   const e = err as { code?: string; message?: string; name?: string; constructor?: { name?: string } };
   const msg = e?.message ?? '';
   if (e?.name === 'Neo4jError' && (e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' || /acquisition timed out|Connection was closed|Failed to connect/i.test(msg))) return 'neo4j';
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P03', '53300', '08006', '08001'].includes(e?.code ?? '')) return 'postgres';
+  // 57014: statement_timeout (2 × DEPENDENCY_TIMEOUT_MS) cancelled a statement (slow query, a lock wait).
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57014', '57P01', '57P03', '53300', '08006', '08001'].includes(e?.code ?? '')) return 'postgres';
   if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(msg)) return 'postgres';
   return undefined;
 }

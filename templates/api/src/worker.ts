@@ -67,7 +67,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 
-  const pool = createPool({ url: config.DATABASE_URL, max: config.PG_POOL_MAX, timeoutMs: config.DEPENDENCY_TIMEOUT_MS, applicationName: 'helfy-worker' });
+  const pool = createPool({
+    url: config.DATABASE_URL,
+    max: config.PG_POOL_MAX,
+    timeoutMs: config.DEPENDENCY_TIMEOUT_MS,
+    // Activities are retried by Temporal and answer no HTTP client: the old, longer bound.
+    statementTimeoutMs: Math.max(config.DEPENDENCY_TIMEOUT_MS * 4, 10_000),
+    applicationName: 'helfy-worker',
+  });
   let started: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
     const bundle = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));

@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import type { Db } from '../db/client.js';
+import { releaseClient, rollbackUnlessBroken, type Db } from '../db/client.js';
 import { users, type AuditAction } from '../db/schema.js';
 import { ApiError } from '../lib/errors.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
@@ -71,6 +71,7 @@ export class AuthService {
   async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta) {
     const passwordHash = await hashPassword(input.password);
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       let user: { id: string; email: string; display_name: string; created_at: Date };
@@ -89,10 +90,11 @@ export class AuthService {
       await client.query('COMMIT');
       return { user: { id: user.id, email: user.email, displayName: user.display_name, createdAt: user.created_at.toISOString() }, session };
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
+      failure = e;
+      await rollbackUnlessBroken(client, e);
       throw e;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
 
@@ -141,6 +143,7 @@ export class AuthService {
    */
   private async reserveAttempt(email: string, meta: RequestMeta): Promise<string> {
     const c = await this.pool.connect();
+    let failure: unknown;
     try {
       await c.query('BEGIN');
       // Sorted keys: two requests never wait for each other's second lock in opposite order.
@@ -154,10 +157,11 @@ export class AuthService {
       await c.query('COMMIT');
       return String(r.rows[0].id);
     } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
+      failure = e;
+      await rollbackUnlessBroken(c, e);
       throw e;
     } finally {
-      c.release();
+      releaseClient(c, failure);
     }
   }
 
@@ -177,6 +181,7 @@ export class AuthService {
       throw new ApiError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
     }
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       // A success is not a failure: the reserved row goes (the per-address count must not see it).
@@ -186,10 +191,11 @@ export class AuthService {
       await client.query('COMMIT');
       return { ...session, user: { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at.toISOString() } };
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
+      failure = e;
+      await rollbackUnlessBroken(client, e);
       throw e;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
 
@@ -200,6 +206,7 @@ export class AuthService {
   async refresh(token: string, meta: RequestMeta): Promise<Session> {
     const hash = hashRefreshToken(token);
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       const r = await client.query(
@@ -239,10 +246,11 @@ export class AuthService {
       await client.query('COMMIT');
       return session;
     } catch (e) {
-      if (!(e instanceof ApiError)) await client.query('ROLLBACK').catch(() => {});
+      failure = e;
+      if (!(e instanceof ApiError)) await rollbackUnlessBroken(client, e);
       throw e;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
 
@@ -250,6 +258,7 @@ export class AuthService {
   async logout(token: string, meta: RequestMeta): Promise<void> {
     const hash = hashRefreshToken(token);
     const client = await this.pool.connect();
+    let failure: unknown;
     try {
       await client.query('BEGIN');
       const r = await client.query(`SELECT id, user_id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [hash]);
@@ -267,10 +276,11 @@ export class AuthService {
       }
       await client.query('COMMIT');
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
+      failure = e;
+      await rollbackUnlessBroken(client, e);
       throw e;
     } finally {
-      client.release();
+      releaseClient(client, failure);
     }
   }
 
