@@ -114,7 +114,7 @@ describe('biometrics', () => {
     expect(n.rows[0].n).toBe(0);
   });
 
-  it('a batch the database refuses stores none of its rows (one statement)', async () => {
+  it('a batch for an account deleted meanwhile is 401 ACCOUNT_GONE and stores nothing (the FK refuses every row)', async () => {
     const u = await newUser(t.app, 'atomic');
     // The app validates ranges first, so make the database refuse the statement: the token's
     // account is deleted, and the FK refuses every row at once.
@@ -123,6 +123,29 @@ describe('biometrics', () => {
     expect([r.status, r.body.error.code]).toEqual([401, 'ACCOUNT_GONE']);
     const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM biometrics WHERE user_id = $1`, [u.id]));
     expect(n.rows[0].n).toBe(0);
+  });
+
+  it('a batch with one row the database refuses in the middle stores none of its 10,000 rows', async () => {
+    const u = await newUser(t.app, 'atomic-mid');
+    // A trigger (as the owner) raises on one marked row, point 5,000 of 10,000: row-by-row
+    // inserts would leave the 5,000 rows before it behind; one statement leaves none.
+    await withClient(stack.owner, (c) =>
+      c.query(`CREATE FUNCTION test_reject_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN IF NEW.source = 'reject-me' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$;
+               CREATE TRIGGER test_reject_marked BEFORE INSERT ON biometrics FOR EACH ROW EXECUTE FUNCTION test_reject_marked();`),
+    );
+    try {
+      const points = heartRatePoints(10_000).map((p, i) => (i === 5_000 ? { ...p, source: 'reject-me' } : p));
+      const r = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points } });
+      expect([r.status, r.body.error.code]).toEqual([500, 'INTERNAL']);
+      const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM biometrics WHERE user_id = $1`, [u.id]));
+      expect(n.rows[0].n).toBe(0);
+    } finally {
+      await withClient(stack.owner, (c) => c.query(`DROP TRIGGER test_reject_marked ON biometrics; DROP FUNCTION test_reject_marked();`));
+    }
+    // Without the trigger the same batch lands whole: the refusal above was the trigger's.
+    const ok = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points: heartRatePoints(10_000) } });
+    expect(ok.body.inserted).toBe(10_000);
   });
 
   it('lists page by a time cursor: every point once, newest first', async () => {
