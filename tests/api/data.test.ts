@@ -37,7 +37,7 @@ describe('biometrics', () => {
     const points = heartRatePoints(10_000);
     const r = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points } });
     expect(r.status).toBe(201);
-    expect(r.body).toEqual({ inserted: 10_000, duplicates: 0 });
+    expect(r.body).toEqual({ inserted: 10_000, updated: 0, duplicates: 0 });
     const db = await withClient(stack.owner, (c) =>
       c.query(`SELECT count(*)::int AS n, sum(value)::float8 AS s, min(time) AS first, max(time) AS last, array_agg(DISTINCT unit) AS units, array_agg(DISTINCT source) AS sources FROM biometrics WHERE user_id = $1`, [u.id]),
     );
@@ -50,7 +50,28 @@ describe('biometrics', () => {
     expect(db.rows[0].sources).toEqual(['manual']);
     // Re-sending the same batch is idempotent.
     const again = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points: points.slice(0, 100) } });
-    expect(again.body).toEqual({ inserted: 0, duplicates: 100 });
+    expect(again.body).toEqual({ inserted: 0, updated: 0, duplicates: 100 });
+  });
+
+  it('a corrected reading (same time, metric, source; new value) replaces the stored value and is counted as updated', async () => {
+    const u = await newUser(t.app, 'correct');
+    const [a, b, c] = heartRatePoints(3);
+    expect((await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points: [a, b, c] } })).body).toEqual({ inserted: 3, updated: 0, duplicates: 0 });
+    // a corrected (same instant written with an offset), b unchanged, c sent twice (the last wins), one new point.
+    const aCorrected = { ...a!, time: new Date(Date.parse(a!.time)).toISOString().replace('Z', '+00:00'), value: 99.5 };
+    const d = { time: new Date(base + 10 * 60_000).toISOString(), metric: 'heart_rate' as const, value: 77 };
+    const r = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points: [aCorrected, b, { ...c!, value: 1_00 }, { ...c!, value: 101 }, d] } });
+    expect([r.status, r.body]).toEqual([201, { inserted: 1, updated: 2, duplicates: 2 }]);
+    const rows = await withClient(stack.owner, (x) => x.query(`SELECT time, value FROM biometrics WHERE user_id = $1 ORDER BY time`, [u.id]));
+    expect(rows.rows.map((x) => [x.time.toISOString(), x.value])).toEqual([
+      [a!.time, 99.5],
+      [b!.time, b!.value],
+      [c!.time, 101],
+      [d.time, 77],
+    ]);
+    // Another source at the same time is another reading, not a correction.
+    const other = await call(t.app, 'POST', '/api/biometrics', { token: u.token, body: { points: [{ ...b!, value: 55, source: 'garmin' }] } });
+    expect(other.body).toEqual({ inserted: 1, updated: 0, duplicates: 0 });
   });
 
   it('daily buckets equal avg/min/max/count computed here (date_bin path, plain PostgreSQL)', async () => {

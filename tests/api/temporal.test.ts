@@ -287,7 +287,7 @@ describe('the API process (dist/server.js)', () => {
       api.child.kill('SIGTERM');
       const res = await inflight;
       expect(res.status).toBe(201);
-      expect(await res.json()).toEqual({ inserted: 10_000, duplicates: 0 });
+      expect(await res.json()).toEqual({ inserted: 10_000, updated: 0, duplicates: 0 });
       const e = await api.exited;
       expect(e.code).toBe(0);
       // The keep-alive socket of the finished request does not hold the exit back.

@@ -61,7 +61,7 @@ describe('time_bucket (TimescaleDB) and date_bin (fallback) agree', () => {
     // PostgreSQL 15 (data.test.ts).
     for (let i = 0; i < points.length; i += 250) {
       const ins = await call(app, 'POST', '/api/biometrics', { token: u.token, body: { points: points.slice(i, i + 250) } });
-      expect(ins.body, JSON.stringify((deps.log as any).lines.filter((l: any) => l.level !== 'info'))).toEqual({ inserted: 250, duplicates: 0 });
+      expect(ins.body, JSON.stringify((deps.log as any).lines.filter((l: any) => l.level !== 'info'))).toEqual({ inserted: 250, updated: 0, duplicates: 0 });
     }
     const from = new Date(start - 86_400_000).toISOString();
     const to = new Date(start + 40 * 86_400_000).toISOString();

@@ -43,13 +43,16 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
       method: 'post',
       path: '/api/biometrics',
       tags: ['biometrics'],
-      summary: `Store up to ${MAX_BATCH} points in one statement (all or nothing); exact duplicates are skipped`,
+      summary: `Store up to ${MAX_BATCH} points in one statement (all or nothing); a point with the key of a stored one (time, metric, source) replaces its value`,
       description: `Units: ${Object.entries(METRICS).map(([k, v]) => `${k}=${v.unit} [${v.min}, ${v.max}]`).join(', ')}`,
       security: secured,
       middleware: [bodyLimit(2 * 1024 * 1024)] as const,
       request: { body: jsonBody(Batch) },
       responses: {
-        201: { description: 'Stored', content: { 'application/json': { schema: z.object({ inserted: z.number().int(), duplicates: z.number().int() }) } } },
+        201: {
+          description: 'Stored: `inserted` new points, `updated` stored points whose value changed (a corrected reading), `duplicates` points equal to a stored one or repeated in the batch (the last one counts)',
+          content: { 'application/json': { schema: z.object({ inserted: z.number().int(), updated: z.number().int(), duplicates: z.number().int() }) } },
+        },
         400: ErrorBody('Invalid point (the field is named)'),
         413: ErrorBody('Body over 2 MiB'),
       },
@@ -62,7 +65,15 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
       const values: number[] = [];
       const units: string[] = [];
       const sources: string[] = [];
+      // One row per key (the last occurrence wins): ON CONFLICT DO UPDATE refuses a statement
+      // that touches the same row twice.
+      const byKey = new Map<string, (typeof points)[number]>();
       for (const p of points) {
+        const k = `${new Date(p.time).toISOString()}|${p.metric}|${p.source ?? 'manual'}`;
+        byKey.delete(k);
+        byKey.set(k, p);
+      }
+      for (const p of byKey.values()) {
         times.push(p.time);
         metrics.push(p.metric);
         values.push(p.value);
@@ -74,11 +85,15 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
         `INSERT INTO biometrics (time, user_id, metric, value, unit, source)
          SELECT t, $1, m::biometric_metric, v, u, s
            FROM unnest($2::timestamptz[], $3::text[], $4::float8[], $5::text[], $6::text[]) AS x(t, m, v, u, s)
-         ON CONFLICT DO NOTHING`,
+         ON CONFLICT (user_id, metric, source, time) DO UPDATE SET value = EXCLUDED.value
+           WHERE biometrics.value IS DISTINCT FROM EXCLUDED.value
+         RETURNING (xmax = 0) AS inserted`,
         [userId, times, metrics, values, units, sources],
       );
-      const inserted = r.rowCount ?? 0;
-      return c.json({ inserted, duplicates: points.length - inserted }, 201);
+      // Returned: new rows (xmax = 0) and changed ones; unchanged conflicts return nothing.
+      const inserted = r.rows.filter((x) => x.inserted).length;
+      const updated = r.rows.length - inserted;
+      return c.json({ inserted, updated, duplicates: points.length - inserted - updated }, 201);
     },
   );
 
