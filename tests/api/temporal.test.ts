@@ -76,7 +76,11 @@ describe('the worker', () => {
       }
       await c.query(`INSERT INTO biometrics (time, user_id, metric, value, unit) VALUES ($1, $2, 'steps', 123, 'count')`, [at(10), other.id]);
       const w = await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES ($1, $2, 'Legs', 'completed') RETURNING id`, [at(17, 30), u.id]);
-      await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES ($1, $2, 'Skipped', 'skipped')`, [at(19), u.id]);
+      // A skipped workout's sets (planned, never done) count in neither sets nor volume, like the workout itself.
+      const sk = await c.query(`INSERT INTO workouts (time, user_id, name, status) VALUES ($1, $2, 'Skipped', 'skipped') RETURNING id`, [at(19), u.id]);
+      for (const n of [1, 2]) {
+        await c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, exercise_id, reps, weight_kg) VALUES ($1, $2, $3, $4, 'Barbell_Squat', 10, 50)`, [at(19), u.id, sk.rows[0].id, n]);
+      }
       for (const [n, reps, kg] of [[1, 5, 100], [2, 5, 100], [3, 8, 80]]) {
         await c.query(`INSERT INTO workout_sets (time, user_id, workout_id, set_number, exercise_id, reps, weight_kg) VALUES ($1, $2, $3, $4, 'Barbell_Squat', $5, $6)`, [at(17, 30), u.id, w.rows[0].id, n, reps, kg]);
       }

@@ -43,9 +43,12 @@ export function createActivities(deps: { pool: pg.Pool }) {
       const r = await pool.query(
         `SELECT
            (SELECT count(*) FROM workouts WHERE user_id = $1 AND time >= ${DAY} AND time < ${NEXT_DAY} AND status <> 'skipped')::int AS workouts,
-           count(*)::int AS sets,
-           coalesce(sum(coalesce(reps, 0) * coalesce(weight_kg, 0)), 0)::float8 AS volume
-         FROM workout_sets WHERE user_id = $1 AND time >= ${DAY} AND time < ${NEXT_DAY}`,
+           count(s.*)::int AS sets,
+           coalesce(sum(coalesce(s.reps, 0) * coalesce(s.weight_kg, 0)), 0)::float8 AS volume
+         FROM workout_sets s
+         -- Sets of a skipped workout were never done: left out like the workout itself.
+         JOIN workouts w ON w.id = s.workout_id AND w.time = s.time AND w.user_id = s.user_id AND w.status <> 'skipped'
+         WHERE s.user_id = $1 AND s.time >= ${DAY} AND s.time < ${NEXT_DAY}`,
         [userId, day],
       );
       const x = r.rows[0]!;
