@@ -377,6 +377,26 @@ describe('nutrition', () => {
   });
 });
 
+describe('nutrition: a food without an energy value', () => {
+  it('is refused with 422 FOOD_ENERGY_UNKNOWN (never stored as 0 kcal), alone or in a batch; nothing is written', async () => {
+    const u = await newUser(t.app, 'noenergy');
+    await t.deps.neo4j.executeQuery(`MERGE (f:Food {id: 'test-no-energy'}) SET f.name = 'Mystery stew', f.energyKcal = null, f.proteinG = 4.2, f.source = 'helfy-test'`, {}, { database: 'neo4j' });
+    try {
+      const one = await call(t.app, 'POST', '/api/nutrition', { token: u.token, body: { time: new Date(base).toISOString(), foodId: 'test-no-energy', meal: 'lunch', quantityG: 200 } });
+      expect([one.status, one.body.error.code, one.body.error.message]).toEqual([422, 'FOOD_ENERGY_UNKNOWN', 'foodId: the food library has no energy value for test-no-energy; pick another food']);
+      const batch = await call(t.app, 'POST', '/api/nutrition/batch', {
+        token: u.token,
+        body: { entries: [{ time: new Date(base).toISOString(), foodId: '20038', meal: 'lunch', quantityG: 80 }, { time: new Date(base).toISOString(), foodId: 'test-no-energy', meal: 'lunch', quantityG: 100 }] },
+      });
+      expect([batch.status, batch.body.error.code, batch.body.error.details.fields]).toEqual([422, 'FOOD_ENERGY_UNKNOWN', ['entries.1.foodId']]);
+      const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM nutrition WHERE user_id = $1`, [u.id]));
+      expect(n.rows[0].n).toBe(0);
+    } finally {
+      await t.deps.neo4j.executeQuery(`MATCH (f:Food {id: 'test-no-energy'}) DETACH DELETE f`, {}, { database: 'neo4j' });
+    }
+  });
+});
+
 describe('library', () => {
   it('searches exercises by name through the full-text index, with filters', async () => {
     const u = await newUser(t.app, 'lib');

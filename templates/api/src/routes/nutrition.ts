@@ -57,12 +57,22 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
         fields: unknown.map(field),
       });
     }
+    // energy_kcal is NOT NULL and feeds daily totals and summaries: a food whose energy the
+    // library does not know is refused, never stored as 0 kcal (a silent under-count).
+    const noEnergy = entries.flatMap((e, i) => (foods.get(e.foodId)!.energyKcal == null ? [i] : []));
+    if (noEnergy.length) {
+      const ids = [...new Set(noEnergy.map((i) => entries[i]!.foodId))];
+      throw new ApiError(422, 'FOOD_ENERGY_UNKNOWN', `${field(noEnergy[0]!)}: the food library has no energy value for ${ids.join(', ')}; pick another food`, {}, {
+        foodIds: ids,
+        fields: noEnergy.map(field),
+      });
+    }
     const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
     for (const e of entries) {
       const per = foods.get(e.foodId)!;
       const k = e.quantityG / 100;
       const scaled = (v: number | null) => (v === null || v === undefined ? null : round2(v * k));
-      [e.time, e.foodId, e.meal, e.quantityG, scaled(per.energyKcal) ?? 0, scaled(per.proteinG), scaled(per.carbsG), scaled(per.fatG), scaled(per.fiberG)].forEach((v, j) => cols[j]!.push(v));
+      [e.time, e.foodId, e.meal, e.quantityG, scaled(per.energyKcal), scaled(per.proteinG), scaled(per.carbsG), scaled(per.fatG), scaled(per.fiberG)].forEach((v, j) => cols[j]!.push(v));
     }
     const r = await pool.query(
       `INSERT INTO nutrition (time, user_id, food_id, meal, quantity_g, energy_kcal, protein_g, carbs_g, fat_g, fiber_g)
@@ -85,7 +95,7 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
       security: secured,
       middleware: [bodyLimit(16 * 1024)] as const,
       request: { body: jsonBody(EntryIn) },
-      responses: { 201: { description: 'Stored', content: { 'application/json': { schema: EntryOut } } }, 400: ErrorBody('Invalid body'), 422: ErrorBody('Unknown food id') },
+      responses: { 201: { description: 'Stored', content: { 'application/json': { schema: EntryOut } } }, 400: ErrorBody('Invalid body'), 422: ErrorBody('Unknown food id, or a food without an energy value (FOOD_ENERGY_UNKNOWN)') },
     }),
     async (c) => {
       const [entry] = await store(c.get('userId'), [c.req.valid('json')], (i) => (i === 0 ? 'foodId' : `entries.${i}.foodId`));
@@ -105,7 +115,7 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
       responses: {
         201: { description: 'Stored', content: { 'application/json': { schema: z.object({ items: z.array(EntryOut) }) } } },
         400: ErrorBody('Invalid body'),
-        422: ErrorBody('Unknown food id (nothing stored)'),
+        422: ErrorBody('Unknown food id, or a food without an energy value (FOOD_ENERGY_UNKNOWN); nothing stored'),
       },
     }),
     async (c) => c.json({ items: await store(c.get('userId'), c.req.valid('json').entries, (i) => `entries.${i}.foodId`) }, 201),
