@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureNightlySchedule } from '../../templates/api/src/temporal/schedule.js';
+import { ensureNightlySchedule, ensureNightlyScheduleWithRetry } from '../../templates/api/src/temporal/schedule.js';
 import { connectWithRetry, createWorker, startWorker } from '../../templates/api/src/temporal/worker-factory.js';
 import { NIGHTLY_SCHEDULE_ID } from '../../templates/api/src/temporal/shared.js';
 import { ensureNamespace } from '../../src/db/temporal/namespace.js';
@@ -177,6 +177,41 @@ describe('the worker', () => {
       return (await h.describe()).status.name === 'COMPLETED' ? h.result() : undefined;
     }, 30_000, 300);
     expect(run).toEqual({ day: yesterday, users: users.rows[0].n, failed: 0 });
+  });
+
+  it("the worker's schedule client connects with retry: refused twice (a real closed port), then the real server; an abort ends the wait", async () => {
+    const refused = await freePort(); // nothing listens there
+    const address = stack.temporalServer!.address;
+    let attempts = 0;
+    const retries: number[] = [];
+    const result = await ensureNightlyScheduleWithRetry({
+      connect: () => Connection.connect({ address: ++attempts <= 2 ? `127.0.0.1:${refused}` : address, connectTimeout: '1s' }),
+      namespace: 'helfy',
+      taskQueue: stack.env.TEMPORAL_TASK_QUEUE!,
+      cron: '15 3 * * *',
+      scheduleId: 'helfy-test-retried-schedule',
+      onRetry: (attempt) => retries.push(attempt),
+    });
+    expect([result, attempts, retries]).toEqual(['created', 3, [1, 2]]);
+    const handle = client.schedule.getHandle('helfy-test-retried-schedule');
+    expect((await handle.describe()).action).toMatchObject({ type: 'startWorkflow', workflowType: 'nightlyDailySummaries' });
+    await handle.delete();
+    // SIGTERM while waiting: the abort ends the back-off at once, nothing is created.
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 300);
+    const s0 = Date.now();
+    await expect(
+      ensureNightlyScheduleWithRetry({
+        connect: () => Connection.connect({ address: `127.0.0.1:${refused}`, connectTimeout: '1s' }),
+        namespace: 'helfy',
+        taskQueue: stack.env.TEMPORAL_TASK_QUEUE!,
+        cron: '15 3 * * *',
+        scheduleId: 'helfy-test-aborted-schedule',
+        signal: abort.signal,
+      }),
+    ).rejects.toThrow(/aborted|connect/i);
+    expect(Date.now() - s0).toBeLessThan(2500);
+    await expect(client.schedule.getHandle('helfy-test-aborted-schedule').describe()).rejects.toThrow();
   });
 
   it('/health/ready sees Temporal up', async () => {

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
       log[lvl](e.message, { sdk: true, ...(e.meta as Record<string, unknown> | undefined) });
     }),
   });
-  const [{ createPool }, { startWorker }, { Client, Connection }, { ensureNightlySchedule }] = await Promise.all([
+  const [{ createPool }, { startWorker }, { Connection }, { ensureNightlyScheduleWithRetry }] = await Promise.all([
     import('./db/client.js'),
     import('./temporal/worker-factory.js'),
     import('@temporalio/client'),
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
     abort.abort();
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    // Not RUNNING yet (still connecting): the abort ends that wait, and main() checks it before run().
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
@@ -95,13 +96,27 @@ async function main(): Promise<void> {
     });
     worker = started.worker;
     if (abort.signal.aborted) throw new Error('stopped before start');
-    const client = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
-    ensureNightlySchedule(client, { taskQueue: config.TEMPORAL_TASK_QUEUE, cron: config.DAILY_SUMMARY_CRON })
+    // The Schedule is ensured beside the running worker, not before it: its client connects with
+    // retry (a Temporal dropping now is waited for, not fatal), and a SIGTERM meanwhile finds the
+    // worker RUNNING and drains it (there is no await between here and run()).
+    const schedule = ensureNightlyScheduleWithRetry({
+      connect: () => Connection.connect({ address: config.TEMPORAL_ADDRESS }),
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      cron: config.DAILY_SUMMARY_CRON,
+      signal: abort.signal,
+      onRetry: (attempt, delayMs, error) => log.warn('schedule client: Temporal not reachable, retrying', { attempt, delayMs, error }),
+    })
       .then((r) => log.info('nightly schedule ready', { result: r, cron: config.DAILY_SUMMARY_CRON }))
-      .catch((e) => log.error('could not create the nightly schedule', { error: e instanceof Error ? e.message : String(e) }))
-      .finally(() => client.connection.close().catch(() => {}));
+      .catch((e) => {
+        if (!abort.signal.aborted) log.error('could not create the nightly schedule', { error: e instanceof Error ? e.message : String(e) });
+      });
     log.info('worker running', { namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE, prebundled: 'bundlePath' in workflows });
-    await worker.run();
+    const run = worker.run();
+    // A signal that came while run() was starting: shut down now rather than wait for the force exit.
+    if (abort.signal.aborted && worker.getState() === 'RUNNING') worker.shutdown();
+    await run;
+    await schedule;
     log.info('worker stopped');
   } catch (e) {
     if (!stopping) {

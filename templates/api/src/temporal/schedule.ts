@@ -1,5 +1,6 @@
 /** The nightly Schedule that runs nightlyDailySummaries, created idempotently (create or update). */
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
+import { Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Connection } from '@temporalio/client';
+import { retryConnect, type RetryOptions } from './worker-factory.js';
 import { NIGHTLY_SCHEDULE_ID, NIGHTLY_WORKFLOW } from './shared.js';
 
 export async function ensureNightlySchedule(
@@ -28,5 +29,26 @@ export async function ensureNightlySchedule(
     // Already there (another worker, an earlier start): make its spec and action the current ones.
     await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action }));
     return 'updated';
+  }
+}
+
+/**
+ * The worker's way in: connects a client (retrying like the worker's own connection, so a
+ * Temporal that drops right after the worker started is waited for, not fatal), ensures the
+ * Schedule and closes the connection. An abort (SIGTERM) ends the wait and rejects.
+ */
+export async function ensureNightlyScheduleWithRetry(o: {
+  connect: () => Promise<Connection>;
+  namespace: string;
+  taskQueue: string;
+  cron: string;
+  scheduleId?: string;
+} & RetryOptions): Promise<'created' | 'updated'> {
+  const connection = await retryConnect(o.connect, o);
+  try {
+    if (o.signal?.aborted) throw new Error('aborted before the schedule was ensured');
+    return await ensureNightlySchedule(new Client({ connection, namespace: o.namespace }), o);
+  } finally {
+    await connection.close().catch(() => {});
   }
 }

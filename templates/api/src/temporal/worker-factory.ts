@@ -23,15 +23,22 @@ export async function createWorker(o: {
   });
 }
 
-/** Connects to Temporal, retrying with exponential backoff (capped) while it starts. */
-export async function connectWithRetry(
-  address: string,
-  o: { signal?: AbortSignal; onRetry?: (attempt: number, delayMs: number, error: string) => void; maxDelayMs?: number } = {},
-): Promise<NativeConnection> {
+export interface RetryOptions {
+  signal?: AbortSignal;
+  onRetry?: (attempt: number, delayMs: number, error: string) => void;
+  maxDelayMs?: number;
+}
+
+/**
+ * Runs connect until it succeeds, with exponential backoff (0.5 s doubling, capped) while the
+ * server starts or comes back. An abort (SIGTERM) ends the wait at once and rejects.
+ */
+export async function retryConnect<T>(connect: () => Promise<T>, o: RetryOptions = {}): Promise<T> {
   let delay = 500;
   for (let attempt = 1; ; attempt++) {
+    if (o.signal?.aborted) throw new Error('aborted while connecting to Temporal');
     try {
-      return await NativeConnection.connect({ address });
+      return await connect();
     } catch (e) {
       if (o.signal?.aborted) throw e;
       o.onRetry?.(attempt, delay, e instanceof Error ? e.message.split('\n')[0]! : String(e));
@@ -43,6 +50,11 @@ export async function connectWithRetry(
       delay = Math.min(delay * 2, o.maxDelayMs ?? 10_000);
     }
   }
+}
+
+/** Connects to Temporal (the worker's native connection), retrying while it starts. */
+export async function connectWithRetry(address: string, o: RetryOptions = {}): Promise<NativeConnection> {
+  return retryConnect(() => NativeConnection.connect({ address }), o);
 }
 
 interface StartLog {
