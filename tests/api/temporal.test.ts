@@ -179,6 +179,30 @@ describe('the worker', () => {
     expect(run).toEqual({ day: yesterday, users: users.rows[0].n, failed: 0 });
   });
 
+  it('the nightly run pages users with continueAsNew: one page per run, the last run returns the totals', async () => {
+    const users = (await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM users`))).rows[0].n as number;
+    expect(users).toBeGreaterThanOrEqual(3);
+    const day = '2026-09-01';
+    const h = await client.workflow.start('nightlyDailySummaries', {
+      args: [day, { pageSize: 2 }],
+      taskQueue: stack.env.TEMPORAL_TASK_QUEUE!,
+      workflowId: `nightly-paging-test-${Date.now()}`,
+    });
+    expect(await h.result()).toEqual({ day, users, failed: 0 });
+    // Follow the chain of runs: every full page continued as new, the last one completed.
+    const statuses: string[] = [];
+    let runId: string | undefined = h.firstExecutionRunId;
+    while (runId) {
+      const run = client.workflow.getHandle(h.workflowId, runId);
+      statuses.push((await run.describe()).status.name);
+      const events = (await run.fetchHistory()).events ?? [];
+      runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    expect(statuses).toEqual([...Array(Math.floor(users / 2)).fill('CONTINUED_AS_NEW'), 'COMPLETED']);
+    const rows = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM daily_summaries WHERE day = $1`, [day]));
+    expect(rows.rows[0].n).toBe(users);
+  });
+
   it("the worker's schedule client connects with retry: refused twice (a real closed port), then the real server; an abort ends the wait", async () => {
     const refused = await freePort(); // nothing listens there
     const address = stack.temporalServer!.address;

@@ -2,7 +2,7 @@
  * Workflow code (bundled by bundleWorkflowCode at build time): deterministic, imports only
  * @temporalio/workflow and type-only modules.
  */
-import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type * as activities from './activities.js';
 import { dailySummaryWorkflowId, type DailySummaryResult } from './shared.js';
 
@@ -23,30 +23,41 @@ export async function dailySummary(userId: string, day: string): Promise<DailySu
   return summary;
 }
 
-/** Run by the nightly Schedule: yesterday's (UTC) summary for every user, as child workflows. */
-export async function nightlyDailySummaries(dayOverride?: string): Promise<{ day: string; users: number; failed: number }> {
+/** Where a nightly run continues from (carried across continueAsNew). */
+export interface NightlyProgress {
+  after?: string | null;
+  users?: number;
+  failed?: number;
+  /** Users per page (and per run); 100 by default. */
+  pageSize?: number;
+}
+
+/**
+ * Run by the nightly Schedule: yesterday's (UTC) summary for every user, as child workflows.
+ * One page of users per run, then continueAsNew with the progress: a run's history stays at a few
+ * hundred events whatever the number of users (one run for all of them would reach Temporal's
+ * 51,200-event limit at roughly 15k users and be terminated part-way). The last run returns the totals.
+ */
+export async function nightlyDailySummaries(dayOverride?: string, progress: NightlyProgress = {}): Promise<{ day: string; users: number; failed: number }> {
   // Date.now() in a workflow is the deterministic workflow time (the scheduled start).
   const day = dayOverride ?? new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
-  let after: string | null = null;
-  let users = 0;
-  let failed = 0;
-  for (;;) {
-    const page: string[] = await acts.listUserIds(after, 100);
-    if (page.length === 0) break;
-    await Promise.all(
-      page.map((userId) =>
-        executeChild(dailySummary, {
-          args: [userId, day],
-          workflowId: dailySummaryWorkflowId(userId, day),
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-        }).catch(() => {
-          // One user's failure (or an already running summary) must not stop the others.
-          failed++;
-        }),
-      ),
-    );
-    users += page.length;
-    after = page[page.length - 1]!;
-  }
-  return { day, users, failed };
+  const pageSize = progress.pageSize ?? 100;
+  let users = progress.users ?? 0;
+  let failed = progress.failed ?? 0;
+  const page: string[] = await acts.listUserIds(progress.after ?? null, pageSize);
+  await Promise.all(
+    page.map((userId) =>
+      executeChild(dailySummary, {
+        args: [userId, day],
+        workflowId: dailySummaryWorkflowId(userId, day),
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      }).catch(() => {
+        // One user's failure (or an already running summary) must not stop the others.
+        failed++;
+      }),
+    ),
+  );
+  users += page.length;
+  if (page.length < pageSize) return { day, users, failed };
+  return continueAsNew<typeof nightlyDailySummaries>(day, { after: page[page.length - 1]!, users, failed, pageSize });
 }
