@@ -83,9 +83,12 @@ describe('password hashes', () => {
 
 describe('helpers', () => {
   it('cursors round-trip; garbage is a 400', () => {
-    const d = new Date('2026-10-05T12:34:56.789Z');
-    expect(decodeCursor(encodeCursor(d, 'heart_rate|manual'))).toEqual({ time: d, tie: 'heart_rate|manual' });
+    // The time is PostgreSQL's (microseconds, from to_char in SQL), kept as text: a Date would cut it to ms.
+    const us = '2026-10-05T12:34:56.789123Z';
+    expect(decodeCursor(encodeCursor(us, 'heart_rate|manual'))).toEqual({ time: us, tie: 'heart_rate|manual' });
     expect(() => decodeCursor('garbage')).toThrow(ApiError);
+    expect(() => decodeCursor(Buffer.from('2026-10-05T12:34:56.789Z|x').toString('base64url'))).toThrow(ApiError);
+    expect(() => decodeCursor(Buffer.from("2026-10-05T12:34:56.789123Z'; DROP TABLE x|x").toString('base64url'))).toThrow(ApiError);
   });
 
   it('user words become a safe Lucene query (every word, the last as a prefix)', () => {
