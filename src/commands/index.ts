@@ -108,6 +108,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--no-wait', description: 'start the containers and return without waiting for health' },
       { flags: '--build', description: 'rebuild the api and web images' },
       { flags: '--pull <policy>', description: 'pull missing images, or never pull (fail when one is missing)', default: 'missing', choices: ['missing', 'never'] },
+      { flags: '--seed', description: 'then run `helfy seed` with its defaults (library + demo users; idempotent)' },
     ],
     load: () => import('./up.js'),
   },

@@ -43,16 +43,47 @@ export async function probePostgres(cfg: HelfyConfig, timeoutMs: number): Promis
   }
 }
 
-/** Neo4j: Bolt connect and `CALL dbms.components()`. */
+/**
+ * The library `helfy seed` loads, as `status` shows it: node counts from Neo4j's count store
+ * (constant time, whatever the graph's size) and the seed's completion markers (a part whose
+ * load was killed has no marker, so it does not count as loaded).
+ */
+const LIBRARY_QUERY = `CALL dbms.components() YIELD name, versions, edition
+  RETURN name, versions[0] AS version, edition,
+    COUNT { (:Exercise) } AS exercises, COUNT { (:Food) } AS foods, COUNT { (:Routine) } AS routines,
+    COLLECT { MATCH (m:__HelfySeed) RETURN m.part } AS parts`;
+
+export interface LibraryProbe {
+  exercises: number;
+  foods: number;
+  routines: number;
+  /** Every part (exercises, foods, routines) completely loaded by `helfy seed`. */
+  loaded: boolean;
+}
+
+/** Neo4j: Bolt connect, `CALL dbms.components()` and the library's size, in one query. */
 export async function probeNeo4j(cfg: HelfyConfig, timeoutMs: number): Promise<StoreProbeResult> {
   const { connectNeo4j } = await import('./neo4j/connect.js');
   const driver = connectNeo4j({ host: cfg.neo4j.host, boltPort: cfg.neo4j.boltPort, user: cfg.neo4j.user, password: cfg.neo4j.password }, { connectionTimeoutMs: timeoutMs });
   try {
-    const res = await driver.executeQuery('CALL dbms.components() YIELD name, versions, edition RETURN name, versions[0] AS version, edition', {}, { transactionConfig: { timeout: timeoutMs } });
+    const res = await driver.executeQuery(LIBRARY_QUERY, {}, { transactionConfig: { timeout: timeoutMs } });
     const rec = res.records[0];
     const version = String(rec?.get('version') ?? '');
     const edition = String(rec?.get('edition') ?? '');
-    return { ok: true, detail: `${rec?.get('name') ?? 'Neo4j'} ${version} ${edition}`.trim(), version, info: { edition } };
+    const parts = new Set(((rec?.get('parts') ?? []) as unknown[]).map(String));
+    const library: LibraryProbe = {
+      exercises: Number(rec?.get('exercises') ?? 0),
+      foods: Number(rec?.get('foods') ?? 0),
+      routines: Number(rec?.get('routines') ?? 0),
+      loaded: ['exercises', 'foods', 'routines'].every((p) => parts.has(p)),
+    };
+    const n = (x: number) => x.toLocaleString('en-US');
+    const lib = library.loaded
+      ? `library: ${n(library.exercises)} exercises, ${n(library.foods)} foods, ${n(library.routines)} routines`
+      : library.exercises + library.foods + library.routines > 0
+        ? `library: partly loaded (${n(library.exercises)} exercises, ${n(library.foods)} foods, ${n(library.routines)} routines; run helfy seed)`
+        : 'library: not seeded (helfy seed)';
+    return { ok: true, detail: `${`${rec?.get('name') ?? 'Neo4j'} ${version} ${edition}`.trim()}; ${lib}`, version, info: { edition, library } };
   } catch (e) {
     return { ok: false, detail: firstLine(e) };
   } finally {

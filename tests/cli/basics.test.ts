@@ -59,6 +59,16 @@ describe('command groups', () => {
     expect(r.stderr).toContain('--neo4j-timeout "soon" is not a duration');
   });
 
+  it('up --seed is refused before anything starts when it cannot seed', async () => {
+    const noWait = await helfy(['up', '--seed', '--no-wait']);
+    expect(noWait.code).toBe(2);
+    expect(noWait.stderr).toContain('--seed needs a healthy stack: it cannot be combined with --no-wait');
+    // temporal needs postgres but not neo4j.
+    const partial = await helfy(['up', 'temporal', '--seed', '--json']);
+    expect(partial.code).toBe(2);
+    expect(partial.json.error).toMatchObject({ code: 'USAGE', message: '--seed needs neo4j in the stack' });
+  });
+
   it('migrate up --force-unlock without a terminal or --yes names the flag', async () => {
     const dir = (await import('../helpers/cli.js')).tempDir();
     await helfy(['init', '--yes'], { cwd: dir });

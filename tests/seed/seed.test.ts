@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { bootstrapPostgres } from '../../src/db/postgres/bootstrap.js';
 import { migrateStores } from '../../src/db/orchestrate.js';
+import { probeNeo4j } from '../../src/db/probes.js';
 import { migratePostgres } from '../../src/db/postgres/migrate.js';
 import { seedDemo } from '../../src/db/postgres/seed.js';
 import { libraryStatus, seedStack, type SeedOptions } from '../../src/db/seed/index.js';
@@ -88,6 +89,10 @@ describe('the library in Neo4j', () => {
     const c = await libraryCounts(driver);
     expect(c.loaded).toBe(true);
     expect(await libraryStatus(cfg)).toEqual(c);
+    // What `helfy status` shows for Neo4j.
+    const probe = await probeNeo4j(cfg, 5000);
+    expect(probe.info?.library).toEqual({ exercises: 873, foods: 8790, routines: 5, loaded: true });
+    expect(probe.detail).toMatch(/; library: 873 exercises, 8,790 foods, 5 routines$/);
     expect(c.nodes).toEqual({
       Exercise: 873, Muscle: muscles.size, Equipment: equipment.size, Category: categories.size, BodyRegion: 6,
       Food: 8790, FoodGroup: 26, Portion: foodsJson.reduce((a, f) => a + (typeof f[48] === 'number' && f[48] > 0 ? 1 : 0) + (typeof f[50] === 'number' && f[50] > 0 ? 1 : 0), 0),

@@ -134,6 +134,43 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     expect(String(mounts.stdout).trim()).toBe(`${ws.dir}/.helfy/temporal/dynamicconfig`);
   }, 1_600_000);
 
+  it('up --seed seeds the running stack; the API serves the library and a demo user logs in with HELFY_DEMO_PASSWORD', async () => {
+    const r = await ws.run(['up', ...STACK, '--seed', '--json'], { timeoutMs: 600_000 });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.json.status).toBe('already-up');
+    expect(r.json.seed.library.map((p: { part: string }) => p.part)).toEqual(['exercises', 'foods', 'routines']);
+    expect(r.json.seed.demo.users.map((u: { action: string }) => u.action)).toEqual(['create', 'create', 'create']);
+
+    const st = await ws.run(['status', '--json']);
+    const neo = st.json.services.find((s: { name: string }) => s.name === 'neo4j');
+    expect(neo.probe.info.library).toEqual({ exercises: 873, foods: 8790, routines: 5, loaded: true });
+
+    // The seeded data through the API, as the seeded demo user (the seed's hash format, the API's log-in).
+    const api = `http://127.0.0.1:${ws.ports.api}`;
+    const login = await fetch(`${api}/api/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'demo-001@helfy.test', password: ws.dotenv().HELFY_DEMO_PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const auth = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
+    const found = (await (await fetch(`${api}/api/library/exercises?q=squat&equipment=barbell`, { headers: auth })).json()) as { items: { id: string; name: string }[] };
+    expect(found.items.length).toBeGreaterThan(0);
+    expect(found.items.every((e) => /squat/i.test(e.name))).toBe(true);
+    const to = new Date();
+    const from = new Date(to.getTime() - 7 * 86_400_000);
+    const series = await fetch(`${api}/api/biometrics/series?metric=heart_rate&bucket=1d&from=${from.toISOString()}&to=${to.toISOString()}`, { headers: auth });
+    expect(series.status).toBe(200);
+    const body = (await series.json()) as { buckets: { count: number; avg: number }[] };
+    expect(body.buckets.length).toBeGreaterThanOrEqual(6);
+    for (const b of body.buckets) expect(b.avg).toBeGreaterThan(40);
+
+    // A second --seed finds everything up to date.
+    const again = await ws.run(['up', ...STACK, '--seed', '--json'], { timeoutMs: 600_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.seed.library.every((p: { upToDate: boolean }) => p.upToDate)).toBe(true);
+    expect(again.json.seed.demo.users.map((u: { action: string }) => u.action)).toEqual(['up-to-date', 'up-to-date', 'up-to-date']);
+  }, 700_000);
+
   it('up on a stack that is already up is a quick no-op that says so', async () => {
     const r = await ws.run(['up', ...STACK]);
     expect(r.code).toBe(0);
