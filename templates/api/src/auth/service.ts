@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Config } from '../config.js';
-import { releaseClient, rollbackUnlessBroken, type Db } from '../db/client.js';
+import { inTransaction, type Db } from '../db/client.js';
 import { users, type AuditAction } from '../db/schema.js';
 import { ApiError } from '../lib/errors.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
@@ -42,6 +42,19 @@ export async function audit(
   ]);
 }
 
+/** Revokes a refresh token and every token issued from it by rotation; returns how many it revoked. */
+async function revokeFamily(q: Executor, tokenId: string): Promise<number> {
+  const r = await q.query(
+    `WITH RECURSIVE fam AS (
+       SELECT id, replaced_by FROM refresh_tokens WHERE id = $1
+       UNION SELECT rt.id, rt.replaced_by FROM refresh_tokens rt JOIN fam ON rt.id = fam.replaced_by
+     )
+     UPDATE refresh_tokens SET revoked_at = now() WHERE id IN (SELECT id FROM fam) AND revoked_at IS NULL`,
+    [tokenId],
+  );
+  return r.rowCount ?? 0;
+}
+
 export class AuthService {
   constructor(
     private readonly pool: pg.Pool,
@@ -70,10 +83,7 @@ export class AuthService {
 
   async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta) {
     const passwordHash = await hashPassword(input.password);
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       let user: { id: string; email: string; display_name: string; created_at: Date };
       try {
         const r = await client.query(
@@ -87,15 +97,8 @@ export class AuthService {
       }
       await audit(client, 'user.created', user.id, meta, { email: input.email.toLowerCase() });
       const { refreshId: _, ...session } = await this.issue(client, user.id, meta);
-      await client.query('COMMIT');
       return { user: { id: user.id, email: user.email, displayName: user.display_name, createdAt: user.created_at.toISOString() }, session };
-    } catch (e) {
-      failure = e;
-      await rollbackUnlessBroken(client, e);
-      throw e;
-    } finally {
-      releaseClient(client, failure);
-    }
+    });
   }
 
   /** 429 with Retry-After when the account or the address has too many recent failures. */
@@ -142,10 +145,7 @@ export class AuthService {
    * get to verify a password per window. Returns the audit row's id.
    */
   private async reserveAttempt(email: string, meta: RequestMeta): Promise<string> {
-    const c = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c) => {
       // Sorted keys: two requests never wait for each other's second lock in opposite order.
       const keys = [`login:account:${email}`, ...(meta.ip ? [`login:address:${meta.ip}`] : [])].sort();
       for (const k of keys) await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [k]);
@@ -154,15 +154,8 @@ export class AuthService {
         meta.ip,
         JSON.stringify({ email, reason: 'pending', ...(meta.userAgent ? { userAgent: meta.userAgent.slice(0, 200) } : {}) }),
       ]);
-      await c.query('COMMIT');
       return String(r.rows[0].id);
-    } catch (e) {
-      failure = e;
-      await rollbackUnlessBroken(c, e);
-      throw e;
-    } finally {
-      releaseClient(c, failure);
-    }
+    });
   }
 
   async login(input: { email: string; password: string }, meta: RequestMeta): Promise<Session & { user: { id: string; email: string; displayName: string; createdAt: string } }> {
@@ -180,23 +173,13 @@ export class AuthService {
       ]);
       throw new ApiError(401, 'INVALID_CREDENTIALS', 'email or password is wrong');
     }
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       // A success is not a failure: the reserved row goes (the per-address count must not see it).
       await client.query(`DELETE FROM audit_log WHERE id = $1`, [attemptId]);
       const { refreshId: _, ...session } = await this.issue(client, row.id, meta);
       await audit(client, 'auth.login', row.id, meta, { email });
-      await client.query('COMMIT');
       return { ...session, user: { id: row.id, email: row.email, displayName: row.display_name, createdAt: row.created_at.toISOString() } };
-    } catch (e) {
-      failure = e;
-      await rollbackUnlessBroken(client, e);
-      throw e;
-    } finally {
-      releaseClient(client, failure);
-    }
+    });
   }
 
   /**
@@ -205,83 +188,41 @@ export class AuthService {
    */
   async refresh(token: string, meta: RequestMeta): Promise<Session> {
     const hash = hashRefreshToken(token);
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN');
+    // A reuse must COMMIT the revocation and still answer 401: the transaction returns the error
+    // to throw once it is committed; errors thrown inside roll back.
+    const outcome = await inTransaction(this.pool, async (client): Promise<Session | ApiError> => {
       const r = await client.query(
         `SELECT id, user_id, expires_at, revoked_at, replaced_by FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
         [hash],
       );
       const t = r.rows[0] as { id: string; user_id: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null } | undefined;
-      if (!t) {
-        await client.query('ROLLBACK');
-        throw new ApiError(401, 'REFRESH_INVALID', 'the refresh token is not valid');
-      }
+      if (!t) throw new ApiError(401, 'REFRESH_INVALID', 'the refresh token is not valid');
       if (t.revoked_at) {
-        if (t.replaced_by) {
-          const rev = await client.query(
-            `WITH RECURSIVE fam AS (
-               SELECT id, replaced_by FROM refresh_tokens WHERE id = $1
-               UNION SELECT rt.id, rt.replaced_by FROM refresh_tokens rt JOIN fam ON rt.id = fam.replaced_by
-             )
-             UPDATE refresh_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id IN (SELECT id FROM fam) AND revoked_at IS NULL
-             RETURNING id`,
-            [t.id],
-          );
-          await audit(client, 'auth.token_revoked', t.user_id, meta, { reason: 'refresh_token_reuse', tokenId: t.id, revoked: rev.rowCount });
-          await client.query('COMMIT');
-          throw new ApiError(401, 'REFRESH_REUSED', 'this refresh token was already used; every session of its family is revoked — log in again');
-        }
-        await client.query('ROLLBACK');
-        throw new ApiError(401, 'REFRESH_REVOKED', 'the refresh token was revoked; log in again');
+        if (!t.replaced_by) throw new ApiError(401, 'REFRESH_REVOKED', 'the refresh token was revoked; log in again');
+        const revoked = await revokeFamily(client, t.id);
+        await audit(client, 'auth.token_revoked', t.user_id, meta, { reason: 'refresh_token_reuse', tokenId: t.id, revoked });
+        return new ApiError(401, 'REFRESH_REUSED', 'this refresh token was already used; every session of its family is revoked — log in again');
       }
-      if (t.expires_at.getTime() <= Date.now()) {
-        await client.query('ROLLBACK');
-        throw new ApiError(401, 'REFRESH_EXPIRED', 'the refresh token has expired; log in again');
-      }
+      if (t.expires_at.getTime() <= Date.now()) throw new ApiError(401, 'REFRESH_EXPIRED', 'the refresh token has expired; log in again');
       const { refreshId, ...session } = await this.issue(client, t.user_id, meta);
       await client.query(`UPDATE refresh_tokens SET revoked_at = now(), replaced_by = $2 WHERE id = $1`, [t.id, refreshId]);
       await audit(client, 'auth.token_refreshed', t.user_id, meta, { tokenId: t.id, newTokenId: refreshId });
-      await client.query('COMMIT');
       return session;
-    } catch (e) {
-      failure = e;
-      if (!(e instanceof ApiError)) await rollbackUnlessBroken(client, e);
-      throw e;
-    } finally {
-      releaseClient(client, failure);
-    }
+    });
+    if (outcome instanceof ApiError) throw outcome;
+    return outcome;
   }
 
   /** Revokes the given refresh token (and anything issued from it). Idempotent. */
   async logout(token: string, meta: RequestMeta): Promise<void> {
     const hash = hashRefreshToken(token);
-    const client = await this.pool.connect();
-    let failure: unknown;
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const r = await client.query(`SELECT id, user_id FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`, [hash]);
       const t = r.rows[0] as { id: string; user_id: string } | undefined;
-      if (t) {
-        await client.query(
-          `WITH RECURSIVE fam AS (
-             SELECT id, replaced_by FROM refresh_tokens WHERE id = $1
-             UNION SELECT rt.id, rt.replaced_by FROM refresh_tokens rt JOIN fam ON rt.id = fam.replaced_by
-           )
-           UPDATE refresh_tokens SET revoked_at = now() WHERE id IN (SELECT id FROM fam) AND revoked_at IS NULL`,
-          [t.id],
-        );
-        await audit(client, 'auth.logout', t.user_id, meta, { tokenId: t.id });
-      }
-      await client.query('COMMIT');
-    } catch (e) {
-      failure = e;
-      await rollbackUnlessBroken(client, e);
-      throw e;
-    } finally {
-      releaseClient(client, failure);
-    }
+      if (!t) return;
+      await revokeFamily(client, t.id);
+      await audit(client, 'auth.logout', t.user_id, meta, { tokenId: t.id });
+    });
   }
 
   async me(userId: string) {
