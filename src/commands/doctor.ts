@@ -5,6 +5,7 @@ import type { Context } from '../core/context.js';
 import { ExitCode, HelfyError, isHelfyError } from '../core/errors.js';
 import { findWorkspace, loadConfig, type HelfyConfig } from '../config/load.js';
 import { SECRET_KEYS, weakness } from '../config/secrets.js';
+import { SETTINGS, type Setting } from '../config/settings.js';
 import { palette } from '../ui/logger.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -86,20 +87,28 @@ async function portChecks(cfg: HelfyConfig, env: NodeJS.ProcessEnv): Promise<Che
   );
 }
 
+/** Secrets that the command needing them adds to .env itself (an older workspace may lack them). */
+const ADDED_ON_FIRST_USE = new Set((SETTINGS as readonly Setting[]).filter((s) => s.addedOnFirstUse).map((s) => s.env));
+
 function secretChecks(cfg: HelfyConfig): Check[] {
   const byKey = new Map(cfg.values.map((v) => [v.key as string, v]));
   const problems: string[] = [];
+  const later: string[] = [];
   for (const key of SECRET_KEYS) {
     const v = byKey.get(key)?.raw;
-    if (!v) problems.push(`${key} missing`);
+    if (!v) (ADDED_ON_FIRST_USE.has(key) ? later : problems).push(`${key} missing`);
     else {
       const w = weakness(v);
       if (w) problems.push(`${key} ${w}`);
     }
   }
-  return [problems.length
-    ? { id: 'secrets', title: 'Secrets', status: 'fail', detail: problems.join('; '), fix: 'Run `helfy init --force` to generate missing secrets, or `--force --rotate-secrets` to replace weak ones.' }
-    : { id: 'secrets', title: 'Secrets', status: 'ok', detail: `${SECRET_KEYS.length} present, none weak` }];
+  if (problems.length) {
+    return [{ id: 'secrets', title: 'Secrets', status: 'fail', detail: [...problems, ...later].join('; '), fix: 'Run `helfy init --force` to generate missing secrets, or `--force --rotate-secrets` to replace weak ones.' }];
+  }
+  if (later.length) {
+    return [{ id: 'secrets', title: 'Secrets', status: 'warn', detail: `${later.join('; ')} (added to .env on first use)`, fix: '`helfy seed` adds it when it first needs it, or `helfy init --force` now.' }];
+  }
+  return [{ id: 'secrets', title: 'Secrets', status: 'ok', detail: `${SECRET_KEYS.length} present, none weak` }];
 }
 
 export async function run(ctx: Context, _input: CommandInput): Promise<DoctorResult> {

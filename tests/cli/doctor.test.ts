@@ -1,4 +1,6 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helfy, tempDir } from '../helpers/cli.js';
 
@@ -61,6 +63,19 @@ describe('helfy doctor', () => {
     expect(secrets.status).toBe('fail');
     expect(secrets.detail).toContain('HELFY_NEO4J_PASSWORD shorter than 24 characters');
     expect(weak.stdout).not.toContain('"neo4j"');
+  });
+
+  it('an older workspace without HELFY_DEMO_PASSWORD (added by helfy seed on first use): a warning, not a failure', async () => {
+    const dir = tempDir();
+    await helfy(['init', '--yes'], { cwd: dir });
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^HELFY_DEMO_PASSWORD=.*\n/m, ''));
+    const r = await helfy(['doctor', '--json'], { cwd: dir });
+    expect(r.json.checks.find((c: any) => c.id === 'secrets')).toMatchObject({ status: 'warn', detail: 'HELFY_DEMO_PASSWORD missing (added to .env on first use)' });
+    // Together with a real problem it is listed, and the check fails.
+    const weak = await helfy(['doctor', '--json'], { cwd: dir, env: { HELFY_NEO4J_PASSWORD: 'neo4j' } });
+    expect(weak.json.checks.find((c: any) => c.id === 'secrets')).toMatchObject({ status: 'fail' });
+    expect(weak.json.checks.find((c: any) => c.id === 'secrets').detail).toContain('HELFY_DEMO_PASSWORD missing');
   });
 
   it('outside a workspace still checks the machine and warns', async () => {
