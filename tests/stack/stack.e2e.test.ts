@@ -226,6 +226,21 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     expect(interrupted.stderr).toContain('error: interrupted: stopped waiting for the stack');
     expect(interrupted.stderr).toContain('Run `helfy up` again to continue');
     expect((await projectContainers(ws.name)).length).toBeGreaterThan(0);
+    // On vfs the engine copies the whole image to create a container, which takes seconds under
+    // load: a create that the killed compose had asked for may still be running in the engine.
+    // A compose started meanwhile does not see it yet and fails on its name (compose v1: "Conflict.
+    // The container name ... is already in use"), so wait until the engine has settled, as a person
+    // reading the message above would before typing `helfy up` again.
+    // The first compose call creates postgres and neo4j: wait until both exist, then for a quiet 3 s.
+    let seen = '';
+    for (let stableSince = Date.now(), t0 = Date.now(); Date.now() - t0 < 90_000;) {
+      await new Promise((r) => setTimeout(r, 500));
+      const list = await projectContainers(ws.name);
+      const now = JSON.stringify(list);
+      if (now !== seen) [seen, stableSince] = [now, Date.now()];
+      const both = ['postgres', 'neo4j'].every((svc) => list.some((c) => c.service === svc));
+      if (both && Date.now() - stableSince >= 3000) break;
+    }
 
     const up = await ws.run(['up', ...STACK, '--json', '--timeout', '240s']);
     expect(up.code, up.stderr + up.stdout).toBe(0);

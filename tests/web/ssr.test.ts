@@ -357,7 +357,7 @@ describe('logging workouts, meals and measurements through the forms', () => {
     // A JSON POST streams through too, as the caller; from another origin it is refused.
     const post = await b.request('/api/biometrics', { method: 'POST', headers: { 'content-type': 'application/json', origin: web.url }, body: JSON.stringify({ points: [{ time: new Date(Date.now() - 5000).toISOString(), metric: 'steps', value: 4321 }] }) });
     expect(post.status).toBe(201);
-    expect(await post.json()).toEqual({ inserted: 1, duplicates: 0 });
+    expect(await post.json()).toEqual({ inserted: 1, updated: 0, duplicates: 0 });
     const rows = await stack.sql<{ value: number }>(`SELECT value FROM biometrics b JOIN users u ON u.id = b.user_id WHERE u.email = 'forms@example.com' AND metric = 'steps'`);
     expect(rows).toEqual([{ value: 4321 }]);
     const cross = await b.request('/api/biometrics', { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:1' }, body: '{"points":[]}' });

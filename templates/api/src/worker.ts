@@ -105,7 +105,7 @@ async function main(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       cron: config.DAILY_SUMMARY_CRON,
       signal: abort.signal,
-      onRetry: (attempt, delayMs, error) => log.warn('schedule client: Temporal not reachable, retrying', { attempt, delayMs, error }),
+      onRetry: (attempt, delayMs, error) => log.warn('nightly schedule not ensured yet, retrying', { attempt, delayMs, error }),
     })
       .then((r) => log.info('nightly schedule ready', { result: r, cron: config.DAILY_SUMMARY_CRON }))
       .catch((e) => {

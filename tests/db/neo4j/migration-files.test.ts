@@ -89,7 +89,7 @@ describe('loadMigrations', () => {
     const declared = declaredSchema(files);
     const constraints = [...declared.values()].filter((o) => o.kind === 'constraint');
     expect(constraints.map((c) => `${c.labelsOrTypes[0]}.${c.properties[0]}`).sort()).toEqual(
-      ['Category.name', 'Equipment.name', 'Exercise.id', 'Food.id', 'Muscle.name', 'Routine.id'],
+      ['BodyRegion.name', 'Category.name', 'Equipment.name', 'Exercise.id', 'Food.id', 'FoodGroup.code', 'Muscle.name', 'Portion.id', 'Routine.id'],
     );
     expect(constraints.every((c) => c.type === 'UNIQUENESS')).toBe(true);
     const fulltext = [...declared.values()].filter((o) => o.type === 'FULLTEXT').map((o) => o.labelsOrTypes[0]).sort();

@@ -33,9 +33,11 @@ export async function ensureNightlySchedule(
 }
 
 /**
- * The worker's way in: connects a client (retrying like the worker's own connection, so a
- * Temporal that drops right after the worker started is waited for, not fatal), ensures the
- * Schedule and closes the connection. An abort (SIGTERM) ends the wait and rejects.
+ * The worker's way in: connects a client and ensures the Schedule, retrying the whole step with
+ * the worker's back-off until it succeeds — a Temporal that drops right after the worker started,
+ * or a create that fails while the server is busy or the namespace is still propagating, is waited
+ * for, never given up on (the worker would otherwise run without its nightly Schedule until its
+ * next restart). An abort (SIGTERM) ends the wait and rejects.
  */
 export async function ensureNightlyScheduleWithRetry(o: {
   connect: () => Promise<Connection>;
@@ -44,11 +46,12 @@ export async function ensureNightlyScheduleWithRetry(o: {
   cron: string;
   scheduleId?: string;
 } & RetryOptions): Promise<'created' | 'updated'> {
-  const connection = await retryConnect(o.connect, o);
-  try {
-    if (o.signal?.aborted) throw new Error('aborted before the schedule was ensured');
-    return await ensureNightlySchedule(new Client({ connection, namespace: o.namespace }), o);
-  } finally {
-    await connection.close().catch(() => {});
-  }
+  return retryConnect(async () => {
+    const connection = await o.connect();
+    try {
+      return await ensureNightlySchedule(new Client({ connection, namespace: o.namespace }), o);
+    } finally {
+      await connection.close().catch(() => {});
+    }
+  }, o);
 }
