@@ -1,7 +1,7 @@
-import { useState } from 'react';
 import { useData } from 'vike-react/useData';
 import { ApiDown, Field, FormMessage } from '../../../components/Field.js';
 import { TzOffset } from '../../../components/LocalTime.js';
+import { RowFormActions, useRows } from '../../../components/RowForm.js';
 import type { Data } from './+data.js';
 
 const MEALS = ['breakfast', 'lunch', 'dinner', 'snack', 'pre_workout', 'post_workout', 'other'];
@@ -11,7 +11,7 @@ export default function Page() {
   const { form, foods, q, apiDown } = useData<Data>();
   const v = form.values;
   const e = form.errors;
-  const [rows, setRows] = useState(Math.max(1, Number(v.rows) || 3));
+  const [rows, setRows] = useRows(v.rows);
   const options = [...foods];
   for (let i = 0; i < rows; i++) {
     const id = v[`food_${i}`];
@@ -84,23 +84,7 @@ export default function Page() {
             ))}
           </tbody>
         </table>
-        <p className="actions">
-          <button
-            type="submit"
-            name="action"
-            value="addFood"
-            className="secondary"
-            onClick={(ev) => {
-              ev.preventDefault();
-              setRows((n) => Math.min(30, n + 1));
-            }}
-          >
-            Add a food
-          </button>
-          <button type="submit" name="action" value="save">
-            Save meal
-          </button>
-        </p>
+        <RowFormActions addValue="addFood" addLabel="Add a food" saveLabel="Save meal" setRows={setRows} />
       </form>
     </section>
   );

@@ -1,7 +1,7 @@
-import { useState } from 'react';
 import { useData } from 'vike-react/useData';
 import { ApiDown, Field, FormMessage } from '../../../components/Field.js';
 import { TzOffset } from '../../../components/LocalTime.js';
+import { RowFormActions, useRows } from '../../../components/RowForm.js';
 import type { Data } from './+data.js';
 
 export default function Page() {
@@ -9,7 +9,7 @@ export default function Page() {
   const v = form.values;
   const e = form.errors;
   // With JavaScript "Add a set" adds a row here; without, it posts and the server adds one.
-  const [rows, setRows] = useState(Math.max(1, Number(v.rows) || 3));
+  const [rows, setRows] = useRows(v.rows);
   const options = [...exercises];
   for (let i = 0; i < rows; i++) {
     const id = v[`exercise_${i}`];
@@ -82,23 +82,7 @@ export default function Page() {
             ))}
           </tbody>
         </table>
-        <p className="actions">
-          <button
-            type="submit"
-            name="action"
-            value="addSet"
-            className="secondary"
-            onClick={(ev) => {
-              ev.preventDefault();
-              setRows((n) => Math.min(30, n + 1));
-            }}
-          >
-            Add a set
-          </button>
-          <button type="submit" name="action" value="save">
-            Save workout
-          </button>
-        </p>
+        <RowFormActions addValue="addSet" addLabel="Add a set" saveLabel="Save workout" setRows={setRows} />
       </form>
     </section>
   );
