@@ -13,6 +13,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--name <name>', description: 'project name (docker compose project name)' },
       { flags: '--force', description: 'rewrite an existing workspace (the old .env is kept as a timestamped copy; secrets are kept)' },
       { flags: '--rotate-secrets', description: 'with --force: generate new secrets instead of keeping the existing ones' },
+      { flags: '--no-apps', description: 'do not scaffold the apps (apps/api, apps/web); the stack then builds from helfy\'s templates' },
       { flags: '--postgres-port <port>', description: 'host port of PostgreSQL (default 5432)' },
       { flags: '--neo4j-http-port <port>', description: 'host port of Neo4j HTTP (default 7474)' },
       { flags: '--neo4j-bolt-port <port>', description: 'host port of Neo4j Bolt (default 7687)' },
@@ -22,6 +23,25 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--web-port <port>', description: 'host port of the web app (default 3001)' },
     ],
     load: () => import('./init.js'),
+  },
+  {
+    name: 'apps',
+    summary: 'Compare the workspace apps (apps/api, apps/web) with helfy\'s templates, and update them explicitly',
+    subcommands: [
+      {
+        name: 'diff',
+        summary: 'Show what `apps update` would change: a unified diff per file, files the template added or removed, conflicts',
+        args: [{ syntax: '[app...]', description: 'api, web (default: both)' }],
+        load: () => import('./apps.js').then((m) => m.diff),
+      },
+      {
+        name: 'update',
+        summary: 'Update the apps from the templates: shows the diff, asks (--yes), keeps your edits; a conflict gets <file>.template beside it',
+        args: [{ syntax: '[app...]', description: 'api, web (default: both)' }],
+        options: [{ flags: '--dry-run', description: 'show what would change; write nothing' }],
+        load: () => import('./apps.js').then((m) => m.update),
+      },
+    ],
   },
   {
     name: 'doctor',
@@ -113,6 +133,16 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./up.js'),
   },
   {
+    name: 'dev',
+    summary: 'Run api, worker and web from the workspace sources with live reload (local processes) against the stack\'s data stores, until Ctrl-C',
+    args: [{ syntax: '[process...]', description: 'api, worker, web (default: all three)' }],
+    options: [
+      { flags: '--no-stores', description: 'do not start the data stores in Docker: use the ones at the configured addresses (roles, migrations and the Temporal namespace are still ensured)' },
+      { flags: '--timeout <duration>', description: 'how long to wait for the data stores to become healthy', default: '180s' },
+    ],
+    load: () => import('./dev.js'),
+  },
+  {
     name: 'down',
     summary: 'Stop and remove the stack\'s containers; with --volumes also its data (asks first)',
     options: [{ flags: '--volumes', description: 'also delete the data volumes (PostgreSQL, Neo4j); asks for confirmation, --yes in CI' }],
@@ -134,5 +164,30 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--tail <n>', description: 'only the last n lines of each service' },
     ],
     load: () => import('./logs.js'),
+  },
+  {
+    name: 'smoke',
+    summary: 'Prove the running stack works: health, stores, a workflow, the API and web with a throwaway user, security; JUnit report (exit 1 when a check fails, 4 when the stack is not up)',
+    options: [
+      { flags: '--junit <file>', description: 'write a JUnit XML report (one testcase per check)' },
+      { flags: '--only <groups>', description: 'comma-separated groups: health, postgres, neo4j, temporal, api, web, security (plus the checks they need)' },
+      { flags: '--timeout <duration>', description: 'timeout of each check', default: '30s' },
+      { flags: '--browser', description: 'also load the dashboard in Chromium (playwright-core + Debian chromium) and fail on console errors' },
+    ],
+    load: () => import('./smoke.js'),
+  },
+  {
+    name: 'ci',
+    summary: 'The CI step: init (if needed) → up → migrate → seed (small) → smoke → down; JUnit report and container logs in an artifacts folder',
+    options: [
+      { flags: '--artifacts <dir>', description: 'where the JUnit report and logs go (default: <workspace>/.helfy/ci)' },
+      { flags: '--keep', description: 'leave the stack running at the end' },
+      { flags: '--timeout <duration>', description: 'how long `up` waits for health', default: '300s' },
+      { flags: '--smoke-timeout <duration>', description: 'timeout of each smoke check', default: '60s' },
+      { flags: '--users <n>', description: 'demo users to seed', default: '1' },
+      { flags: '--days <n>', description: 'days of demo data per user', default: '7' },
+      { flags: '--browser', description: 'smoke also loads the dashboard in Chromium' },
+    ],
+    load: () => import('./ci.js'),
   },
 ];
