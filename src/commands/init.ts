@@ -1,6 +1,12 @@
-/** `helfy init [dir]`: create a workspace (config file, .env with generated secrets, .env.example, .gitignore). */
+/**
+ * `helfy init [dir]`: create a workspace (config file, .env with generated secrets, .env.example,
+ * .gitignore) and scaffold the apps into it (apps/api, apps/web; not with --no-apps). An app that
+ * is already scaffolded is kept as it is, also with --force; updating it from the template is
+ * `helfy apps update`.
+ */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { APPS, type AppName } from '../config/apps.js';
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
@@ -8,7 +14,7 @@ import { CONFIG_FILE, ENV_FILE, readConfigFile, readDotenvFile } from '../config
 import { generateSecret, SECRET_KEYS } from '../config/secrets.js';
 import { PROJECT_NAME_RE, SETTINGS, schemaFor, type Setting } from '../config/settings.js';
 import {
-  assertWritableDir, backupEnv, mergedGitignore, projectNameFrom, renderConfigFile, renderEnv, renderEnvExample,
+  APPS_GITIGNORE_ENTRIES, assertWritableDir, backupEnv, GITIGNORE_ENTRIES, mergedGitignore, projectNameFrom, renderConfigFile, renderEnv, renderEnvExample,
   writeFilesAtomically, type PlannedFile,
 } from '../config/workspace.js';
 
@@ -33,6 +39,8 @@ export interface InitResult {
   generatedSecrets: string[];
   keptSecrets: string[];
   envBackup?: string;
+  /** Per app: scaffolded now, kept (already there: never overwritten), absent, or skipped (--no-apps). */
+  apps: { app: AppName; dir: string; status: 'scaffolded' | 'kept' | 'absent' | 'skipped'; files?: number; templateHash?: string }[];
 }
 
 const setting = (env: string) => (SETTINGS as readonly Setting[]).find((s) => s.env === env)!;
@@ -50,13 +58,23 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
   const rotate = Boolean(opts.rotateSecrets);
   if (rotate && !force) throw new HelfyError('USAGE', '--rotate-secrets only makes sense with --force', { hint: 'Run `helfy init --force --rotate-secrets`.' });
 
+  const withApps = opts.apps !== false;
+
   await assertWritableDir(root);
   const initialized = existsSync(join(root, CONFIG_FILE));
+  // The apps are checked before anything is written: a target holding unrelated files is refused.
+  const scaffold = withApps ? await import('../scaffold/scaffold.js') : undefined;
+  const manifest = withApps ? (await import('../scaffold/manifest.js')).readManifest(root) : undefined;
+  const appStates = scaffold && manifest ? APPS.map((app) => scaffold.inspectApp(root, app, manifest)) : [];
   if (initialized && !force) {
     ctx.log.info(`${root} is already initialized; nothing changed (use --force to rewrite it).`);
+    const absent = appStates.filter((s) => s.state === 'absent').map((s) => s.app);
+    if (absent.length) ctx.log.info(`Not scaffolded: ${absent.map((a) => `apps/${a}`).join(', ')} (the stack builds from helfy's templates); \`helfy init --force\` adds ${absent.length > 1 ? 'them' : 'it'} and keeps everything else.`);
     const file = readConfigFile(root);
-    return { status: 'already-initialized', root, projectName: String(file.name ?? ''), files: [], ports: (file.ports ?? {}) as Record<string, number>, generatedSecrets: [], keptSecrets: [] };
+    const apps = appStates.map((s) => ({ app: s.app, dir: s.dir, status: s.state === 'scaffolded' ? 'kept' as const : 'absent' as const }));
+    return { status: 'already-initialized', root, projectName: String(file.name ?? ''), files: [], ports: (file.ports ?? {}) as Record<string, number>, generatedSecrets: [], keptSecrets: [], apps };
   }
+  if (scaffold) scaffold.assertNoForeign(appStates, root);
 
   // Everything we will ask is asked here, before any file is touched.
   const previous = initialized ? readConfigFile(root) : {};
@@ -116,16 +134,48 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
     { name: '.env.example', content: renderEnvExample(), mode: 0o644 },
     { name: ENV_FILE, content: renderEnv(envValues), mode: 0o600 },
   ];
-  const gitignore = await mergedGitignore(root);
+  const gitignore = await mergedGitignore(root, withApps ? [...GITIGNORE_ENTRIES, ...APPS_GITIGNORE_ENTRIES] : GITIGNORE_ENTRIES);
   if (gitignore !== undefined) files.push({ name: '.gitignore', content: gitignore, mode: 0o644 });
 
-  const envBackup = initialized || oldEnv.size > 0 ? await backupEnv(root) : undefined;
-  await writeFilesAtomically(root, files);
+  // Apps: copied into temporary folders first, moved into place once the workspace files are.
+  const prepared: import('../scaffold/scaffold.js').PreparedApp[] = [];
+  if (scaffold) {
+    try {
+      for (const s of appStates) if (s.state === 'absent') prepared.push(await scaffold.prepareApp(root, s.app));
+    } catch (e) {
+      await scaffold.discardApps(prepared);
+      throw e;
+    }
+  }
+
+  let envBackup: string | undefined;
+  try {
+    envBackup = initialized || oldEnv.size > 0 ? await backupEnv(root) : undefined;
+    await writeFilesAtomically(root, files);
+  } catch (e) {
+    if (scaffold) await scaffold.discardApps(prepared);
+    throw e;
+  }
+  if (scaffold && manifest && prepared.length) {
+    await scaffold.commitApps(prepared);
+    for (const p of prepared) manifest.apps[p.app] = p.record;
+    await (await import('../scaffold/manifest.js')).writeManifest(root, manifest);
+  }
+  const apps: InitResult['apps'] = withApps
+    ? appStates.map((s) => {
+        const p = prepared.find((x) => x.app === s.app);
+        return p ? { app: s.app, dir: s.dir, status: 'scaffolded' as const, files: Object.keys(p.record.files).length, templateHash: p.record.templateHash } : { app: s.app, dir: s.dir, status: 'kept' as const };
+      })
+    : APPS.map((app) => ({ app, dir: join(root, 'apps', app), status: 'skipped' as const }));
 
   const status = initialized ? 'rewritten' : 'created';
   ctx.log.success(`${status === 'created' ? 'Initialized' : 'Rewrote'} helfy workspace "${projectName}" in ${root}`);
   if (envBackup) ctx.log.info(`Previous .env kept as ${envBackup}`);
   if (generatedSecrets.length) ctx.log.info(`Generated ${generatedSecrets.length} secret(s) in .env (mode 0600); they are never printed.`);
+  for (const a of apps) {
+    if (a.status === 'scaffolded') ctx.log.info(`Scaffolded apps/${a.app} (${a.files} files from helfy's template): yours to edit; the stack builds from it.`);
+    else if (a.status === 'kept') ctx.log.info(`Kept apps/${a.app} as it is (\`helfy apps diff\` shows what the template would change).`);
+  }
   ctx.log.info('Next: `helfy doctor` to check this machine, then `helfy up`.');
-  return { status, root, projectName, files: files.map((f) => f.name), ports, generatedSecrets, keptSecrets, ...(envBackup ? { envBackup } : {}) };
+  return { status, root, projectName, files: files.map((f) => f.name), ports, generatedSecrets, keptSecrets, ...(envBackup ? { envBackup } : {}), apps };
 }

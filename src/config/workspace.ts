@@ -11,6 +11,8 @@ import { CONFIG_FILE, ENV_FILE } from './load.js';
 import { SETTINGS, type Setting } from './settings.js';
 
 export const GITIGNORE_ENTRIES = ['.env', '.env.backup-*', '.helfy/', 'backups/'];
+/** Added when the apps are scaffolded: what installs, builds and browser tests leave in them. */
+export const APPS_GITIGNORE_ENTRIES = ['node_modules/', 'apps/*/dist/', 'apps/*/test-artifacts/'];
 
 /** A compose-valid project name derived from a folder name. */
 export function projectNameFrom(dir: string): string {
@@ -114,7 +116,7 @@ export function renderConfigFile(cfg: WorkspaceConfigFile): string {
 }
 
 /** The .gitignore with helfy's entries added (existing lines kept as they are). */
-export async function mergedGitignore(dir: string): Promise<string | undefined> {
+export async function mergedGitignore(dir: string, entries: readonly string[] = GITIGNORE_ENTRIES): Promise<string | undefined> {
   let current = '';
   try {
     current = await readFile(join(dir, '.gitignore'), 'utf8');
@@ -122,7 +124,7 @@ export async function mergedGitignore(dir: string): Promise<string | undefined> 
     /* none yet */
   }
   const have = new Set(current.split(/\r?\n/).map((l) => l.trim()));
-  const missing = GITIGNORE_ENTRIES.filter((e) => !have.has(e));
+  const missing = entries.filter((e) => !have.has(e));
   if (missing.length === 0) return undefined;
   const prefix = current === '' ? '' : current.endsWith('\n') ? current : `${current}\n`;
   return `${prefix}${current === '' ? '' : '\n'}# helfy\n${missing.join('\n')}\n`;
