@@ -23,9 +23,7 @@ export interface Proc {
 }
 
 export function start(script: string, env: Record<string, string>): Proc {
-  // NODE_V8_COVERAGE passes through so `npm test` measures these processes (tests/coverage/).
-  const coverage = process.env.NODE_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE } : {};
-  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...coverage, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   const err: string[] = [];
   child.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(...d.split('\n').filter(Boolean)));
