@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { CATALOG, topoOrder } from './catalog.js';
+import { addressIn, contextVar, PROXY_NETWORK } from './services/app.js';
 import { BIND, PROJECT, v } from './services/vars.js';
 import type { DependencyCondition, ServiceDef, ServiceName } from './types.js';
 import { toYaml, type YamlValue } from './yaml.js';
@@ -42,7 +43,21 @@ export function configMountSource(m: NonNullable<ServiceDef['configMounts']>[num
   return `\${${m.dirVar}:-${m.source}}`;
 }
 
-function serviceModel(def: ServiceDef): { [k: string]: YamlValue | undefined } {
+/**
+ * The networks of a service: the default one, plus the web → api network with a fixed address
+ * for its members (the web server needs nothing else, so it is on that network only). Absent
+ * (compose's default) when the stack has no such pair.
+ */
+function networksOf(def: ServiceDef, defs: readonly ServiceDef[]): YamlValue | undefined {
+  const members = Object.keys(PROXY_NETWORK.members).filter((n) => defs.some((d) => d.name === n));
+  if (members.length < 2) return undefined;
+  const m = PROXY_NETWORK.members[def.name];
+  if (!m) return undefined;
+  const own = { [PROXY_NETWORK.name]: { ipv4_address: `\${${m.addressVar}:-${addressIn(PROXY_NETWORK.defaultSubnet, m.offset)}}` } };
+  return def.name === 'web' ? own : { default: {}, ...own };
+}
+
+function serviceModel(def: ServiceDef, defs: readonly ServiceDef[] = CATALOG): { [k: string]: YamlValue | undefined } {
   const from = def.imageFrom ? CATALOG.find((d) => d.name === def.imageFrom) : def;
   const image = from?.build ? `helfy-local/${from.name}:\${${from.build.tagVar}:-dev}` : v(def.imageSetting);
   const deps = Object.entries(def.dependsOn) as [ServiceName, DependencyCondition][];
@@ -51,7 +66,8 @@ function serviceModel(def: ServiceDef): { [k: string]: YamlValue | undefined } {
     image,
     build: def.build
       ? {
-          context: `../${def.build.context}`,
+          // The workspace copy of the app when helfy runs compose (env.ts), else the template.
+          context: `\${${contextVar(def.name)}:-../${def.build.context}}`,
           args: { HELFY_NODE_IMAGE: v('HELFY_NODE_IMAGE') },
           // No build labels: compose turns each into a LABEL instruction appended to the
           // Dockerfile, i.e. one more container commit per label (~45 s each on vfs under load),
@@ -66,6 +82,7 @@ function serviceModel(def: ServiceDef): { [k: string]: YamlValue | undefined } {
     volumes: def.volumes.length || def.configMounts?.length
       ? [...def.volumes.map((vol) => `${vol.name}:${vol.target}`), ...(def.configMounts ?? []).map((m) => `${configMountSource(m)}:${m.target}:ro`)]
       : undefined,
+    networks: networksOf(def, defs),
     depends_on: deps.length ? Object.fromEntries(deps.map(([n, c]) => [n, { condition: CONDITION[c] }])) : undefined,
     healthcheck: hc
       ? { test: hc.test, interval: `${hc.intervalS}s`, timeout: `${hc.timeoutS}s`, retries: hc.retries, start_period: `${hc.startPeriodS}s` }
@@ -90,12 +107,19 @@ export interface ComposeModel {
 export function composeModel(defs: readonly ServiceDef[] = CATALOG): ComposeModel {
   const order = topoOrder(defs);
   const services: ComposeModel['services'] = {};
-  for (const name of order) services[name] = serviceModel(defs.find((d) => d.name === name)!);
+  for (const name of order) services[name] = serviceModel(defs.find((d) => d.name === name)!, defs);
   const volumes: ComposeModel['volumes'] = {};
   for (const d of defs) {
     for (const vol of d.volumes) volumes[vol.name] = { labels: { [LABEL_PROJECT]: PROJECT, [LABEL_SERVICE]: d.name, 'dev.helfy.data': vol.description } };
   }
-  return { services, volumes, networks: { default: { labels: { [LABEL_PROJECT]: PROJECT } } } };
+  const networks: ComposeModel['networks'] = { default: { labels: { [LABEL_PROJECT]: PROJECT } } };
+  if (Object.values(services).some((svc) => svc.networks)) {
+    networks[PROXY_NETWORK.name] = {
+      labels: { [LABEL_PROJECT]: PROJECT, 'dev.helfy.purpose': 'web to api (the API trusts X-Forwarded-For from the web container only)' },
+      ipam: { config: [{ subnet: `\${${PROXY_NETWORK.subnetVar}:-${PROXY_NETWORK.defaultSubnet}}` }] },
+    };
+  }
+  return { services, volumes, networks };
 }
 
 const HEADER = `# Generated from src/stack (the service catalog) — do not edit by hand.
@@ -108,6 +132,8 @@ const HEADER = `# Generated from src/stack (the service catalog) — do not edit
 # helfy mounts Temporal's dynamic config from the workspace copy it writes (.helfy/temporal/...,
 # HELFY_TEMPORAL_CONFIG_DIR); without that variable compose mounts ./temporal/dynamicconfig here.
 # The worker runs the api image (helfy-local/api): build it first (\`compose build api\`).
+# api and web build from HELFY_API_CONTEXT / HELFY_WEB_CONTEXT: helfy sets them to the workspace
+# copies (apps/api, apps/web) when they exist; without them compose builds ../templates/<app>.
 `;
 
 export function composeYaml(defs: readonly ServiceDef[] = CATALOG): string {

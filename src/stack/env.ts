@@ -6,11 +6,14 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { appSource, type AppName } from '../config/apps.js';
 import type { HelfyConfig } from '../config/load.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { CATALOG } from './catalog.js';
 import { composeModel, hashVar } from './compose-file.js';
 import { workspaceConfigDir } from './config-mounts.js';
+import { hostFor } from './probes.js';
+import { addressIn, contextVar, PROXY_NETWORK } from './services/app.js';
 import type { ServiceName } from './types.js';
 
 export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
@@ -67,12 +70,39 @@ export function buildTag(templateDir: string, nodeImage: string): string {
   return h.digest('hex').slice(0, 12);
 }
 
-export function buildTags(cfg: HelfyConfig): Partial<Record<ServiceName, string>> {
-  const out: Partial<Record<ServiceName, string>> = {};
+/**
+ * Where each built service's image is built from: the workspace copy of its app (apps/<app>)
+ * when there is one, else the bundled template (config/apps.ts decides).
+ */
+export function buildContexts(cfg: HelfyConfig): Partial<Record<ServiceName, { dir: string; from: 'workspace' | 'template' }>> {
+  const out: Partial<Record<ServiceName, { dir: string; from: 'workspace' | 'template' }>> = {};
   for (const def of CATALOG) {
-    if (def.build) out[def.name] = buildTag(join(PACKAGE_ROOT, def.build.context), cfg.images.node);
+    if (!def.build) continue;
+    // The built services are the apps (api, web); a future one without an app builds its folder.
+    out[def.name] = def.name === 'api' || def.name === 'web' ? appSource(cfg.root, def.name as AppName) : { dir: join(PACKAGE_ROOT, def.build.context), from: 'template' };
   }
   return out;
+}
+
+export function buildTags(cfg: HelfyConfig, contexts = buildContexts(cfg)): Partial<Record<ServiceName, string>> {
+  const out: Partial<Record<ServiceName, string>> = {};
+  for (const [name, c] of Object.entries(contexts) as [ServiceName, { dir: string }][]) out[name] = buildTag(c.dir, cfg.images.node);
+  return out;
+}
+
+/**
+ * The /28 of the web → api network for a project: one of the 4,096 in 10.254.0.0/16, picked by a
+ * hash of the project name, so two projects on one engine practically never share one.
+ */
+export function proxySubnet(projectName: string): string {
+  const n = createHash('sha256').update(projectName).digest().readUInt16BE(0) % 4096;
+  return `10.254.${n >> 4}.${(n & 15) * 16}/28`;
+}
+
+/** The origin a browser has on the web app's URL as helfy prints it (0.0.0.0 / :: → 127.0.0.1). */
+export function webOrigin(cfg: HelfyConfig): string {
+  const host = hostFor(cfg);
+  return `http://${host.includes(':') ? `[${host}]` : host}:${cfg.ports.web}`;
 }
 
 /** `${NAME...}` variables a text refers to. */
@@ -86,6 +116,8 @@ export interface ComposeEnv {
   /** Per service: the hash of its definition and the values it uses (label dev.helfy.config-hash). */
   hashes: Record<ServiceName, string>;
   buildTags: Partial<Record<ServiceName, string>>;
+  /** Per built service: the folder its image is built from, and whether that is the workspace copy. */
+  buildContexts: Partial<Record<ServiceName, { dir: string; from: 'workspace' | 'template' }>>;
 }
 
 /**
@@ -98,8 +130,14 @@ export function composeEnv(cfg: HelfyConfig, opts: { placeholderSecrets?: boolea
     if (v.raw !== undefined && v.raw !== '') vars[v.key] = v.raw;
     else if (v.secret && opts.placeholderSecrets) vars[v.key] = 'unset';
   }
-  const tags = buildTags(cfg);
+  const contexts = buildContexts(cfg);
+  const tags = buildTags(cfg, contexts);
   for (const def of CATALOG) if (def.build && tags[def.name]) vars[def.build.tagVar] = tags[def.name]!;
+  for (const [name, c] of Object.entries(contexts) as [ServiceName, { dir: string }][]) vars[contextVar(name)] = c.dir;
+  const subnet = proxySubnet(cfg.projectName);
+  vars[PROXY_NETWORK.subnetVar] = subnet;
+  for (const m of Object.values(PROXY_NETWORK.members)) vars[m!.addressVar] = addressIn(subnet, m!.offset);
+  vars.HELFY_WEB_ORIGIN = webOrigin(cfg);
   // Configuration folders are mounted from the workspace copy (config-mounts.ts writes it).
   for (const def of CATALOG) for (const m of def.configMounts ?? []) vars[m.dirVar] = workspaceConfigDir(cfg, m.source);
   const model = composeModel();
@@ -110,5 +148,5 @@ export function composeEnv(cfg: HelfyConfig, opts: { placeholderSecrets?: boolea
     hashes[def.name] = sha(`${text}\n${used.map((k) => `${k}=${vars[k] ?? ''}`).join('\n')}`);
     vars[hashVar(def.name)] = hashes[def.name];
   }
-  return { vars, hashes, buildTags: tags };
+  return { vars, hashes, buildTags: tags, buildContexts: contexts };
 }

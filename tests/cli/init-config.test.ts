@@ -15,7 +15,8 @@ describe('helfy init', () => {
     expect(r.code).toBe(0);
     expect(r.json.status).toBe('created');
     expect(r.json.generatedSecrets).toEqual(SECRET_KEYS);
-    expect(readdirSync(dir).sort()).toEqual(['.env', '.env.example', '.gitignore', 'helfy.config.json']);
+    expect(readdirSync(dir).sort()).toEqual(['.env', '.env.example', '.gitignore', 'apps', 'helfy.config.json']);
+    expect(readdirSync(join(dir, 'apps')).sort()).toEqual(['.helfy-scaffold.json', 'api', 'web']);
     expect(statSync(join(dir, '.env')).mode & 0o777).toBe(0o600);
     const env = readEnv(dir);
     for (const k of SECRET_KEYS) {
@@ -45,11 +46,12 @@ describe('helfy init', () => {
   it('re-running reports "already initialized" and changes nothing', async () => {
     const dir = tempDir();
     await helfy(['init', '--yes'], { cwd: dir });
-    const before = readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
+    const files = () => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name)).sort();
+    const before = files().map((f) => [f, readFileSync(f, 'utf8')]);
     const r = await helfy(['init', '--yes'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('already initialized');
-    expect(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')])).toEqual(before);
+    expect(files().map((f) => [f, readFileSync(f, 'utf8')])).toEqual(before);
   });
 
   it('--force keeps secrets and backs up .env; --rotate-secrets replaces them', async () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, defaultServices, servicesToBuild, withDependencies } from '../../src/stack/catalog.js';
 import { COMPOSE_FILE, composeModel, composeYaml, hashVar, validateComposeModel } from '../../src/stack/compose-file.js';
-import { buildTag, composeEnv, dockerignore, referencedVars } from '../../src/stack/env.js';
+import { buildTag, composeEnv, dockerignore, proxySubnet, referencedVars, webOrigin } from '../../src/stack/env.js';
+import { PACKAGE_ROOT as REPO_ROOT } from '../../src/config/paths.js';
 import { toYaml } from '../../src/stack/yaml.js';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { SETTINGS } from '../../src/config/settings.js';
@@ -69,7 +70,7 @@ describe('compose file generation', () => {
     expect((job.environment as Record<string, string>).SQL_USER).toBe('helfy_temporal');
     expect(String((job.command as string[])[0])).toMatch(/setup-schema -v 0\.0[\s\S]*update-schema/);
     expect(s['temporal-ui']!.profiles).toEqual(['ui']);
-    expect(s.api!.build).toMatchObject({ context: '../templates/api', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
+    expect(s.api!.build).toMatchObject({ context: '${HELFY_API_CONTEXT:-../templates/api}', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
     for (const [name, svc] of Object.entries(s)) expect((svc.labels as Record<string, string>)['dev.helfy.config-hash'], name).toBe(`\${${hashVar(name as never)}:-none}`);
   });
 
@@ -104,11 +105,79 @@ describe('compose file generation', () => {
     expect(ae.JWT_SECRET).toMatch(/^\$\{HELFY_JWT_SECRET:\?/);
     expect(ae).toMatchObject({ NEO4J_URL: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j', PORT: '3000', HELFY_SERVICE: 'api' });
     expect(ae.NEO4J_PASSWORD).toMatch(/^\$\{HELFY_NEO4J_PASSWORD:\?/);
-    expect(ae.WEB_ORIGIN).toBe('http://${HELFY_BIND_ADDRESS:-127.0.0.1}:${HELFY_WEB_PORT:-3001}');
+    expect(ae.WEB_ORIGIN).toBe('${HELFY_WEB_ORIGIN:-http://127.0.0.1:3001}');
     // No build labels (each would be one more container commit of the image build).
-    expect(s.api!.build).toEqual({ context: '../templates/api', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
+    expect(s.api!.build).toEqual({ context: '${HELFY_API_CONTEXT:-../templates/api}', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
     expect(servicesToBuild(['postgres', 'api', 'worker', 'web'])).toEqual(['api', 'web']);
     expect(servicesToBuild(['worker'])).toEqual(['api']);
+  });
+
+  it('web → api: a network of their own; the API trusts X-Forwarded-For from the web container\'s address only', () => {
+    const m = composeModel();
+    const s = m.services;
+    expect(s.web!.networks).toEqual({ 'web-api': { ipv4_address: '${HELFY_WEB_PROXY_ADDRESS:-10.254.254.2}' } });
+    expect(s.api!.networks).toEqual({ default: {}, 'web-api': { ipv4_address: '${HELFY_API_PROXY_ADDRESS:-10.254.254.3}' } });
+    // Not "any peer" (true) nor the network: the API port is published too, and its traffic comes from the gateway.
+    expect((s.api!.environment as Record<string, string>).TRUST_PROXY).toBe('${HELFY_WEB_PROXY_ADDRESS:-10.254.254.2}');
+    expect(s.worker!.networks).toBeUndefined();
+    expect(m.networks['web-api']!.ipam).toEqual({ config: [{ subnet: '${HELFY_PROXY_SUBNET:-10.254.254.0/28}' }] });
+    const env = composeEnv(fakeConfig({ HELFY_PROJECT_NAME: 'alpha' }));
+    const subnet = env.vars.HELFY_PROXY_SUBNET!;
+    expect(subnet).toBe(proxySubnet('alpha'));
+    expect(subnet).toMatch(/^10\.254\.\d{1,3}\.\d{1,3}\/28$/);
+    const [a, b, c, d] = subnet.split('/')[0]!.split('.').map(Number);
+    expect([a, b, c! < 256, d! % 16]).toEqual([10, 254, true, 0]);
+    expect(env.vars.HELFY_WEB_PROXY_ADDRESS).toBe(`10.254.${c}.${d! + 2}`);
+    expect(env.vars.HELFY_API_PROXY_ADDRESS).toBe(`10.254.${c}.${d! + 3}`);
+    // Another project gets another /28 (4,096 of them), the same project always the same one.
+    const names = Array.from({ length: 50 }, (_, i) => `project-${i}`);
+    expect(new Set(names.map(proxySubnet)).size).toBeGreaterThan(45);
+    expect(proxySubnet('alpha')).toBe(subnet);
+  });
+
+  it('WEB_ORIGIN is the web URL helfy prints: the bind address, 127.0.0.1 for 0.0.0.0 / ::', () => {
+    expect(composeEnv(fakeConfig()).vars.HELFY_WEB_ORIGIN).toBe('http://127.0.0.1:3001');
+    const any = fakeConfig({ HELFY_BIND_ADDRESS: '0.0.0.0' });
+    expect(webOrigin({ ...any, bindAddress: '0.0.0.0' })).toBe('http://127.0.0.1:3001');
+    expect(webOrigin({ ...any, bindAddress: '::' })).toBe('http://127.0.0.1:3001');
+    expect(webOrigin({ ...any, bindAddress: '192.168.1.20', ports: { ...any.ports, web: 4001 } })).toBe('http://192.168.1.20:4001');
+    expect(webOrigin({ ...any, bindAddress: '::1' })).toBe('http://[::1]:3001');
+  });
+
+  it('builds from the workspace copy (apps/<app>) when it exists, else the template; the tag follows that folder', () => {
+    const root = mkdtempSync(join(tmpdir(), 'helfy-ws-'));
+    try {
+      const cfg = { ...fakeConfig(), root };
+      const t = composeEnv(cfg);
+      expect(t.vars.HELFY_API_CONTEXT).toBe(join(REPO_ROOT, 'templates/api'));
+      expect(t.vars.HELFY_WEB_CONTEXT).toBe(join(REPO_ROOT, 'templates/web'));
+      expect(t.buildContexts.web).toEqual({ dir: join(REPO_ROOT, 'templates/web'), from: 'template' });
+      // A workspace copy of web (a minimal one is enough for the tag).
+      mkdirSync(join(root, 'apps/web/pages'), { recursive: true });
+      writeFileSync(join(root, 'apps/web/package.json'), '{}');
+      writeFileSync(join(root, 'apps/web/Dockerfile'), 'FROM x\n');
+      writeFileSync(join(root, 'apps/web/pages/+Page.tsx'), 'export default () => "a"');
+      const w1 = composeEnv(cfg);
+      expect(w1.vars.HELFY_WEB_CONTEXT).toBe(join(root, 'apps/web'));
+      expect(w1.buildContexts.web!.from).toBe('workspace');
+      expect(w1.vars.HELFY_API_CONTEXT).toBe(join(REPO_ROOT, 'templates/api'));
+      expect(w1.buildTags.web).not.toBe(t.buildTags.web);
+      expect(w1.buildTags.api).toBe(t.buildTags.api);
+      // The web container is recreated (its config hash names the context), the api one is not.
+      expect(w1.hashes.web).not.toBe(t.hashes.web);
+      expect(w1.hashes.api).toBe(t.hashes.api);
+      // An edit to a page: a new web tag, nothing else changes.
+      writeFileSync(join(root, 'apps/web/pages/+Page.tsx'), 'export default () => "b"');
+      const w2 = composeEnv(cfg);
+      expect(w2.buildTags.web).not.toBe(w1.buildTags.web);
+      expect(w2.buildTags.api).toBe(w1.buildTags.api);
+      // A build output beside the sources (excluded by the default .dockerignore rule) does not count.
+      mkdirSync(join(root, 'apps/web/node_modules/x'), { recursive: true });
+      writeFileSync(join(root, 'apps/web/node_modules/x/i.js'), 'x');
+      expect(composeEnv(cfg).buildTags.web).toBe(w2.buildTags.web);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('Temporal: dynamic config from the workspace, no-auth said explicitly, the UI on helfy\'s namespace over http', () => {
@@ -203,6 +272,13 @@ describe('compose v1 accepts the file (docker-compose config)', () => {
     // The workspace copy of Temporal's dynamic config is what gets mounted.
     expect(r.stdout).toContain('/tmp/x/.helfy/temporal/dynamicconfig:/etc/temporal/config/dynamicconfig:ro');
     expect(r.stdout).toMatch(/worker:\n(?:\s+.*\n)*?\s+image: helfy-local\/api:[0-9a-f]{12}/);
+    // The build contexts helfy sets (here: the templates; /tmp/x has no apps/), the web → api network.
+    expect(r.stdout).toContain(`context: ${env.vars.HELFY_API_CONTEXT}`);
+    expect(r.stdout).toContain(`context: ${env.vars.HELFY_WEB_CONTEXT}`);
+    expect(r.stdout).toContain(`subnet: ${env.vars.HELFY_PROXY_SUBNET}`);
+    expect(r.stdout).toContain(`TRUST_PROXY: ${env.vars.HELFY_WEB_PROXY_ADDRESS}`);
+    expect(r.stdout).toContain(`ipv4_address: ${env.vars.HELFY_WEB_PROXY_ADDRESS}`);
+    expect(r.stdout).toContain('WEB_ORIGIN: http://127.0.0.2:3001');
   });
 
   it('refuses to run without the secrets, naming the variable', async () => {
