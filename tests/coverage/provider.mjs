@@ -146,7 +146,7 @@ class ChildProcessV8Provider extends V8CoverageProvider {
 
   apiRebuild() {
     if (this.apiRebuildDir) return this.apiRebuildDir;
-    const name = `.coverage-dist-${process.pid}`;
+    const name = `.test-dist-coverage-${process.pid}`; // ignored like the tests' own builds
     this.apiRebuildDir = join(API_TEMPLATE, name);
     try {
       const env = { ...process.env, HELFY_API_OUTDIR: name };
