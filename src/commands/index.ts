@@ -7,7 +7,7 @@ import type { CommandSpec } from '../core/command.js';
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'init',
-    summary: 'Create a helfy workspace: .env with generated secrets, .env.example, helfy.config.json, .gitignore',
+    summary: 'Create a helfy workspace: .env with generated secrets, .env.example, helfy.config.json, .gitignore, and the apps (apps/api, apps/web) scaffolded from the templates',
     args: [{ syntax: '[dir]', description: 'folder to initialize (default: the current folder)' }],
     options: [
       { flags: '--name <name>', description: 'project name (docker compose project name)' },
