@@ -31,6 +31,23 @@ const API_TEMPLATE = join(REPO, 'templates/api');
 /** Line lengths as Node records them in a dump's source-map-cache (lib/internal/source_map). */
 const lineLengths = (code) => code.split(/\n|\u2028|\u2029/).map((l) => l.length);
 const sameLengths = (a, b) => a.length === b.length && a.every((n, i) => n === b[i]);
+const shortPath = (url) => {
+  const path = fileURLToPath(url);
+  return path.startsWith(REPO + sep) ? path.slice(REPO.length + 1) : path;
+};
+
+/** An inline `//# sourceMappingURL=data:…;base64,…` map, its sources as file URLs. */
+function inlineSourceMap(code, url) {
+  const m = /\/\/[#@] sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/.exec(code);
+  if (!m) return undefined;
+  try {
+    const map = JSON.parse(Buffer.from(m[1], 'base64').toString('utf8'));
+    map.sources = (map.sources ?? []).map((s) => (s == null ? s : new URL(s, url).href));
+    return map;
+  } catch {
+    return undefined;
+  }
+}
 
 class ChildProcessV8Provider extends V8CoverageProvider {
   initialize(ctx) {
@@ -92,7 +109,7 @@ class ChildProcessV8Provider extends V8CoverageProvider {
   async convertChildCoverage() {
     const map = this.createCoverageMap();
     if (!existsSync(this.childDirectory)) return map;
-    const groups = new Map(); // `${url}\0${lengths}` → { url, sourceMap, lengths, covs: [] }
+    const groups = new Map(); // one per script and version → { url, sourceMap, lengths, size, covs }
     for (const name of readdirSync(this.childDirectory).filter((n) => n.endsWith('.json'))) {
       let dump;
       try {
@@ -106,18 +123,33 @@ class ChildProcessV8Provider extends V8CoverageProvider {
         const { url } = script;
         if (!url.startsWith('file://') || url.includes('/node_modules/')) continue;
         const cached = cache[url];
-        const sources = cached?.data?.sources ?? [url];
-        if (!sources.some((s) => s?.startsWith('file://') && this.isIncluded(fileURLToPath(s)))) continue;
-        const key = `${url}\0${cached?.lineLengths?.join(',') ?? ''}`;
+        let key;
+        if (cached?.data) {
+          // A module with a source map file: Node recorded the map and the line lengths it saw.
+          if (!cached.data.sources.some((s) => s?.startsWith('file://') && this.isIncluded(fileURLToPath(s)))) continue;
+          key = `${url}\0${cached.lineLengths.join(',')}`;
+        } else {
+          // No recorded map (plain JS, or a vm.Script such as Temporal's workflow bundle, whose map
+          // is inline): decided once the code is read; its top-level range gives the code's length.
+          if (!fileURLToPath(url).startsWith(REPO + sep)) continue;
+          const top = script.functions[0]?.ranges[0];
+          if (!top || top.startOffset !== 0) continue;
+          key = `${url}\0#${top.endOffset}`;
+        }
         let group = groups.get(key);
-        if (!group) groups.set(key, (group = { url, sourceMap: cached?.data, lengths: cached?.lineLengths, covs: [] }));
+        if (!group) groups.set(key, (group = { url, sourceMap: cached?.data, lengths: cached?.lineLengths, size: script.functions[0]?.ranges[0]?.endOffset, covs: [] }));
         group.covs.push({ result: [script] });
       }
     }
     for (const group of groups.values()) {
       const code = this.builtCode(group);
+      if (code !== undefined && !group.sourceMap) group.sourceMap = inlineSourceMap(code, group.url);
+      if (code !== undefined && !group.lengths) {
+        const sources = group.sourceMap?.sources ?? [group.url];
+        if (!sources.some((s) => s?.startsWith('file://') && this.isIncluded(fileURLToPath(s)))) continue;
+      }
       if (code === undefined) {
-        this.childStats.unmapped.push(fileURLToPath(group.url).slice(REPO.length + 1));
+        if (group.lengths) this.childStats.unmapped.push(shortPath(group.url));
         continue;
       }
       const { functions } = mergeProcessCovs(group.covs).result[0];
@@ -129,9 +161,10 @@ class ChildProcessV8Provider extends V8CoverageProvider {
   }
 
   /** The generated code a child ran: the file itself while it is unchanged; for the API test builds
-   *  (private folders the tests delete afterwards) the same chunk from one fresh build of the
-   *  template. Either way the line lengths must equal those the process recorded, or it is skipped. */
-  builtCode({ url, lengths }) {
+   *  (private folders the tests delete afterwards) the same file from one fresh build of the
+   *  template. Either way it must match what the process ran (the line lengths Node recorded, or
+   *  the length of the script's top-level range), or it is skipped. */
+  builtCode({ url, lengths, size }) {
     const path = fileURLToPath(url);
     const candidates = [path];
     const apiBuild = path.startsWith(API_TEMPLATE + sep) && /^\.test-dist-\d+$/.exec(path.slice(API_TEMPLATE.length + 1).split(sep)[0]);
@@ -139,7 +172,7 @@ class ChildProcessV8Provider extends V8CoverageProvider {
     for (const file of candidates) {
       if (!existsSync(file)) continue;
       const code = readFileSync(file, 'utf8');
-      if (!lengths || sameLengths(lineLengths(code), lengths)) return code;
+      if (lengths ? sameLengths(lineLengths(code), lengths) : code.length === size) return code;
     }
     return undefined;
   }
