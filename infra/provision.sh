@@ -27,6 +27,7 @@ step() {
 step templates bash templates.sh
 step postgres bash services/postgres/install.sh
 step browser bash browser.sh
+step ci-linters bash actionlint.sh
 step neo4j bash services/neo4j/install.sh &
 neo=$!
 step temporal bash services/temporal/install.sh &

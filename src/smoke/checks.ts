@@ -8,6 +8,7 @@ import { SETTINGS } from '../config/settings.js';
 import { hostFor, httpUrl, probeHttp, probeReady } from '../stack/probes.js';
 import type { StackRuntime } from '../stack/runtime.js';
 import type { StatusResult } from '../stack/status.js';
+import type { ServiceName } from '../stack/types.js';
 import { SkipCheck, type CheckDef } from './scheduler.js';
 
 export const GROUPS = ['health', 'postgres', 'neo4j', 'temporal', 'api', 'web', 'security'] as const;
@@ -33,7 +34,9 @@ export interface SmokeTrace {
 export interface ChecksInput {
   cfg: HelfyConfig;
   rt: StackRuntime;
-  status: StatusResult;
+  /** The services to check (those `status` lists) and their status, computed in parallel with the other checks. */
+  services: readonly ServiceName[];
+  status: Promise<StatusResult>;
   user: SmokeUser;
   trace: SmokeTrace;
   timeoutMs: number;
@@ -74,7 +77,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 export function smokeChecks(i: ChecksInput): CheckDef[] {
-  const { cfg, rt, status, user, trace } = i;
+  const { cfg, rt, user, trace } = i;
   const host = hostFor(cfg);
   const apiBase = httpUrl(host, cfg.ports.api);
   const webBase = httpUrl(host, cfg.ports.web);
@@ -82,10 +85,12 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
   const defs: CheckDef[] = [];
 
   // health: the same state logic and live probes as `helfy up` / `helfy status`.
-  for (const s of status.services) {
+  for (const name of i.services) {
     defs.push({
-      id: `health.${s.name}`, group: 'health', name: `${s.name} is healthy`, timeoutMs: t, service: s.name,
+      id: `health.${name}`, group: 'health', name: `${name} is healthy`, timeoutMs: t, service: name,
       async run() {
+        const s = (await i.status).services.find((x) => x.name === name);
+        if (!s) throw new Error(`${name}: not in the stack`);
         if (!s.healthy) throw new Error(`${s.name}: ${s.state} — ${s.detail}${s.probe && !s.probe.ok ? ` (probe: ${s.probe.detail})` : ''}`);
         return `${s.state}: ${s.detail}`;
       },
@@ -175,11 +180,12 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
     {
       id: 'api.register', group: 'api', name: 'a throwaway user registers', timeoutMs: t, service: 'api',
       async run({ signal }) {
-        const r = await api<{ user: { id: string } }>(apiBase, '/api/auth/register', { body: { email: user.email, password: user.password, displayName: user.displayName }, signal });
+        const r = await api<{ user: { id: string }; session: { accessToken: string } }>(apiBase, '/api/auth/register', { body: { email: user.email, password: user.password, displayName: user.displayName }, signal });
         expectStatus(r, 201, 'POST /api/auth/register');
         trace.userId = r.body.user.id;
         trace.workflowIds.add(`daily-summary:${r.body.user.id}:${user.day}`);
-        return { summary: `registered ${user.email}`, userId: r.body.user.id };
+        // The session of the registration lets the data checks start while log-in runs beside them.
+        return { summary: `registered ${user.email}`, userId: r.body.user.id, token: r.body.session.accessToken };
       },
     },
     {
@@ -192,9 +198,9 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
       },
     },
     {
-      id: 'api.biometrics', group: 'api', name: 'writes a biometric and reads it back through the bucketed series', timeoutMs: t, service: 'api', needs: ['api.login'],
+      id: 'api.biometrics', group: 'api', name: 'writes a biometric and reads it back through the bucketed series', timeoutMs: t, service: 'api', needs: ['api.register'],
       async run({ signal, results }) {
-        const { token } = results.get('api.login') as { token: string };
+        const { token } = results.get('api.register') as { token: string };
         const w = await api(apiBase, '/api/biometrics', { token, body: { points: [{ time: user.pointTime, metric: 'weight', value: user.weightKg, source: 'helfy-smoke' }] }, signal });
         expectStatus(w, 201, 'POST /api/biometrics');
         const from = `${user.day}T00:00:00.000Z`;
@@ -231,7 +237,8 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
       async run({ signal, results }) {
         const { token } = results.get('api.biometrics') as { token: string };
         const res = await fetch(`${webBase}/dashboard`, { headers: { cookie: `helfy_at=${token}` }, redirect: 'manual', signal });
-        const html = await res.text();
+        // React separates adjacent text nodes with <!-- --> in server-rendered HTML.
+        const html = (await res.text()).replace(/<!--[\s\S]*?-->/g, '');
         if (res.status !== 200) throw new Error(`GET /dashboard: HTTP ${res.status}${res.headers.get('location') ? ` → ${res.headers.get('location')}` : ''}`);
         if (!html.includes(`Hello, ${user.displayName}`)) throw new Error(`GET /dashboard: the page does not greet ${user.displayName}`);
         const weight = user.weightKg.toFixed(1);
@@ -278,7 +285,9 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
         if (!existsSync(i.chromiumPath)) throw new Error(`no Chromium at ${i.chromiumPath} (hint: install Debian's chromium, e.g. \`apt-get install chromium\`, or set HELFY_CHROMIUM)`);
         let pw: typeof import('playwright-core');
         try {
-          pw = await import('playwright-core');
+          // A dev tool, not a dependency of helfy: resolved at run time, never bundled.
+          const mod = 'playwright-core';
+          pw = (await import(/* @vite-ignore */ mod)) as typeof import('playwright-core');
         } catch {
           throw new Error('playwright-core is not installed (hint: `npm install playwright-core@1.64.1` next to helfy)');
         }
