@@ -190,4 +190,45 @@ export const COMMANDS: CommandSpec[] = [
     ],
     load: () => import('./ci.js'),
   },
+  {
+    name: 'backup',
+    summary: 'Back up every store as one consistent set (writers stopped, Neo4j dumped offline); list, verify and prune backups',
+    options: [
+      { flags: '--name <name>', description: 'suffix of the backup id (<UTC timestamp>-<name>)' },
+      { flags: '--online', description: 'keep the writers (api, worker, temporal) running; recorded as not consistent across stores' },
+    ],
+    load: () => import('./backup.js'),
+    subcommands: [
+      {
+        name: 'list',
+        summary: 'List the backups: id, date, size, stores, verified, consistent',
+        load: () => import('./backup.js').then((m) => m.list),
+      },
+      {
+        name: 'verify',
+        summary: 'Check every file against the manifest\'s sha256 and the Neo4j dumps with neo4j-admin database check',
+        args: [{ syntax: '<id>', description: 'backup id (or latest)' }],
+        options: [{ flags: '--restore-test', description: 'also restore into scratch databases and a scratch Neo4j and compare the figures with the manifest' }],
+        load: () => import('./backup.js').then((m) => m.verify),
+      },
+      {
+        name: 'prune',
+        summary: 'Delete old backups: keeps the union of the rules and always the newest verified one; removes interrupted .partial folders',
+        options: [
+          { flags: '--keep-last <n>', description: 'keep the n newest backups' },
+          { flags: '--keep-daily <n>', description: 'keep the newest backup of each of the n most recent days that have one' },
+          { flags: '--keep-weekly <n>', description: 'keep the newest backup of each of the n most recent ISO weeks that have one' },
+          { flags: '--dry-run', description: 'show what would be removed; change nothing' },
+        ],
+        load: () => import('./backup.js').then((m) => m.prune),
+      },
+    ],
+  },
+  {
+    name: 'restore',
+    summary: 'Replace the stack\'s data with a backup (asks first; version checks before anything changes); then compares the figures',
+    args: [{ syntax: '<id>', description: 'backup id (or latest)' }],
+    options: [{ flags: '--only <stores>', description: 'comma-separated stores: postgres, neo4j (default: both)' }],
+    load: () => import('./restore.js'),
+  },
 ];

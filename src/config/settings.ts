@@ -40,6 +40,7 @@ export const SETTINGS = [
   { env: 'HELFY_TEMPORAL_DB_PASSWORD', kind: 'secret', secret: true, description: 'Password of helfy_temporal, the role that owns the Temporal databases.' },
   { env: 'HELFY_TIMESCALE', file: 'timescale', kind: 'enum', values: ['required', 'optional'], default: 'required', description: 'Whether the TimescaleDB extension must be present on helfy_app (optional: plain tables with a warning).' },
   { env: 'HELFY_MIGRATIONS_DIR', file: 'migrationsDir', kind: 'string', description: 'Folder with postgres/ and neo4j/ migration folders (default: the ones bundled with helfy); relative to the workspace.' },
+  { env: 'HELFY_BACKUP_DIR', file: 'backupDir', kind: 'string', description: 'Folder `helfy backup` writes to and `helfy restore` reads from (default: backups/ in the workspace); relative to the workspace.' },
   { env: 'HELFY_NEO4J_HOST', file: 'neo4j.host', kind: 'host', default: '127.0.0.1', description: 'Host helfy connects to for Neo4j.' },
   { env: 'HELFY_NEO4J_HTTP_PORT', file: 'ports.neo4jHttp', kind: 'port', default: '7474', description: 'Host port of the Neo4j HTTP endpoint.' },
   { env: 'HELFY_NEO4J_BOLT_PORT', file: 'ports.neo4jBolt', kind: 'port', default: '7687', description: 'Host port of the Neo4j Bolt endpoint.' },

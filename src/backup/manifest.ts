@@ -1,0 +1,143 @@
+/**
+ * The backup manifest (manifest.json in every backup folder): what was dumped, from which
+ * versions, with which checksums and figures. Pure types and checks, no drivers and no Docker.
+ */
+import { HelfyError } from '../core/errors.js';
+
+export const MANIFEST_FORMAT = 1;
+export const MANIFEST_FILE = 'manifest.json';
+export const PARTIAL_SUFFIX = '.partial';
+
+export type Store = 'postgres' | 'neo4j';
+export const STORES: readonly Store[] = ['postgres', 'neo4j'];
+
+/** The databases a backup holds, in restore order. */
+export const PG_DATABASES = ['helfy_app', 'helfy_temporal', 'helfy_temporal_visibility'] as const;
+export const NEO4J_DATABASES = ['system', 'neo4j'] as const;
+/** Services that write to the stores; stopped for a consistent set (in this order), started in reverse. */
+export const WRITERS = ['api', 'worker', 'temporal'] as const;
+
+export interface BackupFile {
+  /** File name inside the backup folder. */
+  name: string;
+  store: Store;
+  kind: 'globals' | 'database';
+  database?: string;
+  bytes: number;
+  sha256: string;
+  durationMs: number;
+}
+
+/** What a restore must reproduce: compared after every restore and restore test. */
+export interface Figures {
+  postgres?: {
+    /** `schema.table` of helfy_app → exact row count. */
+    rows: Record<string, number>;
+    /** hypertable → chunk count; null when timescaledb is not installed. */
+    chunks: Record<string, number> | null;
+  };
+  neo4j?: {
+    labels: Record<string, number>;
+    relationships: Record<string, number>;
+  };
+  temporal?: {
+    namespaces: string[];
+    /** Closed workflow executions per namespace (from the visibility store). */
+    closedWorkflows: Record<string, number>;
+  };
+}
+
+export interface ServiceRecord {
+  image: string;
+  imageId: string;
+  digests: string[];
+}
+
+export interface Manifest {
+  format: number;
+  id: string;
+  name?: string;
+  project: string;
+  helfyVersion: string;
+  createdAt: string;
+  durationMs: number;
+  stores: Store[];
+  /** Writers were stopped for the whole dump: the set is consistent across the stores. */
+  consistent: boolean;
+  writersStopped: string[];
+  writersDowntimeMs: number;
+  services: Record<string, ServiceRecord>;
+  postgres?: {
+    serverVersion: string;
+    serverVersionNum: number;
+    pgDumpVersion: string;
+    /** Per database: its extensions (name → version). */
+    databases: Record<string, { extensions: Record<string, string> }>;
+    migrationHead: string | null;
+  };
+  temporal?: {
+    serverVersion: string | null;
+    schemaVersion: { main: string | null; visibility: string | null };
+    historyShards: number | null;
+  };
+  neo4j?: {
+    version: string;
+    edition: string;
+    databases: string[];
+    migrationHead: number | null;
+  };
+  files: BackupFile[];
+  figures: Figures;
+  warnings: string[];
+}
+
+export const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+
+/** `20261201T103712Z[-name]`: sorts by time, safe as a folder name everywhere. */
+export function backupId(at: Date, name?: string): string {
+  if (name !== undefined && !NAME_RE.test(name)) {
+    throw new HelfyError('USAGE', `--name ${JSON.stringify(name)}: expected lowercase letters, digits, - and _ (at most 40)`, { hint: 'For example: --name before-upgrade' });
+  }
+  const iso = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return name ? `${iso}-${name}` : iso;
+}
+
+/** The time encoded in an id (undefined for a folder that is not a backup id). */
+export function idTime(id: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-|$)/.exec(id);
+  if (!m) return undefined;
+  return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
+}
+
+/** Parses manifest.json text; a damaged or foreign file is a clear error. */
+export function parseManifest(text: string, where: string): Manifest {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new HelfyError('OPERATION_FAILED', `${where}: manifest.json is not valid JSON (${(e as Error).message})`, { hint: 'The backup is damaged; use another one.' });
+  }
+  const m = v as Partial<Manifest>;
+  if (!m || typeof m !== 'object' || typeof m.format !== 'number' || typeof m.id !== 'string' || !Array.isArray(m.files)) {
+    throw new HelfyError('OPERATION_FAILED', `${where}: manifest.json is not a helfy backup manifest`, { hint: 'The backup is damaged; use another one.' });
+  }
+  if (m.format > MANIFEST_FORMAT) {
+    throw new HelfyError('OPERATION_FAILED', `${where}: manifest format ${m.format} is newer than this helfy understands (${MANIFEST_FORMAT})`, { hint: 'Upgrade helfy to restore it.' });
+  }
+  return m as Manifest;
+}
+
+export function totalBytes(m: Pick<Manifest, 'files'>): number {
+  return m.files.reduce((s, f) => s + f.bytes, 0);
+}
+
+/** `--only postgres,neo4j` → the stores, validated. */
+export function parseStores(raw: string | undefined): Store[] {
+  if (!raw) return [...STORES];
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = parts.filter((p) => !(STORES as readonly string[]).includes(p));
+  if (bad.length || !parts.length) {
+    throw new HelfyError('USAGE', `--only ${raw}: unknown store${bad.length > 1 ? 's' : ''} ${bad.join(', ')}`.trim(), { hint: `Stores: ${STORES.join(', ')}.` });
+  }
+  return STORES.filter((s) => parts.includes(s));
+}

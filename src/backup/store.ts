@@ -1,0 +1,199 @@
+/**
+ * The backup folder on disk: where it is, what it holds, the `.partial` lock of a running
+ * backup, and the per-file sha256 check. Files only (node:fs), no drivers, no Docker.
+ *
+ * A backup is written into `<id>.partial/` with a `lock.json` (pid, host, which services it
+ * stopped) and renamed to `<id>/` once manifest.json is complete, so a listing never shows a
+ * half backup. A `.partial` whose pid is gone (kill -9, power loss) is stale: the next `helfy
+ * backup …` / `helfy restore` starts the services its lock says were stopped, and `backup prune`
+ * deletes it.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { HelfyConfig } from '../config/load.js';
+import { HelfyError } from '../core/errors.js';
+import { idTime, MANIFEST_FILE, parseManifest, PARTIAL_SUFFIX, totalBytes, type Manifest } from './manifest.js';
+
+export const LOCK_FILE = 'lock.json';
+export const VERIFY_FILE = 'verified.json';
+
+/** HELFY_BACKUP_DIR (relative: to the workspace), else `<workspace>/backups`. */
+export function backupRoot(cfg: Pick<HelfyConfig, 'root' | 'values'>): string {
+  const raw = cfg.values.find((v) => v.key === ('HELFY_BACKUP_DIR' as never))?.raw;
+  if (!raw) return join(cfg.root, 'backups');
+  return isAbsolute(raw) ? raw : resolve(cfg.root, raw);
+}
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+  project: string;
+  /** Services this backup stopped and must start again (updated as it goes). */
+  stopped: string[];
+}
+
+export interface VerifyRecord {
+  at: string;
+  ok: boolean;
+  restoreTest: boolean;
+  problems: string[];
+}
+
+export interface BackupEntry {
+  id: string;
+  dir: string;
+  manifest: Manifest;
+  bytes: number;
+  verified?: VerifyRecord;
+}
+
+export interface PartialEntry {
+  id: string;
+  dir: string;
+  lock?: LockInfo;
+  /** The process that wrote it is gone (or it has no readable lock and is older than a day). */
+  stale: boolean;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function isStale(lock: LockInfo | undefined, mtimeMs: number): boolean {
+  if (!lock) return Date.now() - mtimeMs > 86_400_000;
+  if (lock.host !== hostname()) return Date.now() - Date.parse(lock.startedAt) > 86_400_000;
+  return !pidAlive(lock.pid);
+}
+
+export async function scanBackups(root: string): Promise<{ backups: BackupEntry[]; partials: PartialEntry[]; damaged: { id: string; reason: string }[] }> {
+  const backups: BackupEntry[] = [];
+  const partials: PartialEntry[] = [];
+  const damaged: { id: string; reason: string }[] = [];
+  if (!existsSync(root)) return { backups, partials, damaged };
+  for (const d of await readdir(root, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    const dir = join(root, d.name);
+    if (d.name.endsWith(PARTIAL_SUFFIX)) {
+      const id = d.name.slice(0, -PARTIAL_SUFFIX.length);
+      let lock: LockInfo | undefined;
+      try {
+        lock = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')) as LockInfo;
+      } catch {
+        lock = undefined;
+      }
+      partials.push({ id, dir, lock, stale: isStale(lock, (await stat(dir)).mtimeMs) });
+      continue;
+    }
+    if (!idTime(d.name)) continue;
+    const mf = join(dir, MANIFEST_FILE);
+    if (!existsSync(mf)) {
+      damaged.push({ id: d.name, reason: 'no manifest.json' });
+      continue;
+    }
+    try {
+      const manifest = parseManifest(await readFile(mf, 'utf8'), d.name);
+      let verified: VerifyRecord | undefined;
+      try {
+        verified = JSON.parse(readFileSync(join(dir, VERIFY_FILE), 'utf8')) as VerifyRecord;
+      } catch {
+        verified = undefined;
+      }
+      backups.push({ id: d.name, dir, manifest, bytes: totalBytes(manifest), ...(verified ? { verified } : {}) });
+    } catch (e) {
+      damaged.push({ id: d.name, reason: (e as Error).message });
+    }
+  }
+  backups.sort((a, b) => a.id.localeCompare(b.id));
+  return { backups, partials, damaged };
+}
+
+export async function findBackup(root: string, id: string): Promise<BackupEntry> {
+  const { backups, partials } = await scanBackups(root);
+  const hit = backups.find((b) => b.id === id) ?? (id === 'latest' ? backups[backups.length - 1] : undefined);
+  if (hit) return hit;
+  const partial = partials.some((p) => p.id === id);
+  throw new HelfyError('USAGE', partial ? `backup ${id} is incomplete (${id}${PARTIAL_SUFFIX})` : `no backup ${id} in ${root}`, {
+    hint: partial ? 'It was interrupted; `helfy backup prune` removes it once its process is gone.' : '`helfy backup list` shows the backups.',
+  });
+}
+
+/** Creates `<root>/<id>.partial/` with its lock (fails if it exists). */
+export async function createPartial(root: string, id: string, lock: LockInfo): Promise<string> {
+  await mkdir(root, { recursive: true });
+  if (existsSync(join(root, id))) throw new HelfyError('USAGE', `backup ${id} exists already`, { hint: 'Pick another --name, or wait a second.' });
+  const dir = join(root, `${id}${PARTIAL_SUFFIX}`);
+  try {
+    await mkdir(dir);
+  } catch (e) {
+    throw new HelfyError('FS_ERROR', `cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'Check HELFY_BACKUP_DIR and its permissions.' });
+  }
+  await writeLock(dir, lock);
+  return dir;
+}
+
+export async function writeLock(dir: string, lock: LockInfo): Promise<void> {
+  await writeFile(join(dir, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
+}
+
+/** Writes the manifest (temp file + rename), drops the lock and renames the folder to its id. */
+export async function completePartial(dir: string, root: string, manifest: Manifest): Promise<string> {
+  const tmp = join(dir, `${MANIFEST_FILE}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(tmp, join(dir, MANIFEST_FILE));
+  await rm(join(dir, LOCK_FILE), { force: true });
+  const final = join(root, manifest.id);
+  await rename(dir, final);
+  return final;
+}
+
+export async function writeVerifyRecord(dir: string, rec: VerifyRecord): Promise<void> {
+  const tmp = join(dir, `${VERIFY_FILE}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(rec, null, 2)}\n`);
+  await rename(tmp, join(dir, VERIFY_FILE));
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  await new Promise<void>((res, rej) => {
+    createReadStream(file).on('data', (c) => h.update(c)).on('end', () => res()).on('error', rej);
+  });
+  return h.digest('hex');
+}
+
+export interface FileCheck {
+  name: string;
+  ok: boolean;
+  /** Why not: `missing`, `size 123 ≠ 456`, `sha256 mismatch`. */
+  problem?: string;
+}
+
+/** Every file of the manifest against its size and sha256. */
+export async function checkFiles(dir: string, m: Manifest): Promise<FileCheck[]> {
+  const out: FileCheck[] = [];
+  for (const f of m.files) {
+    const p = join(dir, f.name);
+    let size: number;
+    try {
+      size = (await stat(p)).size;
+    } catch {
+      out.push({ name: f.name, ok: false, problem: 'missing' });
+      continue;
+    }
+    if (size !== f.bytes) {
+      out.push({ name: f.name, ok: false, problem: `size ${size} bytes, manifest says ${f.bytes}` });
+      continue;
+    }
+    const sum = await sha256File(p);
+    out.push(sum === f.sha256 ? { name: f.name, ok: true } : { name: f.name, ok: false, problem: `sha256 ${sum.slice(0, 12)}…, manifest says ${f.sha256.slice(0, 12)}… (the file was changed or damaged)` });
+  }
+  return out;
+}

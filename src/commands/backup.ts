@@ -1,0 +1,480 @@
+/**
+ * `helfy backup [--name N] [--online]`, `helfy backup list`, `helfy backup verify <id>
+ * [--restore-test]` and `helfy backup prune`. The plan and the checks are in src/backup (pure),
+ * the container steps behind the BackupRuntime interface (src/runtime/docker/backup.ts), the
+ * figures in src/db/backup.
+ *
+ * Consistency: the writers (api, worker, temporal) are stopped for the whole dump and started
+ * again in a `finally` (also on a failure or Ctrl-C); PostgreSQL stays up; Neo4j Community can
+ * only be dumped offline, so it is stopped for its part (also with --online). PostgreSQL and
+ * Neo4j are dumped at the same time. A kill -9 leaves `<id>.partial/lock.json` naming what it
+ * stopped: the next `helfy backup …` or `helfy restore` starts those again (and `helfy up` starts
+ * every stopped service anyway); `backup prune` deletes the stale folder.
+ */
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { HelfyConfig } from '../config/load.js';
+import type { CommandInput } from '../core/command.js';
+import type { Context, Logger } from '../core/context.js';
+import { ExitCode, HelfyError } from '../core/errors.js';
+import { backupId, MANIFEST_FORMAT, NEO4J_DATABASES, PG_DATABASES, totalBytes, WRITERS, type BackupFile, type Figures, type Manifest } from '../backup/manifest.js';
+import { compareFigures, type FigureDiff } from '../backup/plan.js';
+import { parseKeep, planPrune, type PruneDecision } from '../backup/prune.js';
+import { backupRoot, checkFiles, completePartial, createPartial, findBackup, scanBackups, writeLock, writeVerifyRecord, type LockInfo } from '../backup/store.js';
+import type { BackupRuntime, ServiceImage } from '../runtime/docker/backup.js';
+import { formatBytes } from '../stack/down.js';
+
+// ---------------------------------------------------------------------------------------------
+// Shared with restore.ts
+
+export interface BackupSession {
+  cfg: HelfyConfig;
+  root: string;
+  brt: BackupRuntime;
+}
+
+export async function openBackupSession(ctx: Context, o: { recover: boolean } = { recover: true }): Promise<BackupSession> {
+  const { openStack } = await import('../stack/open.js');
+  const { cfg } = await openStack(ctx, { requireSecrets: true, compose: false });
+  const { dockerBackupRuntime } = await import('../runtime/docker/backup.js');
+  const brt = dockerBackupRuntime({ env: ctx.env, project: cfg.projectName, pgUser: cfg.postgres.superuser, pgPassword: cfg.postgres.superuserPassword });
+  const root = backupRoot(cfg);
+  if (o.recover) await recoverStale(root, brt, ctx.log);
+  return { cfg, root, brt };
+}
+
+/** Start order: the reverse of WRITERS (temporal before the worker and the API). */
+export const START_ORDER = ['neo4j', ...[...WRITERS].reverse()];
+
+/**
+ * A backup killed with -9 left services stopped: start what its lock says it stopped (and remove
+ * its one-off containers). The folder itself stays until `backup prune`.
+ */
+export async function recoverStale(root: string, brt: BackupRuntime, log: Logger): Promise<string[]> {
+  const { partials } = await scanBackups(root);
+  const started: string[] = [];
+  for (const p of partials) {
+    if (!p.stale || !p.lock || !p.lock.stopped.length) continue;
+    await brt.removeOneOffs(p.id);
+    const order = START_ORDER.filter((s) => p.lock!.stopped.includes(s));
+    log.warn(`backup ${p.id} was interrupted (process ${p.lock.pid} is gone) with ${order.join(', ')} stopped: starting them again`);
+    await brt.start(order);
+    started.push(...order);
+    await writeLock(p.dir, { ...p.lock, stopped: [] });
+  }
+  return started;
+}
+
+export function helfyVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function neo4jConn(cfg: HelfyConfig) {
+  return { host: cfg.neo4j.host, boltPort: cfg.neo4j.boltPort, user: cfg.neo4j.user, password: cfg.neo4j.password };
+}
+
+/** Figures of both stores as they are now (PostgreSQL and Neo4j up). */
+export async function currentFigures(cfg: HelfyConfig): Promise<Figures> {
+  const { postgresFigures, neo4jFigures } = await import('../db/backup/figures.js');
+  const [pg, neo] = await Promise.all([postgresFigures(cfg), neo4jFigures(neo4jConn(cfg))]);
+  return { ...pg, neo4j: neo };
+}
+
+export { neo4jConn };
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+
+export interface StoreTask {
+  title: string;
+  run(signal: AbortSignal, setTitle: (t: string) => void): Promise<void>;
+}
+
+/**
+ * Runs the per-store steps side by side as one task list. When one fails, the others are
+ * cancelled through their signal and awaited (no tool keeps running on a store that is about
+ * to be restarted); then the first real error is thrown (an interruption only when nothing else failed).
+ */
+export async function runStoreTasks(ctx: Context, tasks: StoreTask[]): Promise<void> {
+  const inner = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, inner.signal]);
+  const errors: unknown[] = [];
+  await ctx.tasks.run(tasks.map((t) => ({
+    title: t.title,
+    task: async (_c: unknown, task: { title: string }) => {
+      try {
+        await t.run(signal, (x) => (task.title = x));
+      } catch (e) {
+        errors.push(e);
+        inner.abort(e);
+        throw e;
+      }
+    },
+  })) as never, { concurrent: true, exitOnError: false });
+  if (errors.length) throw errors.find((e) => (e as HelfyError)?.code !== 'INTERRUPTED') ?? errors[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// helfy backup
+
+export interface BackupResult {
+  id: string;
+  dir: string;
+  bytes: number;
+  durationMs: number;
+  consistent: boolean;
+  writersStopped: string[];
+  writersDowntimeMs: number;
+  files: { name: string; bytes: number }[];
+  warnings: string[];
+}
+
+export async function run(ctx: Context, input: CommandInput): Promise<BackupResult> {
+  const opts = input.opts as { name?: string; online?: boolean };
+  const startedAt = new Date();
+  const id = backupId(startedAt, opts.name);
+  const { cfg, root, brt } = await openBackupSession(ctx);
+  const online = Boolean(opts.online);
+  const t0 = performance.now();
+  const warnings: string[] = [];
+
+  const services = await brt.services();
+  const byName = new Map(services.map((s) => [s.service, s]));
+  for (const s of ['postgres', 'neo4j']) {
+    if (!byName.get(s)?.running) throw new HelfyError('STACK_NOT_RUNNING', `${s} of ${cfg.projectName} is not running: nothing to back up`, { hint: 'Start the stack with `helfy up`, then run `helfy backup`.' });
+  }
+
+  // Versions first, while everything still runs (Temporal answers only before it is stopped).
+  const { postgresFacts, neo4jFacts, waitNeo4j } = await import('../db/backup/figures.js');
+  const { probeTemporal } = await import('../db/probes.js');
+  // Neo4j may still be starting (right after `helfy up` or an earlier backup restarted it).
+  await waitNeo4j(neo4jConn(cfg), 180_000, ctx.signal);
+  const [pgFacts, n4Facts, pgDumpVersion, temporalProbe] = await Promise.all([
+    postgresFacts(cfg), neo4jFacts(neo4jConn(cfg)), brt.pgDumpVersion(),
+    byName.get('temporal')?.running ? probeTemporal(cfg, 3000) : Promise.resolve(undefined),
+  ]);
+  if (!pgFacts.databases.helfy_app?.exists) throw new HelfyError('STACK_NOT_RUNNING', 'helfy_app does not exist yet: nothing to back up', { hint: 'Run `helfy up` (it bootstraps the databases) first.' });
+  if (!pgFacts.databases.helfy_app.extensions.timescaledb) warnings.push('timescaledb is not installed on helfy_app: plain tables, no chunks recorded; restore skips timescaledb_pre_restore/post_restore');
+  if (online) warnings.push('--online: writers kept running, so PostgreSQL, Temporal and Neo4j are not consistent with each other');
+  const temporalVersion = temporalProbe?.ok ? temporalProbe.version ?? null : null;
+  if (!temporalProbe?.ok) warnings.push(`Temporal server version unknown (${temporalProbe ? temporalProbe.detail : 'temporal not running'})`);
+
+  const lock: LockInfo = { pid: process.pid, host: hostname(), startedAt: startedAt.toISOString(), project: cfg.projectName, stopped: [] };
+  const dir = await createPartial(root, id, lock);
+  const files: BackupFile[] = [];
+  let writersStopped: string[] = [];
+  let downFrom = 0;
+  let downMs = 0;
+  let neo4jStopped = false;
+  let figures: Figures = {};
+  const setStopped = async (list: string[]) => {
+    lock.stopped = list;
+    await writeLock(dir, lock).catch(() => undefined);
+  };
+  try {
+    if (!online) {
+      ctx.log.info(`stopping the writers (${WRITERS.join(', ')}) for a consistent set…`);
+      downFrom = performance.now();
+      // Recorded before stopping: a kill -9 in the middle still restarts them.
+      await setStopped(WRITERS.filter((w) => byName.get(w)?.running));
+      writersStopped = await brt.stop(WRITERS);
+      await setStopped(writersStopped);
+    }
+    figures = await currentFigures(cfg);
+    const tag = id;
+    const dumpPg = async (signal: AbortSignal, onTitle: (t: string) => void) => {
+      const globals = 'globals.sql';
+      let done = 0;
+      const r = await brt.dumpGlobals(join(dir, globals), { signal, tag });
+      files.push({ name: globals, store: 'postgres', kind: 'globals', bytes: r.bytes, sha256: r.sha256, durationMs: Math.round(r.durationMs) });
+      done += r.bytes;
+      for (const db of PG_DATABASES) {
+        const name = `${db}.dump`;
+        const d = await brt.dumpDatabase(db, join(dir, name), { signal, tag, onBytes: (n) => onTitle(`PostgreSQL: ${db} ${formatBytes(done + n)}`) });
+        done += d.bytes;
+        files.push({ name, store: 'postgres', kind: 'database', database: db, bytes: d.bytes, sha256: d.sha256, durationMs: Math.round(d.durationMs) });
+      }
+      onTitle(`PostgreSQL: globals + ${PG_DATABASES.length} databases, ${formatBytes(done)}`);
+    };
+    const dumpNeo4j = async (signal: AbortSignal, onTitle: (t: string) => void) => {
+      onTitle('Neo4j: stopping (Community dumps offline only)');
+      neo4jStopped = true;
+      await setStopped([...new Set([...lock.stopped, 'neo4j'])]);
+      await brt.stop(['neo4j']);
+      let done = 0;
+      try {
+        for (const db of NEO4J_DATABASES) {
+          const name = `neo4j-${db}.dump`;
+          const d = await brt.neo4jDump(db, join(dir, name), { signal, tag, onBytes: (n) => onTitle(`Neo4j: ${db} ${formatBytes(done + n)}`) });
+          done += d.bytes;
+          files.push({ name, store: 'neo4j', kind: 'database', database: db, bytes: d.bytes, sha256: d.sha256, durationMs: Math.round(d.durationMs) });
+        }
+      } finally {
+        await brt.start(['neo4j']);
+        neo4jStopped = false;
+        await setStopped(lock.stopped.filter((s) => s !== 'neo4j'));
+      }
+      onTitle(`Neo4j: ${NEO4J_DATABASES.length} databases, ${formatBytes(done)}`);
+    };
+    await runStoreTasks(ctx, [{ title: 'PostgreSQL', run: dumpPg }, { title: 'Neo4j', run: dumpNeo4j }]);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw e;
+  } finally {
+    const restart: string[] = [];
+    if (neo4jStopped) restart.push('neo4j');
+    restart.push(...[...WRITERS].reverse().filter((w) => writersStopped.includes(w)));
+    if (restart.length) {
+      try {
+        await brt.start(restart);
+        if (writersStopped.length) downMs = performance.now() - downFrom;
+      } catch (e) {
+        ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\``);
+      }
+    }
+  }
+
+  // Neo4j's files are ordered system first; the manifest lists them in restore order.
+  files.sort((a, b) => (a.store === b.store ? 0 : a.store === 'postgres' ? -1 : 1));
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT, id, ...(opts.name ? { name: opts.name } : {}), project: cfg.projectName, helfyVersion: helfyVersion(),
+    createdAt: startedAt.toISOString(), durationMs: Math.round(performance.now() - t0), stores: ['postgres', 'neo4j'],
+    consistent: !online, writersStopped, writersDowntimeMs: Math.round(downMs),
+    services: Object.fromEntries(services.map((s: ServiceImage) => [s.service, { image: s.image, imageId: s.imageId, digests: s.digests }])),
+    postgres: {
+      serverVersion: pgFacts.serverVersion, serverVersionNum: pgFacts.serverVersionNum, pgDumpVersion,
+      databases: Object.fromEntries(PG_DATABASES.map((db) => [db, { extensions: pgFacts.databases[db]?.extensions ?? {} }])),
+      migrationHead: pgFacts.migrationHead,
+    },
+    temporal: { serverVersion: temporalVersion, schemaVersion: pgFacts.temporalSchema, historyShards: pgFacts.historyShards },
+    neo4j: { version: n4Facts.version, edition: n4Facts.edition, databases: [...NEO4J_DATABASES], migrationHead: n4Facts.migrationHead },
+    files, figures, warnings,
+  };
+  let final: string;
+  try {
+    final = await completePartial(dir, root, manifest);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') throw new HelfyError('OPERATION_FAILED', `disk full while writing the manifest of ${id}`, { hint: 'Free space or point HELFY_BACKUP_DIR at a larger disk; the incomplete backup was removed.' });
+    throw e;
+  }
+  return {
+    id, dir: final, bytes: totalBytes(manifest), durationMs: manifest.durationMs, consistent: manifest.consistent,
+    writersStopped, writersDowntimeMs: manifest.writersDowntimeMs, files: files.map((f) => ({ name: f.name, bytes: f.bytes })), warnings,
+  };
+}
+
+export function render(r: BackupResult, ctx: Context): void {
+  for (const w of r.warnings) ctx.log.warn(w);
+  ctx.log.success(`backup ${r.id}: ${formatBytes(r.bytes)} in ${seconds(r.durationMs)}${r.writersStopped.length ? ` (writers ${r.writersStopped.join(', ')} stopped for ${seconds(r.writersDowntimeMs)})` : ''}${r.consistent ? '' : ' — not consistent across stores (--online)'}`);
+  ctx.stdout(r.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// helfy backup list
+
+export interface ListRow {
+  id: string;
+  createdAt: string;
+  bytes: number;
+  stores: string[];
+  consistent: boolean;
+  verified: 'yes' | 'failed' | 'no';
+  verifiedAt?: string;
+}
+
+export interface ListResult {
+  dir: string;
+  backups: ListRow[];
+  /** Folders left by interrupted backups (not restorable; `backup prune` removes the stale ones). */
+  incomplete: { id: string; stale: boolean }[];
+  damaged: { id: string; reason: string }[];
+}
+
+export const list = {
+  async run(ctx: Context): Promise<ListResult> {
+    const { root } = await openBackupSession(ctx);
+    const { backups, partials, damaged } = await scanBackups(root);
+    return {
+      dir: root,
+      backups: backups.map((b) => ({
+        id: b.id, createdAt: b.manifest.createdAt, bytes: b.bytes, stores: b.manifest.stores, consistent: b.manifest.consistent,
+        verified: b.verified ? (b.verified.ok ? 'yes' : 'failed') : 'no', ...(b.verified ? { verifiedAt: b.verified.at } : {}),
+      })),
+      incomplete: partials.map((p) => ({ id: p.id, stale: p.stale })),
+      damaged,
+    };
+  },
+  render(r: ListResult, ctx: Context): void {
+    if (!r.backups.length) ctx.stdout(`no backups in ${r.dir} (\`helfy backup\` makes one)`);
+    else {
+      const rows = r.backups.map((b) => [b.id, b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), formatBytes(b.bytes), b.stores.join('+'), b.verified, b.consistent ? 'yes' : 'no (--online)']);
+      const head = ['ID', 'DATE', 'SIZE', 'STORES', 'VERIFIED', 'CONSISTENT'];
+      const w = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
+      const line = (x: string[]) => x.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
+      ctx.stdout([line(head), ...rows.map(line)].join('\n'));
+    }
+    for (const p of r.incomplete) ctx.log.warn(`incomplete backup ${p.id}.partial ${p.stale ? '(interrupted; `helfy backup prune` removes it)' : '(still being written)'}`);
+    for (const d of r.damaged) ctx.log.warn(`damaged backup ${d.id}: ${d.reason}`);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// helfy backup verify <id> [--restore-test]
+
+export interface VerifyResult {
+  id: string;
+  ok: boolean;
+  files: { name: string; ok: boolean; problem?: string }[];
+  neo4jCheck: { database: string; ok: boolean; detail?: string }[];
+  restoreTest?: { ok: boolean; differences: FigureDiff[]; durationMs: number };
+  problems: string[];
+}
+
+export const verify = {
+  async run(ctx: Context, input: CommandInput): Promise<VerifyResult> {
+    const id = String(input.args[0] ?? '');
+    const opts = input.opts as { restoreTest?: boolean };
+    const { cfg, root, brt } = await openBackupSession(ctx);
+    const b = await findBackup(root, id);
+    const problems: string[] = [];
+    const files = await checkFiles(b.dir, b.manifest);
+    for (const f of files) if (!f.ok) problems.push(`${f.name}: ${f.problem}`);
+    const neo4jCheck: VerifyResult['neo4jCheck'] = [];
+    const n4files = b.manifest.files.filter((f) => f.store === 'neo4j');
+    const { mkdtemp, symlink, link, copyFile } = await import('node:fs/promises');
+    void symlink;
+    for (const f of n4files) {
+      const ok = files.find((x) => x.name === f.name)?.ok;
+      if (!ok) {
+        neo4jCheck.push({ database: f.database!, ok: false, detail: 'not checked: the file is damaged' });
+        continue;
+      }
+      // neo4j-admin check --from-path wants `<database>.dump` in a folder: a hard link (or copy) in a temp folder beside it.
+      const tmp = await mkdtemp(join(root, `.check-${b.id}-`));
+      try {
+        const target = join(tmp, `${f.database}.dump`);
+        await link(join(b.dir, f.name), target).catch(() => copyFile(join(b.dir, f.name), target));
+        const r = await brt.neo4jCheck(tmp, f.database!, { signal: ctx.signal, tag: `verify-${b.id}` });
+        const detail = r.ok ? undefined : r.output.split('\n').filter((l) => /inconsisten|error|fail/i.test(l)).slice(0, 3).join(' / ') || r.output.split('\n').filter(Boolean).slice(-1)[0];
+        neo4jCheck.push({ database: f.database!, ok: r.ok, ...(detail ? { detail } : {}) });
+        if (!r.ok) problems.push(`${f.name}: neo4j-admin database check failed: ${detail}`);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    }
+    let restoreTest: VerifyResult['restoreTest'];
+    if (opts.restoreTest) {
+      if (problems.length) problems.push('restore test skipped: the files are damaged');
+      else {
+        restoreTest = await restoreTestRun(ctx, cfg, brt, b.dir, b.manifest);
+        for (const d of restoreTest.differences) problems.push(`restore test: ${d.what}: expected ${d.expected}, got ${d.actual}`);
+      }
+    }
+    const ok = problems.length === 0;
+    await writeVerifyRecord(b.dir, { at: new Date().toISOString(), ok, restoreTest: Boolean(restoreTest), problems });
+    return { id: b.id, ok, files, neo4jCheck, ...(restoreTest ? { restoreTest } : {}), problems };
+  },
+  render(r: VerifyResult, ctx: Context): void {
+    for (const f of r.files) if (!f.ok) ctx.log.error(`${f.name}: ${f.problem}`);
+    for (const c of r.neo4jCheck) if (!c.ok) ctx.log.error(`neo4j-admin database check ${c.database}: ${c.detail ?? 'failed'}`);
+    if (r.restoreTest) for (const d of r.restoreTest.differences) ctx.log.error(`restore test: ${d.what}: expected ${d.expected}, got ${d.actual}`);
+    if (r.ok) ctx.log.success(`backup ${r.id} verified: ${r.files.length} files match their sha256, neo4j-admin check passed${r.restoreTest ? `, restore test matches the manifest's figures (${seconds(r.restoreTest.durationMs)})` : ''}`);
+    else ctx.log.error(`backup ${r.id} failed verification: ${r.problems.length} problem(s)`);
+  },
+  exitCode(r: VerifyResult) {
+    return r.ok ? ExitCode.Ok : ExitCode.Failed;
+  },
+};
+
+/**
+ * Restores the PostgreSQL dumps into scratch databases on the same server and the Neo4j dump
+ * into a throw-away Neo4j container, then compares their figures with the manifest's. Nothing
+ * of the stack is touched.
+ */
+async function restoreTestRun(ctx: Context, cfg: HelfyConfig, brt: BackupRuntime, dir: string, m: Manifest): Promise<NonNullable<VerifyResult['restoreTest']>> {
+  const t0 = performance.now();
+  const { createScratchDatabases, dropDatabases, postgresFigures, neo4jFigures, waitNeo4j } = await import('../db/backup/figures.js');
+  const suffix = `${process.pid}_${Date.now().toString(36)}`;
+  const scratch = { app: `helfy_verify_app_${suffix}`, temporal: `helfy_verify_temporal_${suffix}`, visibility: `helfy_verify_visibility_${suffix}` };
+  const map: Record<string, string> = { helfy_app: scratch.app, helfy_temporal: scratch.temporal, helfy_temporal_visibility: scratch.visibility };
+  const have: Figures = {};
+  await createScratchDatabases(cfg, Object.values(scratch));
+  try {
+    for (const f of m.files.filter((x) => x.store === 'postgres' && x.kind === 'database')) {
+      const target = map[f.database!]!;
+      const ts = m.postgres?.databases[f.database!]?.extensions.timescaledb;
+      if (ts) await brt.psql(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${ts.replace(/'/g, "''")}'; SELECT timescaledb_pre_restore();`, target);
+      await brt.restoreDatabase(target, join(dir, f.name), { signal: ctx.signal, extraArgs: ['--no-owner', '--no-privileges'] });
+      if (ts) await brt.psql('SELECT timescaledb_post_restore();', target);
+    }
+    Object.assign(have, await postgresFigures(cfg, scratch));
+  } finally {
+    await dropDatabases(cfg, Object.values(scratch)).catch((e: unknown) => ctx.log.warn(`could not drop the scratch databases: ${(e as Error).message}`));
+  }
+  const n4 = m.files.find((f) => f.store === 'neo4j' && f.database === 'neo4j');
+  if (n4) {
+    const s = await brt.scratchNeo4j(join(dir, n4.name), { signal: ctx.signal, tag: `verify-${m.id}` });
+    try {
+      const conn = { host: '127.0.0.1', boltPort: s.boltPort, user: 'neo4j', password: 'unused-auth-disabled' };
+      await waitNeo4j(conn, 180_000, ctx.signal);
+      have.neo4j = await neo4jFigures(conn);
+    } finally {
+      await s.remove();
+    }
+  }
+  const differences = compareFigures(m.figures, have, m.stores);
+  return { ok: differences.length === 0, differences, durationMs: Math.round(performance.now() - t0) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// helfy backup prune
+
+export interface PruneResult {
+  dryRun: boolean;
+  decisions: PruneDecision[];
+  removed: string[];
+  removedPartials: string[];
+}
+
+export const prune = {
+  async run(ctx: Context, input: CommandInput): Promise<PruneResult> {
+    const opts = input.opts as { keepLast?: string; keepDaily?: string; keepWeekly?: string; dryRun?: boolean };
+    const rules = { keepLast: parseKeep(opts.keepLast, '--keep-last'), keepDaily: parseKeep(opts.keepDaily, '--keep-daily'), keepWeekly: parseKeep(opts.keepWeekly, '--keep-weekly') };
+    // Validate the rules before touching the engine.
+    planPrune([], rules);
+    const { root } = await openBackupSession(ctx);
+    const { backups, partials } = await scanBackups(root);
+    const decisions = planPrune(backups.map((b) => ({ id: b.id, createdAt: new Date(b.manifest.createdAt), verified: Boolean(b.verified?.ok) })), rules);
+    const dryRun = Boolean(opts.dryRun);
+    const removed: string[] = [];
+    const removedPartials: string[] = [];
+    if (!dryRun) {
+      for (const d of decisions.filter((x) => !x.keep)) {
+        await rm(join(root, d.id), { recursive: true, force: true });
+        removed.push(d.id);
+      }
+    }
+    for (const p of partials.filter((x) => x.stale)) {
+      if (!dryRun) await rm(p.dir, { recursive: true, force: true });
+      removedPartials.push(`${p.id}.partial`);
+    }
+    return { dryRun, decisions, removed, removedPartials };
+  },
+  render(r: PruneResult, ctx: Context): void {
+    const verb = r.dryRun ? 'would remove' : 'removed';
+    for (const d of r.decisions) ctx.stdout(`${d.keep ? 'keep  ' : r.dryRun ? 'remove' : 'removed'} ${d.id}${d.keep ? `  (${d.reasons.join(', ')})` : ''}`);
+    for (const p of r.removedPartials) ctx.stdout(`${r.dryRun ? 'remove' : 'removed'} ${p}  (interrupted)`);
+    const n = r.decisions.filter((d) => !d.keep).length;
+    ctx.log.success(`${verb} ${n} backup(s) and ${r.removedPartials.length} interrupted folder(s); kept ${r.decisions.length - n}${r.dryRun ? ' (--dry-run: nothing changed)' : ''}`);
+  },
+};

@@ -1,0 +1,369 @@
+/**
+ * The runtime side of `helfy backup` / `helfy restore` on Docker: the steps that need the
+ * containers (stop and start services, pg_dump / pg_restore / psql inside the postgres
+ * container, neo4j-admin in a one-off container of the neo4j image on the neo4j volumes).
+ *
+ * Everything above this file (src/backup, src/commands/backup.ts, restore.ts) talks to the
+ * `BackupRuntime` interface only, so a native (non-Docker) runtime can implement the same steps
+ * later (issue 12): "run pg_dump against this stack", "dump Neo4j offline", "stop the writers".
+ *
+ * Streams: every dump goes from the tool's stdout straight into a host file (no copy inside a
+ * container, no bind mount of the backup folder for dumps), every restore from a host file into
+ * the tool's stdin; `onBytes` reports progress. A full disk surfaces as ENOSPC from the write.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { HelfyError } from '../../core/errors.js';
+import { dockerClient } from './engine.js';
+
+export type BackupService = 'postgres' | 'neo4j' | 'temporal' | 'api' | 'worker' | 'web' | 'temporal-ui';
+
+export interface ServiceImage {
+  service: string;
+  containerId: string;
+  running: boolean;
+  /** The image reference the container was created from (e.g. timescale/timescaledb-ha:pg16). */
+  image: string;
+  /** The image ID (sha256:...). */
+  imageId: string;
+  /** Registry digests (empty for locally built images). */
+  digests: string[];
+}
+
+export interface StreamResult {
+  bytes: number;
+  durationMs: number;
+  /** sha256 (hex) of what was written (dumps) or read (restores), computed while streaming. */
+  sha256: string;
+}
+
+export interface BackupRuntime {
+  /** Each service container of the project with its image. */
+  services(): Promise<ServiceImage[]>;
+  /** Stops the named services that are running (in the given order); returns the ones it stopped. */
+  stop(services: readonly string[], graceS?: number): Promise<string[]>;
+  /** Starts the named services (in the given order) that are not running. */
+  start(services: readonly string[]): Promise<void>;
+  /** `pg_dump --version` inside the postgres container. */
+  pgDumpVersion(): Promise<string>;
+  /** `pg_dumpall --globals-only` into `file`. */
+  dumpGlobals(file: string, o: StreamOpts): Promise<StreamResult>;
+  /** `pg_dump -Fc --create <db>` into `file`. */
+  dumpDatabase(db: string, file: string, o: StreamOpts): Promise<StreamResult>;
+  /** `pg_restore -l` of an archive (its table of contents), read from the host file. */
+  archiveList(file: string, o: StreamOpts): Promise<string>;
+  /** `pg_restore -C -L <list> -f -`: the SQL of the chosen TOC entries (nothing is restored). */
+  archiveSql(file: string, list: string, o: StreamOpts): Promise<string>;
+  /** Runs SQL through psql (ON_ERROR_STOP) as the superuser; returns its output. */
+  psql(sql: string, db: string, o?: StreamOpts): Promise<string>;
+  /** `pg_restore -d <db> --exit-on-error` (one job: -j breaks timescaledb's catalog). */
+  restoreDatabase(db: string, file: string, o: StreamOpts & { extraArgs?: string[] }): Promise<StreamResult>;
+  /** `neo4j-admin database dump <db> --to-stdout` in a one-off container on the (stopped) neo4j volumes. */
+  neo4jDump(db: string, file: string, o: StreamOpts): Promise<StreamResult>;
+  /** `neo4j-admin database load <db> --from-stdin --overwrite-destination=true` likewise. */
+  neo4jLoad(db: string, file: string, o: StreamOpts): Promise<StreamResult>;
+  /** `neo4j-admin database check --from-path` on the dump files in `dir` (read-only mount). */
+  neo4jCheck(dir: string, db: string, o: StreamOpts): Promise<{ ok: boolean; output: string }>;
+  /**
+   * Starts a throw-away Neo4j (same image, fresh volume, no auth, Bolt on a free loopback port)
+   * with `dumpFile` loaded as its default database, for `verify --restore-test`.
+   */
+  scratchNeo4j(dumpFile: string, o: StreamOpts): Promise<{ boltPort: number; remove(): Promise<void> }>;
+  /** Removes one-off containers helfy left behind for backup `tag` (after a kill -9). */
+  removeOneOffs(tag?: string): Promise<number>;
+}
+
+export interface StreamOpts {
+  signal?: AbortSignal;
+  onBytes?: (n: number) => void;
+  /** Label of one-off containers (`dev.helfy.backup=<tag>`), so a later run can clean up after a kill. */
+  tag?: string;
+}
+
+const PROJECT_LABEL = 'com.docker.compose.project';
+const SERVICE_LABEL = 'com.docker.compose.service';
+export const ONEOFF_LABEL = 'dev.helfy.backup';
+
+export interface DockerBackupOptions {
+  env: NodeJS.ProcessEnv;
+  project: string;
+  /** PostgreSQL superuser (and its password, passed to the tools via the exec environment only). */
+  pgUser: string;
+  pgPassword: string;
+}
+
+function isEnospc(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; cause?: { code?: string } };
+  return err?.code === 'ENOSPC' || err?.cause?.code === 'ENOSPC' || /ENOSPC|No space left on device/i.test(String(err?.message ?? ''));
+}
+
+export class DiskFullError extends HelfyError {
+  constructor(file: string, bytes: number, cause?: unknown) {
+    super('OPERATION_FAILED', `disk full while writing ${file} (${bytes} bytes written): no space left on device`, {
+      hint: 'Free space on that disk or point HELFY_BACKUP_DIR at a larger one; the incomplete backup was removed.',
+      cause,
+      data: { reason: 'ENOSPC', file },
+    });
+  }
+}
+
+export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
+  const dockerBin = o.env.DOCKER ?? 'docker';
+  const execaMod = () => import('execa');
+
+  /** `timeoutMs` 0: no client timeout (a stop waits up to its grace period). */
+  async function containers(timeoutMs = 15_000) {
+    const { docker } = await dockerClient(o.env, timeoutMs || undefined);
+    const list = await docker.listContainers({ all: true, filters: { label: [`${PROJECT_LABEL}=${o.project}`] } });
+    return { docker, list: list.filter((c) => !c.Labels?.['com.docker.compose.oneoff'] || c.Labels['com.docker.compose.oneoff'] === 'False') };
+  }
+
+  async function containerOf(service: string): Promise<{ id: string; running: boolean; imageId: string }> {
+    const { list } = await containers();
+    const c = list.find((x) => x.Labels?.[SERVICE_LABEL] === service);
+    if (!c) {
+      throw new HelfyError('STACK_NOT_RUNNING', `the ${service} container of ${o.project} does not exist`, { hint: 'Start the stack with `helfy up`.' });
+    }
+    return { id: c.Id, running: c.State === 'running', imageId: c.ImageID };
+  }
+
+  async function runningPostgres(): Promise<string> {
+    const c = await containerOf('postgres');
+    if (!c.running) throw new HelfyError('STACK_NOT_RUNNING', `PostgreSQL of ${o.project} is not running`, { hint: 'Start it with `helfy up postgres`.' });
+    return c.id;
+  }
+
+  // `-e NAME` without a value: docker takes it from the CLI's own environment, so the password
+  // never appears on a command line (ps) or in the container's configuration.
+  const pgEnv = () => ['-e', 'PGPASSWORD', '-e', 'PGUSER'];
+  const toolEnv = { ...o.env, PGPASSWORD: o.pgPassword, PGUSER: o.pgUser };
+
+  /** Runs the docker CLI with stdout into `file` (created/truncated); reports bytes while it grows. */
+  async function toFile(args: string[], file: string, so: StreamOpts): Promise<StreamResult> {
+    const { execa } = await execaMod();
+    const t0 = performance.now();
+    const out = createWriteStream(file, { flags: 'w', mode: 0o600 });
+    let bytes = 0;
+    const hash = createHash('sha256');
+    let writeError: unknown;
+    out.on('error', (e) => {
+      writeError = e;
+      child.kill('SIGTERM');
+    });
+    const child = execa(dockerBin, args, {
+      env: toolEnv, extendEnv: false, reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true },
+      ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: false,
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+      so.onBytes?.(bytes);
+    });
+    child.stdout!.pipe(out);
+    const r = await child;
+    await new Promise<void>((resolve) => (out.writableFinished || out.destroyed ? resolve() : out.end(resolve)));
+    if (writeError) {
+      if (isEnospc(writeError)) throw new DiskFullError(file, bytes, writeError);
+      throw new HelfyError('FS_ERROR', `cannot write ${file}: ${(writeError as Error).message}`, { cause: writeError });
+    }
+    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+    if (r.exitCode !== 0) throw toolFailed(args, r.exitCode, String(r.stderr ?? ''));
+    // A write that filled the disk exactly at the end shows up in the final size.
+    const size = (await stat(file)).size;
+    if (size !== bytes) throw new DiskFullError(file, size);
+    return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex') };
+  }
+
+  /** Runs the docker CLI with stdin from `file`. */
+  async function fromFile(args: string[], file: string, so: StreamOpts): Promise<StreamResult & { output: string }> {
+    const { execa } = await execaMod();
+    const t0 = performance.now();
+    const input = createReadStream(file);
+    let bytes = 0;
+    const hash = createHash('sha256');
+    input.on('data', (chunk) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+      so.onBytes?.(bytes);
+    });
+    const child = execa(dockerBin, args, {
+      env: toolEnv, extendEnv: false, reject: false, stdin: 'pipe', all: true,
+      ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: false,
+    });
+    // The tool may stop reading early (an error): that is its exit code's story, not an EPIPE crash.
+    child.stdin!.on('error', () => undefined);
+    input.on('error', (e) => child.kill('SIGTERM', e));
+    input.pipe(child.stdin!);
+    const r = await child;
+    input.destroy();
+    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+    if (r.exitCode !== 0) throw toolFailed(args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
+    return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex'), output: String(r.all ?? '') };
+  }
+
+  async function capture(args: string[], so: StreamOpts & { input?: string; inputFile?: string } = {}): Promise<string> {
+    const { execa } = await execaMod();
+    const r = await execa(dockerBin, args, {
+      env: toolEnv, extendEnv: false, reject: false, all: true,
+      ...(so.input !== undefined ? { input: so.input } : so.inputFile ? { inputFile: so.inputFile } : { stdin: 'ignore' as const }),
+      ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: false,
+    });
+    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+    if (r.exitCode !== 0) throw toolFailed(args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
+    return String(r.stdout ?? '');
+  }
+
+  /** `docker run --rm` of the neo4j container's own image with its volumes, as a one-off. */
+  async function neo4jOneOff(so: StreamOpts, extra: string[], cmd: string[]): Promise<string[]> {
+    const c = await containerOf('neo4j');
+    if (c.running) throw new HelfyError('INTERNAL', 'neo4j must be stopped before neo4j-admin touches its store');
+    return ['run', '--rm', '-i', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'adhoc'}`, '--label', `${PROJECT_LABEL}-backup=${o.project}`,
+      '--volumes-from', c.id, ...extra, c.imageId, ...cmd];
+  }
+
+  return {
+    async services() {
+      const { docker, list } = await containers();
+      const images = new Map<string, string[]>();
+      await Promise.all([...new Set(list.map((c) => c.ImageID))].map(async (id) => {
+        try {
+          images.set(id, (await docker.getImage(id).inspect()).RepoDigests ?? []);
+        } catch {
+          images.set(id, []);
+        }
+      }));
+      return list
+        .filter((c) => c.Labels?.[SERVICE_LABEL])
+        .map((c) => ({
+          service: c.Labels[SERVICE_LABEL]!, containerId: c.Id, running: c.State === 'running',
+          image: c.Image, imageId: c.ImageID, digests: images.get(c.ImageID) ?? [],
+        }))
+        .sort((a, b) => a.service.localeCompare(b.service));
+    },
+    async stop(services, graceS = 30) {
+      const { docker, list } = await containers(0);
+      const stopped: string[] = [];
+      for (const s of services) {
+        const c = list.find((x) => x.Labels?.[SERVICE_LABEL] === s);
+        if (!c || c.State !== 'running') continue;
+        try {
+          await docker.getContainer(c.Id).stop({ t: graceS });
+        } catch (e) {
+          // 304: already stopped meanwhile.
+          if ((e as { statusCode?: number }).statusCode !== 304) throw e;
+        }
+        stopped.push(s);
+      }
+      return stopped;
+    },
+    async start(services) {
+      const { docker, list } = await containers(0);
+      for (const s of services) {
+        const c = list.find((x) => x.Labels?.[SERVICE_LABEL] === s);
+        if (!c) continue;
+        const info = await docker.getContainer(c.Id).inspect();
+        if (info.State?.Running) continue;
+        try {
+          await docker.getContainer(c.Id).start();
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode !== 304) throw e;
+        }
+      }
+    },
+    async pgDumpVersion() {
+      const id = await runningPostgres();
+      return (await capture(['exec', id, 'pg_dump', '--version'])).trim();
+    },
+    async dumpGlobals(file, so) {
+      const id = await runningPostgres();
+      return toFile(['exec', ...pgEnv(), id, 'pg_dumpall', '--globals-only', '-h', '127.0.0.1', '-l', 'postgres'], file, so);
+    },
+    async dumpDatabase(db, file, so) {
+      const id = await runningPostgres();
+      return toFile(['exec', ...pgEnv(), id, 'pg_dump', '-Fc', '--create', '-h', '127.0.0.1', '-d', db], file, so);
+    },
+    async archiveList(file, so) {
+      const id = await runningPostgres();
+      return capture(['exec', '-i', id, 'pg_restore', '-C', '-l'], { ...so, inputFile: file });
+    },
+    async archiveSql(file, list, so) {
+      const id = await runningPostgres();
+      // The list goes in through a file inside the container: pg_restore reads the archive from stdin.
+      const listPath = `/tmp/helfy-restore-${process.pid}-${Date.now()}.list`;
+      await capture(['exec', '-i', id, 'sh', '-c', `cat > ${listPath}`], { input: list });
+      try {
+        return await capture(['exec', '-i', id, 'pg_restore', '-C', '-L', listPath, '-f', '-'], { ...so, inputFile: file });
+      } finally {
+        await capture(['exec', id, 'rm', '-f', listPath]).catch(() => '');
+      }
+    },
+    async psql(sql, db, so = {}) {
+      const id = await runningPostgres();
+      return capture(['exec', '-i', ...pgEnv(), id, 'psql', '-h', '127.0.0.1', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', db, '-f', '-'], { ...so, input: sql });
+    },
+    async restoreDatabase(db, file, so) {
+      const id = await runningPostgres();
+      return fromFile(['exec', '-i', ...pgEnv(), id, 'pg_restore', '-h', '127.0.0.1', '--exit-on-error', ...(so.extraArgs ?? []), '-d', db], file, so);
+    },
+    async neo4jDump(db, file, so) {
+      return toFile(await neo4jOneOff(so, [], ['neo4j-admin', 'database', 'dump', db, '--to-stdout']), file, so);
+    },
+    async neo4jLoad(db, file, so) {
+      return fromFile(await neo4jOneOff(so, [], ['neo4j-admin', 'database', 'load', db, '--from-stdin', '--overwrite-destination=true']), file, so);
+    },
+    async neo4jCheck(dir, db, so) {
+      const c = await containerOf('neo4j');
+      const { execa } = await execaMod();
+      const r = await execa(dockerBin, ['run', '--rm', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'check'}`, '-v', `${dir}:/backup:ro`, c.imageId,
+        'neo4j-admin', 'database', 'check', '--from-path=/backup', '--temp-path=/tmp/check', '--report-path=/tmp/check.report', '--max-off-heap-memory=256m', db], {
+        env: o.env, extendEnv: false, reject: false, all: true, stdin: 'ignore', ...(so.signal ? { cancelSignal: so.signal } : {}), cleanup: false,
+      });
+      if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+      return { ok: r.exitCode === 0, output: String(r.all ?? '') };
+    },
+    async scratchNeo4j(dumpFile, so) {
+      const c = await containerOf('neo4j');
+      const { execa } = await execaMod();
+      const vol = `helfy-verify-${process.pid}-${Date.now().toString(36)}`;
+      const label = ['--label', `${ONEOFF_LABEL}=${so.tag ?? 'verify'}`];
+      await capture(['volume', 'create', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'verify'}`, vol]);
+      let name: string | undefined;
+      const remove = async () => {
+        if (name) await execa(dockerBin, ['rm', '-f', '-v', name], { env: o.env, extendEnv: false, reject: false });
+        await execa(dockerBin, ['volume', 'rm', '-f', vol], { env: o.env, extendEnv: false, reject: false });
+      };
+      try {
+        await fromFile(['run', '--rm', '-i', ...label, '-v', `${vol}:/data`, c.imageId, 'neo4j-admin', 'database', 'load', 'neo4j', '--from-stdin', '--overwrite-destination=true'], dumpFile, so);
+        name = vol;
+        await capture(['run', '-d', ...label, '--name', name, '-v', `${vol}:/data`, '-e', 'NEO4J_AUTH=none',
+          '-e', 'NEO4J_server_memory_heap_max__size=512m', '-e', 'NEO4J_server_memory_pagecache_size=64m', '-p', '127.0.0.1::7687', c.imageId]);
+        const port = (await capture(['port', name, '7687/tcp'])).split('\n')[0]!.trim();
+        return { boltPort: Number(port.slice(port.lastIndexOf(':') + 1)), remove };
+      } catch (e) {
+        await remove();
+        throw e;
+      }
+    },
+    async removeOneOffs(tag) {
+      const { docker } = await dockerClient(o.env, 15_000);
+      const list = await docker.listContainers({ all: true, filters: { label: [tag ? `${ONEOFF_LABEL}=${tag}` : ONEOFF_LABEL, `${PROJECT_LABEL}-backup=${o.project}`] } });
+      for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      return list.length;
+    },
+  };
+}
+
+function toolFailed(args: string[], code: number | undefined, output: string): HelfyError {
+  const tool = args.find((a) => /^(pg_dump|pg_dumpall|pg_restore|psql|neo4j-admin)$/.test(a)) ?? args[0] ?? 'docker';
+  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+  const firstError = lines.find((l) => /error|fatal|failed|No space/i.test(l)) ?? lines[lines.length - 1] ?? 'no output';
+  const full = { message: firstError };
+  if (isEnospc(full)) {
+    return new HelfyError('OPERATION_FAILED', `${tool} failed: no space left on device`, { hint: 'Free disk space (the engine\'s disk, or HELFY_BACKUP_DIR\'s).', details: lines.slice(-10) });
+  }
+  return new HelfyError('OPERATION_FAILED', `${tool} failed (exit ${code ?? '?'}): ${firstError.replace(/PGPASSWORD=\S+/g, 'PGPASSWORD=***')}`, {
+    details: lines.slice(-10).map((l) => l.replace(/PGPASSWORD=\S+/g, 'PGPASSWORD=***')),
+    hint: 'The lines above are the tool\'s own output; `helfy logs postgres` / `helfy logs neo4j` may say more.',
+  });
+}
