@@ -97,7 +97,9 @@ export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntim
   const trace: SmokeTrace = { workflowIds: new Set() };
   // The health checks read `helfy status`'s result (same logic, same live probes), which runs
   // alongside the other checks instead of before them.
-  const status = stackStatus(rt, cfg);
+  // Its live probes get (almost) the check's own timeout instead of status's 5 s: they share the
+  // machine with every other check of this run.
+  const status = stackStatus(rt, cfg, { probeTimeoutMs: Math.max(1000, o.timeoutMs - 1000) });
   status.catch(() => undefined);
   const present = new Set(list.map((c) => c.service));
   const services = CATALOG.filter((d) => !d.profile || present.has(d.name)).map((d) => d.name);
