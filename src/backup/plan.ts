@@ -74,9 +74,9 @@ export interface FigureDiff {
 
 function diffCounts(prefix: string, want: Record<string, number>, have: Record<string, number>, out: FigureDiff[]): void {
   for (const k of [...new Set([...Object.keys(want), ...Object.keys(have)])].sort()) {
-    const a = want[k] ?? 0;
-    const b = have[k] ?? 0;
-    if (a !== b) out.push({ what: `${prefix} ${k}`, expected: want[k] === undefined ? 'absent' : a, actual: have[k] === undefined ? 'absent' : b });
+    const a = want[k];
+    const b = have[k];
+    if (a !== b) out.push({ what: `${prefix} ${k}`, expected: a ?? 'absent', actual: b ?? 'absent' });
   }
 }
 

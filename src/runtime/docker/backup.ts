@@ -315,8 +315,10 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
     async neo4jCheck(dir, db, so) {
       const c = await containerOf('neo4j');
       const { execa } = await execaMod();
-      const r = await execa(dockerBin, ['run', '--rm', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'check'}`, '-v', `${dir}:/backup:ro`, c.imageId,
-        'neo4j-admin', 'database', 'check', '--from-path=/backup', '--temp-path=/tmp/check', '--report-path=/tmp/check.report', '--max-off-heap-memory=256m', db], {
+      const r = await execa(dockerBin, ['run', '--rm', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'check'}`, '-v', `${dir}:/backup:ro`,
+        // Root without the entrypoint's drop to the neo4j user: the dumps are 0600, owned by whoever ran helfy.
+        '--user', '0:0', '--entrypoint', 'neo4j-admin', c.imageId,
+        'database', 'check', '--from-path=/backup', '--temp-path=/tmp', '--report-path=/tmp/check.report', '--max-off-heap-memory=256m', db], {
         env: o.env, extendEnv: false, reject: false, all: true, stdin: 'ignore', ...(so.signal ? { cancelSignal: so.signal } : {}), cleanup: false,
       });
       if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');

@@ -1,0 +1,271 @@
+/**
+ * helfy backup / restore / backup list|verify|prune through the built binary, against one
+ * stand-in stack on the real Docker engine (vfs is slow: one stack for the whole file, the cases
+ * ordered to reuse it). Everything is checked from outside: psql counts (pg), Neo4j's HTTP API,
+ * Temporal through @temporalio/client, container states through `docker ps`.
+ * The stand-in PostgreSQL has no TimescaleDB (infra/docker/README.md): the backup records that,
+ * and the restore skips timescaledb_pre_restore/post_restore with a warning (asserted below).
+ */
+import { Connection, WorkflowClient } from '@temporalio/client';
+import { execa } from 'execa';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, baseEnv } from '../helpers/cli.js';
+import { makeWorkspace, prepareDocker, projectContainers, releaseDocker, type Workspace } from '../stack/e2e-support.js';
+
+const SKIP = process.env.HELFY_SKIP_DOCKER === '1';
+afterAll(() => releaseDocker(), 120_000);
+
+const WRITERS = ['api', 'temporal', 'worker'];
+
+describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () => {
+  let ws: Workspace;
+  let id = '';
+  let manifest: any;
+  let workflowId = '';
+  const tmpfs = `/tmp/helfy-backup-full-${process.pid}`;
+
+  const pgClient = async (db = 'helfy_app') => {
+    const c = new pg.Client({ host: '127.0.0.1', port: ws.ports.postgres, user: 'postgres', password: ws.dotenv().HELFY_POSTGRES_PASSWORD, database: db });
+    await c.connect();
+    return c;
+  };
+  const sql = async (q: string, db = 'helfy_app') => {
+    const c = await pgClient(db);
+    try {
+      return (await c.query(q)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  /** Exact rows per table of helfy_app, as the manifest records them. */
+  const rowCounts = async () => {
+    const tables = await sql(`SELECT schemaname AS s, tablename AS t FROM pg_tables WHERE schemaname IN ('public', 'drizzle') ORDER BY 1, 2`);
+    const out: Record<string, number> = {};
+    for (const r of tables) out[`${r.s}.${r.t}`] = Number((await sql(`SELECT count(*) AS n FROM "${r.s}"."${r.t}"`))[0].n);
+    return out;
+  };
+  /** Cypher through Neo4j's HTTP API (not Bolt, not helfy's code). */
+  const cypher = async (statement: string) => {
+    const res = await fetch(`http://127.0.0.1:${ws.ports.neo4jHttp}/db/neo4j/tx/commit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`neo4j:${ws.dotenv().HELFY_NEO4J_PASSWORD}`).toString('base64')}` },
+      body: JSON.stringify({ statements: [{ statement }] }),
+    });
+    const body = (await res.json()) as { results: { data: { row: unknown[] }[] }[]; errors: unknown[] };
+    expect(body.errors).toEqual([]);
+    return body.results[0]!.data.map((d) => d.row);
+  };
+  const labelCounts = async () => Object.fromEntries((await cypher('MATCH (n) UNWIND labels(n) AS l RETURN l, count(*) ORDER BY l')) as [string, number][]);
+  const relCounts = async () => Object.fromEntries((await cypher('MATCH ()-[r]->() RETURN type(r), count(*) ORDER BY 1')) as [string, number][]);
+  const waitFor = async <T>(what: string, fn: () => Promise<T>, ms: number): Promise<T> => {
+    const end = Date.now() + ms;
+    let last: unknown;
+    while (Date.now() < end) {
+      try {
+        return await fn();
+      } catch (e) {
+        last = e;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+    throw new Error(`${what}: ${(last as Error)?.message}`);
+  };
+  const states = async () => Object.fromEntries((await projectContainers(ws.name)).map((c) => [c.service, c.state]));
+  const writersRunning = async () => {
+    const s = await states();
+    return WRITERS.every((w) => s[w] === 'running');
+  };
+  const temporalClient = async () => {
+    const connection = await Connection.connect({ address: `127.0.0.1:${ws.ports.temporal}`, connectTimeout: 5000 });
+    return { connection, client: new WorkflowClient({ connection, namespace: 'helfy' }) };
+  };
+
+  beforeAll(async () => {
+    const images = await prepareDocker();
+    ws = await makeWorkspace(`bk${Date.now().toString(36)}`, images);
+    const up = await ws.run(['up', 'api', 'worker', '--timeout', '420s'], { timeoutMs: 1_500_000 });
+    if (up.code !== 0) throw new Error(`helfy up failed: ${up.stderr}`);
+    const seed = await ws.run(['seed', '--users', '1', '--days', '7'], { timeoutMs: 600_000 });
+    if (seed.code !== 0) throw new Error(`helfy seed failed: ${seed.stderr}`);
+    // A workflow completed before the backup (run by the stack's own worker).
+    const { connection, client } = await temporalClient();
+    try {
+      workflowId = `backup-e2e-${Date.now()}`;
+      const h = await client.start('nightlyDailySummaries', { args: ['2026-09-01', { pageSize: 10 }], taskQueue: 'helfy', workflowId });
+      await h.result();
+    } finally {
+      await connection.close();
+    }
+  }, 3_600_000);
+
+  afterAll(async () => {
+    await execa('umount', [tmpfs], { reject: false });
+    if (!ws) return;
+    await ws.run(['down', '--volumes', '--yes'], { timeoutMs: 300_000 });
+    rmSync(ws.dir, { recursive: true, force: true });
+  }, 400_000);
+
+  it('backup: one folder with globals, three pg_dump -Fc, two Neo4j dumps and a manifest; writers stopped and started again', async () => {
+    const r = await ws.run(['backup', '--name', 'e2e', '--json'], { timeoutMs: 600_000 });
+    expect(r.code, r.stderr).toBe(0);
+    id = r.json.id;
+    expect(id).toMatch(/^\d{8}T\d{6}Z-e2e$/);
+    expect(r.json.consistent).toBe(true);
+    expect(r.json.writersStopped.sort()).toEqual(WRITERS);
+    expect(r.json.writersDowntimeMs).toBeGreaterThan(0);
+    const dir = join(ws.dir, 'backups', id);
+    expect(readdirSync(dir).sort()).toEqual(['globals.sql', 'helfy_app.dump', 'helfy_temporal.dump', 'helfy_temporal_visibility.dump', 'manifest.json', 'neo4j-neo4j.dump', 'neo4j-system.dump']);
+    manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.postgres.serverVersionNum).toBeGreaterThanOrEqual(150000);
+    expect(manifest.postgres.pgDumpVersion).toMatch(/^pg_dump \(PostgreSQL\) 15\./);
+    expect(manifest.postgres.databases.helfy_app.extensions.timescaledb).toBeUndefined();
+    expect(manifest.warnings.join('\n')).toMatch(/timescaledb is not installed/);
+    expect(manifest.temporal.schemaVersion.main).toMatch(/^\d+\.\d+$/);
+    expect(manifest.temporal.historyShards).toBeGreaterThan(0);
+    expect(manifest.temporal.serverVersion).toBe('1.32.1');
+    expect(manifest.neo4j).toMatchObject({ version: '5.26.30', edition: 'community', databases: ['system', 'neo4j'] });
+    expect(manifest.services.postgres.imageId).toMatch(/^sha256:/);
+    // Passwords only as SCRAM hashes.
+    const globals = readFileSync(join(dir, 'globals.sql'), 'utf8');
+    expect(globals).toContain("PASSWORD 'SCRAM-SHA-256$");
+    expect(globals).not.toContain(ws.dotenv().HELFY_APP_PASSWORD);
+    // Figures equal what psql and the HTTP API count now.
+    expect(manifest.figures.postgres.rows).toEqual(await rowCounts());
+    expect(manifest.figures.postgres.rows['public.users']).toBe(1);
+    expect(manifest.figures.neo4j.labels).toEqual(await labelCounts());
+    expect(manifest.figures.neo4j.relationships).toEqual(await relCounts());
+    expect(manifest.figures.temporal.closedWorkflows.helfy).toBeGreaterThanOrEqual(1);
+    expect(await writersRunning()).toBe(true);
+    const list = await ws.run(['backup', 'list', '--json']);
+    expect(list.json.backups).toEqual([expect.objectContaining({ id, verified: 'no', consistent: true, stores: ['postgres', 'neo4j'] })]);
+  }, 900_000);
+
+  it('verify: a flipped byte in any file fails naming it; the intact backup verifies (sha256 + neo4j-admin check)', async () => {
+    const dir = join(ws.dir, 'backups', id);
+    for (const name of ['helfy_temporal.dump', 'neo4j-neo4j.dump']) {
+      const file = join(dir, name);
+      const buf = readFileSync(file);
+      const at = Math.floor(buf.length / 2);
+      buf[at] = buf[at]! ^ 0xff;
+      writeFileSync(file, buf);
+      const bad = await ws.run(['backup', 'verify', id], { timeoutMs: 300_000 });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain(`${name}: sha256`);
+      buf[at] = buf[at]! ^ 0xff;
+      writeFileSync(file, buf);
+    }
+    const good = await ws.run(['backup', 'verify', id, '--json'], { timeoutMs: 300_000 });
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.json.ok).toBe(true);
+    expect(good.json.neo4jCheck).toEqual([{ database: 'system', ok: true }, { database: 'neo4j', ok: true }]);
+    expect((await ws.run(['backup', 'list', '--json'])).json.backups[0].verified).toBe('yes');
+  }, 600_000);
+
+  it('changes after the backup; restore refuses without --yes (no terminal) and a manifest of another PostgreSQL major, touching nothing', async () => {
+    await sql('CREATE TABLE public.added_after_backup (x int); INSERT INTO public.added_after_backup VALUES (1), (2)');
+    await sql('DELETE FROM workout_sets WHERE id IN (SELECT id FROM workout_sets ORDER BY id LIMIT 5)');
+    await sql('DROP TABLE public.daily_summaries CASCADE');
+    await cypher("CREATE (:Food {name: 'added after backup'})");
+    await cypher('MATCH (p:Portion) WITH p LIMIT 10 DETACH DELETE p');
+    const changed = await rowCounts();
+    expect(changed).not.toEqual(manifest.figures.postgres.rows);
+
+    const noYes = await ws.run(['restore', id], { env: { CI: undefined } });
+    expect(noYes.code).toBe(2);
+    expect(noYes.stderr).toMatch(/without a terminal/);
+    expect(noYes.stderr).toMatch(/--yes/);
+    expect(await rowCounts()).toEqual(changed);
+
+    const otherId = `${id.replace(/-e2e$/, '')}-pg16`;
+    const other = join(ws.dir, 'backups', otherId);
+    cpSync(join(ws.dir, 'backups', id), other, { recursive: true });
+    const m = JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8'));
+    writeFileSync(join(other, 'manifest.json'), JSON.stringify({ ...m, id: otherId, postgres: { ...m.postgres, serverVersion: '16.4', serverVersionNum: 160004 } }));
+    const refused = await ws.run(['restore', otherId, '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/cannot be restored into this stack: PostgreSQL major differs: the backup is from PostgreSQL 16\.4 \(major 16\), this stack runs 15\.\d+/);
+    expect(refused.stderr).toMatch(/Nothing was changed/);
+    expect(await rowCounts()).toEqual(changed);
+    expect(await writersRunning()).toBe(true);
+    rmSync(other, { recursive: true, force: true });
+  }, 300_000);
+
+  it('restore --yes: every figure equals the manifest, the changes are gone, the workflow is there, writers run', async () => {
+    const r = await ws.run(['restore', id, '--yes', '--json'], { timeoutMs: 900_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ status: 'restored', stores: ['postgres', 'neo4j'], differences: [] });
+    expect(r.json.warnings.join('\n')).toMatch(/timescaledb is not installed .*pre_restore\/post_restore skipped/);
+    expect(await rowCounts()).toEqual(manifest.figures.postgres.rows);
+    expect((await sql(`SELECT to_regclass('public.added_after_backup') AS t`))[0].t).toBeNull();
+    expect((await sql(`SELECT to_regclass('public.daily_summaries') AS t`))[0].t).toBe('daily_summaries');
+    // Roles and database ACLs came back: the API role can connect, PUBLIC cannot.
+    expect((await sql(`SELECT has_database_privilege('helfy_api', 'helfy_app', 'CONNECT') AS ok`))[0].ok).toBe(true);
+    expect((await sql(`SELECT has_database_privilege('public', 'helfy_app', 'CONNECT') AS ok`))[0].ok).toBe(false);
+    const labels = await waitFor('neo4j http', labelCounts, 180_000);
+    expect(labels).toEqual(manifest.figures.neo4j.labels);
+    expect(await relCounts()).toEqual(manifest.figures.neo4j.relationships);
+    expect(await cypher("MATCH (f:Food {name: 'added after backup'}) RETURN count(f)")).toEqual([[0]]);
+    const status = await waitFor('temporal describe', async () => {
+      const { connection, client } = await temporalClient();
+      try {
+        return (await client.getHandle(workflowId).describe()).status.name;
+      } finally {
+        await connection.close();
+      }
+    }, 180_000);
+    expect(status).toBe('COMPLETED');
+    expect(await writersRunning()).toBe(true);
+  }, 1_200_000);
+
+  it('kill -9 during a backup: nothing listed, writers running after the next helfy command, prune removes the .partial', async () => {
+    const child = execa('node', [BIN, 'backup', '--name', 'killed'], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
+    const root = join(ws.dir, 'backups');
+    // Wait until it has stopped the writers (its lock says so), then kill it hard.
+    const partial = await waitFor('partial with stopped writers', async () => {
+      const p = readdirSync(root).find((n) => n.endsWith('-killed.partial'));
+      if (!p) throw new Error('no .partial yet');
+      const lock = JSON.parse(readFileSync(join(root, p, 'lock.json'), 'utf8'));
+      if (!lock.stopped.length) throw new Error('writers not stopped yet');
+      const s = await states();
+      if (s.api === 'running') throw new Error('api still running');
+      return p;
+    }, 120_000);
+    child.kill('SIGKILL');
+    await child;
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await writersRunning()).toBe(false);
+    const list = await ws.run(['backup', 'list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.json.backups.map((b: any) => b.id)).toEqual([id]);
+    expect(list.json.incomplete).toEqual([{ id: partial.replace(/\.partial$/, ''), stale: true }]);
+    expect(list.stderr).toMatch(/was interrupted .* starting them again/);
+    expect(await writersRunning()).toBe(true);
+    const prune = await ws.run(['backup', 'prune', '--keep-last', '5', '--json']);
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.json.removedPartials).toEqual([partial]);
+    expect(prune.json.removed).toEqual([]);
+    expect(existsSync(join(root, partial))).toBe(false);
+  }, 600_000);
+
+  it('disk full (a 2 MB tmpfs as HELFY_BACKUP_DIR): clear error, no backup listed, writers restarted', async () => {
+    mkdirSync(tmpfs, { recursive: true });
+    const m = await execa('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', tmpfs], { reject: false });
+    expect(m.exitCode, m.stderr).toBe(0);
+    const env = { HELFY_BACKUP_DIR: tmpfs };
+    const r = await ws.run(['backup'], { env, timeoutMs: 600_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error: disk full while writing .*no space left on device/);
+    expect(r.stderr).toMatch(/hint: Free space on that disk or point HELFY_BACKUP_DIR/);
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+    const list = await ws.run(['backup', 'list', '--json'], { env });
+    expect(list.json).toMatchObject({ dir: tmpfs, backups: [], incomplete: [] });
+    expect(readdirSync(tmpfs)).toEqual([]);
+    await waitFor('writers running', async () => {
+      if (!(await writersRunning())) throw new Error(JSON.stringify(await states()));
+    }, 30_000);
+    expect((await states()).neo4j).toBe('running');
+  }, 600_000);
+});
