@@ -8,7 +8,7 @@
  * with the lockfile's packages; when they agree the stamp is written and nothing is installed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
 
@@ -66,6 +66,8 @@ export function installState(dir: string): InstallState {
 /** Temp file + rename: a killed helfy never leaves a stamp that claims a half-done install. */
 export function writeStamp(dir: string): void {
   const stamp = join(dir, 'node_modules', STAMP_FILE);
+  // npm ci of an app without dependencies creates no node_modules.
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
   writeFileSync(`${stamp}.tmp`, `${lockHash(dir)}\n`);
   renameSync(`${stamp}.tmp`, stamp);
 }

@@ -64,7 +64,8 @@ export function requireApps(root: string, processes: readonly DevProcessName[]):
   return apps;
 }
 
-async function ensureDependencies(ctx: Context, apps: Map<AppName, string>): Promise<AppName[]> {
+/** `npm ci` for each app whose dependencies are missing or stale; returns the apps it installed. */
+export async function ensureDependencies(ctx: Pick<Context, 'log' | 'env' | 'signal'>, apps: Map<AppName, string>): Promise<AppName[]> {
   const installed: AppName[] = [];
   for (const [app, dir] of apps) {
     const state = installState(dir);
@@ -105,7 +106,13 @@ async function ensureDependencies(ctx: Context, apps: Map<AppName, string>): Pro
 /** Starts the data stores exactly as `helfy up postgres neo4j temporal` does; stops the app containers first. */
 async function startStores(ctx: Context, cfg: HelfyConfig, o: DevOptions): Promise<string[]> {
   const { openStack } = await import('../stack/open.js');
-  const { rt, env } = await openStack(ctx, { requireSecrets: true, compose: true });
+  const { rt, env } = await openStack(ctx, { requireSecrets: true, compose: true }).catch((e: unknown) => {
+    // Dev can also run against stores that are not Docker containers.
+    if (e instanceof HelfyError && e.code === 'DOCKER_UNREACHABLE') {
+      throw new HelfyError(e.code, e.message, { hint: `${e.hint ?? ''} Or, with PostgreSQL, Neo4j and Temporal running elsewhere (HELFY_POSTGRES_HOST/PORT, ...): helfy dev --no-stores.`.trim(), data: e.data, details: e.details });
+    }
+    throw e;
+  });
   // The app containers publish the ports the dev processes listen on.
   const running = (await rt.containers()).filter((c) => (DEV_PROCESSES as readonly string[]).includes(c.service) && c.state === 'running').map((c) => c.service);
   if (running.length) {

@@ -82,6 +82,14 @@ describe('helfy dev: bad input', () => {
     expect(r.stderr).toContain('helfy dev runs api, worker, web');
   });
 
+  it('no Docker engine (default: stores in Docker): exit 3 before any process starts, the hint names --no-stores', async () => {
+    const r = await helfy(['dev'], { cwd: ws, env: { ...stores.env, DOCKER_HOST: `unix://${ws}/no-engine.sock` }, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`error: Docker engine unreachable at ${ws}/no-engine.sock`);
+    expect(r.stderr).toContain('helfy dev --no-stores');
+    expect(processesUnder(join(ws, 'apps'))).toEqual([]);
+  });
+
   it('the API port taken by another process: exit 3 naming the port and its holder, no dev process started', async () => {
     const srv = createServer();
     await new Promise<void>((r) => srv.listen({ host: '127.0.0.1', port: Number(stores.env.HELFY_API_PORT) }, () => r()));
@@ -121,7 +129,7 @@ describe('helfy dev: the live loop (real PostgreSQL, Neo4j, Temporal)', () => {
     // not the proxy's 502 API_UNAVAILABLE.
     const viaWeb = await fetch(`${webUrl()}/api/biometrics`);
     expect(viaWeb.status).toBe(401);
-    expect((await viaWeb.json()).error.code).toBe('TOKEN_MISSING');
+    expect(((await viaWeb.json()) as any).error.code).toBe('TOKEN_MISSING');
     const screen = d.screen();
     expect(screen).toMatch(/^api {4}\| .*"msg":"listening"/m);
     expect(screen).toMatch(/^worker \| .*"msg":"worker running"/m);
@@ -141,16 +149,18 @@ describe('helfy dev: the live loop (real PostgreSQL, Neo4j, Temporal)', () => {
     const before = await (await fetch(`${webUrl()}/login`)).text();
     expect(before).toContain('<h1>Log in</h1>');
     editFile(page, '<h1>Log in</h1>', '<h1>Log in to Helfy (dev edit 1)</h1>');
-    const ms = await pollUntil(`${webUrl()}/login`, (b) => b.includes('Log in to Helfy (dev edit 1)'), 15_000);
+    const tail = () => d.screen().slice(-6000);
+    const h1 = (b: string) => b.includes('Log in to Helfy (dev edit 1)');
+    const ms = await pollUntil(`${webUrl()}/login`, h1, 15_000, 50, tail);
     expect(ms).toBeLessThan(15_000);
     editFile(page, '<h1>Log in to Helfy (dev edit 1)</h1>', '<h1>Log in (dev edit 2)</h1>');
-    await pollUntil(`${webUrl()}/login`, (b) => b.includes('<h1>Log in (dev edit 2)</h1>') && !b.includes('dev edit 1'), 15_000);
+    await pollUntil(`${webUrl()}/login`, (b) => b.includes('<h1>Log in (dev edit 2)</h1>') && !b.includes('dev edit 1'), 15_000, 50, tail);
   }, 40_000);
 
   it('an edit to an API route changes its response within 15 s (tsx watch restarts the API)', async () => {
     expect(await (await fetch(`${apiUrl()}/health`)).json()).toEqual({ status: 'ok', service: 'api', version: '0.1.0' });
     editFile(join(ws, HEALTH_ROUTE), HEALTH_HANDLER, HEALTH_HANDLER.replace('version: VERSION', "version: 'dev-edit-1'"));
-    await pollUntil(`${apiUrl()}/health`, (b) => b.startsWith('200') && b.includes('"version":"dev-edit-1"'), 15_000);
+    await pollUntil(`${apiUrl()}/health`, (b) => b.startsWith('200') && b.includes('"version":"dev-edit-1"'), 15_000, 50, () => d.screen().slice(-6000));
   }, 40_000);
 
   it('a crashed process is named; the others keep serving', async () => {
@@ -159,7 +169,7 @@ describe('helfy dev: the live loop (real PostgreSQL, Neo4j, Temporal)', () => {
     process.kill(-web!.pgid, 'SIGKILL');
     await d.waitFor(/warning: web was killed by SIGKILL; api, worker keep running/, 15_000);
     expect(await isPortFree('127.0.0.1', Number(stores.env.HELFY_WEB_PORT))).toBe(true);
-    expect((await fetch(`${apiUrl()}/health`)).status).toBe(200);
+    await pollUntil(`${apiUrl()}/health`, (b) => b.startsWith('200'), 10_000, 50, () => d.screen().slice(-6000));
     expect(d.proc.exitCode).toBeNull();
   }, 30_000);
 
@@ -192,7 +202,7 @@ describe('helfy dev: the live loop (real PostgreSQL, Neo4j, Temporal)', () => {
       headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`neo4j:${stores.neo.password}`).toString('base64')}` },
       body: JSON.stringify({ statements: [{ statement: 'RETURN 1 AS one' }] }),
     });
-    expect((await neo.json()).results[0].data[0].row).toEqual([1]);
+    expect(((await neo.json()) as any).results[0].data[0].row).toEqual([1]);
     expect(await tcpAnswers(Number(stores.env.HELFY_TEMPORAL_PORT))).toBe(true);
   }, 60_000);
 });

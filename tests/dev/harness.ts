@@ -56,7 +56,7 @@ export async function makeWorkspace(name: string, opts: { apps: boolean }): Prom
   return ws;
 }
 
-function copyApp(from: string, to: string): void {
+export function copyApp(from: string, to: string): void {
   cpSync(from, to, { recursive: true, filter: (src) => !/[/\\](node_modules|dist)([/\\]|$)/.test(src.slice(from.length)) });
   execFileSync('cp', ['-al', join(from, 'node_modules'), join(to, 'node_modules')]);
   // Caches tools write into node_modules, and a stamp of an earlier dev run: not shared.
@@ -73,11 +73,11 @@ export interface DevRun {
   waitFor(re: RegExp, timeoutMs: number): Promise<void>;
 }
 
-/** `helfy dev <args>` on a 200x50 pseudo-terminal in `ws`. */
-export function startDev(ws: string, env: Record<string, string>, args: string[] = []): DevRun {
+/** `helfy dev <args>` on a 200x50 pseudo-terminal in `ws` (with `--no-stores` unless `docker`). */
+export function startDev(ws: string, env: Record<string, string>, args: string[] = [], opts: { docker?: boolean } = {}): DevRun {
   const e = { ...baseEnv(env), TERM: 'xterm-256color' } as NodeJS.ProcessEnv;
   delete e.CI;
-  const cmd = `stty cols 200 rows 50; exec node ${BIN} dev --no-stores ${args.join(' ')}`;
+  const cmd = `stty cols 200 rows 50; exec node ${BIN} dev ${opts.docker ? '' : '--no-stores '}${args.join(' ')}`;
   const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ws, env: e, stdio: ['pipe', 'pipe', 'pipe'] });
   let screen = '';
   proc.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
@@ -132,7 +132,7 @@ export function processesUnder(dir: string): ProcInfo[] {
 }
 
 /** Polls `url` until `ok(body)` holds; resolves with the ms it took. */
-export async function pollUntil(url: string, ok: (body: string) => boolean, timeoutMs: number, intervalMs = 50): Promise<number> {
+export async function pollUntil(url: string, ok: (body: string) => boolean, timeoutMs: number, intervalMs = 50, context?: () => string): Promise<number> {
   const t0 = performance.now();
   let last = '';
   for (;;) {
@@ -143,7 +143,7 @@ export async function pollUntil(url: string, ok: (body: string) => boolean, time
     } catch (e) {
       last = String(e);
     }
-    if (performance.now() - t0 > timeoutMs) throw new Error(`${url}: not as expected within ${timeoutMs} ms; last: ${last.slice(0, 500)}`);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${url}: not as expected within ${timeoutMs} ms; last: ${last.slice(0, 500)}${context ? `\n${context()}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
