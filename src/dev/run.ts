@@ -164,13 +164,16 @@ function interrupted(): HelfyError {
   });
 }
 
-/** Polls a URL until it answers 2xx, the signal fires or the process exits. */
-async function announceWhenUp(ctx: Context, name: string, url: string, proc: GroupProcess, stop: AbortSignal): Promise<void> {
+/** Polls a URL until it answers 2xx, the signal fires or the process exits; then says so (after one request to `warm`). */
+async function announceWhenUp(ctx: Context, name: string, url: string, proc: GroupProcess, stop: AbortSignal, warm?: string): Promise<void> {
   const deadline = Date.now() + 180_000;
   while (!stop.aborted && !proc.exited && Date.now() < deadline) {
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (r.ok) {
+        // Vite transforms the pages and optimizes their dependencies on the first page request:
+        // made here, so it is not the developer's first edit that races with it.
+        if (warm) await fetch(warm, { signal: AbortSignal.timeout(60_000) }).then((x) => x.arrayBuffer(), () => undefined);
         ctx.log.success(`${name} is up: ${url.replace(/\/health$/, '')}`);
         return;
       }
@@ -246,7 +249,7 @@ export async function runDev(ctx: Context, cfg: HelfyConfig, o: DevOptions): Pro
       });
       procs.push(proc);
       const url = name === 'api' ? `http://${host}:${cfg.ports.api}/health` : name === 'web' ? `http://${host}:${cfg.ports.web}/health` : `http://${host}:${workerHealthPort}/health`;
-      void announceWhenUp(ctx, name, url, proc, stopAll.signal);
+      void announceWhenUp(ctx, name, url, proc, stopAll.signal, name === 'web' ? url.replace(/\/health$/, '/') : undefined);
     }
     ctx.log.info(`helfy dev: ${o.processes.join(', ')} running from ${[...new Set([...apps.values()])].join(', ')}; edits reload live. Ctrl-C stops them (the data stores keep running).`);
 
