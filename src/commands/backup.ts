@@ -218,6 +218,8 @@ export async function run(ctx: Context, input: CommandInput): Promise<BackupResu
           files.push({ name, store: 'neo4j', kind: 'database', database: db, bytes: d.bytes, sha256: d.sha256, durationMs: Math.round(d.durationMs) });
         }
       } finally {
+        // A cancelled dump's one-off container must be gone before Neo4j opens the store again.
+        await brt.removeOneOffs(tag).catch(() => 0);
         await brt.start(['neo4j']);
         neo4jStopped = false;
         await setStopped(lock.stopped.filter((s) => s !== 'neo4j'));

@@ -130,6 +130,8 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
               await brt.neo4jLoad(f.database!, join(b.dir, f.name), { signal, tag: `restore-${b.id}`, onBytes: (n) => (task.title = `Neo4j: ${f.database} ${formatBytes(n)} / ${formatBytes(f.bytes)}`) });
             }
           } finally {
+            // A cancelled load's one-off container must be gone before Neo4j opens the store again.
+            await brt.removeOneOffs(`restore-${b.id}`).catch(() => 0);
             await brt.start(['neo4j']);
             neo4jStopped = false;
           }
