@@ -105,6 +105,13 @@ export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntim
   const services = CATALOG.filter((d) => !d.profile || present.has(d.name)).map((d) => d.name);
   let defs = smokeChecks({ cfg, rt, services, status, user, trace, timeoutMs: o.timeoutMs, browser: o.browser, chromiumPath: o.chromiumPath ?? ctx.env.HELFY_CHROMIUM ?? '/usr/bin/chromium' });
   if (o.groups?.length) defs = selectGroups(defs, o.groups);
+  // The checks that use the throwaway user: once they have all ended, the cleanup starts, beside
+  // the checks still running (the finally below waits for it, or starts it after an interruption).
+  const byId = new Map(defs.map((d) => [d.id, d]));
+  const usesUser = (id: string): boolean => id === 'api.register' || (byId.get(id)?.needs ?? []).some(usesUser);
+  const userChecks = new Set(defs.filter((d) => usesUser(d.id)).map((d) => d.id));
+  let cleaning: Promise<SmokeCleanup> | undefined;
+  const startCleanup = () => (cleaning ??= warm.then(() => cleanup(cfg, user, trace)));
   let checks: CheckResult[] = [];
   let clean: SmokeCleanup | undefined;
   try {
@@ -115,11 +122,12 @@ export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntim
         if (r.status === 'passed') ctx.log.success(line);
         else if (r.status === 'skipped') ctx.log.info(`skipped ${line}`);
         else ctx.log.error(line);
+        userChecks.delete(r.id);
+        if (!userChecks.size && !ctx.signal.aborted) void startCleanup().catch(() => undefined);
       },
     });
   } finally {
-    await warm;
-    clean = await cleanup(cfg, user, trace);
+    clean = await startCleanup();
     if (clean.error) ctx.log.warn(`smoke cleanup incomplete (${clean.error}); remove the user ${user.email} by hand`);
     else ctx.log.debug(`removed ${user.email} (${clean.usersRemoved} user, ${clean.auditRowsRemoved} audit rows) and ${clean.workflowsDeleted.length} workflow(s)`);
   }

@@ -66,7 +66,7 @@ describe('helfy ci', () => {
     expect(cases.find((c) => c['@classname'] === 'neo4j' && c['@name'].startsWith('the library'))['system-out']).toMatch(/^\d+ exercises, \d+ foods, \d+ routines$/);
 
     const services = ['api', 'neo4j', 'postgres', 'temporal', 'temporal-schema', 'web', 'worker'];
-    expect(r.json.logs).toEqual(services.map((s) => join(artifacts, 'logs', `${s}.log`)));
+    expect(r.json.logs).toEqual(services.map((s) => join(artifacts, 'logs', `${s}.log`)).sort());
     expect(readFileSync(join(artifacts, 'logs/worker.log'), 'utf8')).toContain('worker running');
     expect(JSON.parse(readFileSync(join(artifacts, 'ci.json'), 'utf8')).exitCode).toBe(0);
     // Down: no container left (the volumes stay: `helfy ci` never deletes data).
