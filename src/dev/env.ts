@@ -58,6 +58,8 @@ export interface DevEnvOptions {
   vars: Record<string, string>;
   /** The worker's health port on the host. */
   workerHealthPort: number;
+  /** VITE_CONFIG of helfy's own environment, if any. */
+  viteConfig?: string;
 }
 
 /** The variables one dev process gets on top of the inherited PATH/HOME etc. */
@@ -75,7 +77,14 @@ export function devEnvironment(cfg: HelfyConfig, name: DevProcessName, o: DevEnv
     env.HEALTH_PORT = String(o.workerHealthPort);
     env.HOST = connectHost(cfg.bindAddress);
   }
-  if (name === 'web') env.PORT = String(cfg.ports.web);
+  if (name === 'web') {
+    env.PORT = String(cfg.ports.web);
+    // Vite's file watcher drops a second save of a file that comes within ~30 ms of the first
+    // (a formatter rewriting on save): the page then stays stale until the next save. Waiting
+    // until the file is stable for 50 ms coalesces such saves into one reload of the last one.
+    // A VITE_CONFIG of the developer's own wins (childEnvironment keeps it).
+    if (o.viteConfig === undefined) env.VITE_CONFIG = JSON.stringify({ server: { watch: { awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } } } });
+  }
   return env;
 }
 

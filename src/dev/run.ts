@@ -232,7 +232,7 @@ export async function runDev(ctx: Context, cfg: HelfyConfig, o: DevOptions): Pro
     for (const name of o.processes) {
       const dir = apps.get(APP_OF[name])!;
       const { command, args } = devCommand(name, dir, cfg);
-      const own = devEnvironment(cfg, name, { vars, workerHealthPort });
+      const own = devEnvironment(cfg, name, { vars, workerHealthPort, viteConfig: ctx.env.VITE_CONFIG });
       ctx.log.debug(`${name}: ${args.slice(1).join(' ')} in ${dir} (environment: ${Object.keys(own).sort().join(', ')})`);
       const proc = startGroupProcess({
         name, command, args, cwd: dir, env: childEnvironment(ctx.env, own),

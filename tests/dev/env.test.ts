@@ -61,7 +61,11 @@ describe('helfy dev: process environment', () => {
 
   it('web: API_URL is the API on the host; it listens on the web port', () => {
     const env = devEnvironment(cfg, 'web', { vars, workerHealthPort: 4100 });
-    expect(env).toEqual({ PORT: '13001', HELFY_SERVICE: 'web', API_URL: 'http://127.0.0.1:13000', NODE_ENV: 'development' });
+    const { VITE_CONFIG, ...rest } = env;
+    expect(rest).toEqual({ PORT: '13001', HELFY_SERVICE: 'web', API_URL: 'http://127.0.0.1:13000', NODE_ENV: 'development' });
+    expect(JSON.parse(VITE_CONFIG!)).toEqual({ server: { watch: { awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } } } });
+    // The developer's own VITE_CONFIG is left alone.
+    expect(devEnvironment(cfg, 'web', { vars, workerHealthPort: 4100, viteConfig: '{}' })).not.toHaveProperty('VITE_CONFIG');
     expect(devCommand('web', '/w/apps/web', cfg).args.slice(1)).toEqual(['dev', '--port', '13001', '--host', '127.0.0.1']);
     expect(devCommand('api', '/w/apps/api', cfg).args.slice(1)).toEqual(['watch', '--clear-screen=false', 'src/server.ts']);
     expect(devCommand('worker', '/w/apps/api', cfg).args.slice(1)).toEqual(['watch', '--clear-screen=false', 'src/worker.ts']);
