@@ -48,9 +48,13 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     ws = await makeWorkspace(`e2e${Date.now().toString(36)}`, images);
   }, 3_600_000);
 
+  // Images only this run can use (the web image of an edited page: its tag hashes a unique marker).
+  const builtHere: string[] = [];
+
   afterAll(async () => {
     if (!ws) return;
     await ws.run(['down', '--volumes', '--yes']);
+    if (builtHere.length) await execa('docker', ['rmi', ...builtHere], { reject: false });
     rmSync(ws.dir, { recursive: true, force: true });
   }, 120_000);
 
@@ -303,6 +307,7 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
     const up = await ws.run(['up', 'web', '--json', '--timeout', '240s'], { timeoutMs: 1_500_000 });
     expect(up.code, up.stderr + up.stdout).toBe(0);
     expect(up.json.built?.services, JSON.stringify(up.json.built)).toEqual(['web']);
+    builtHere.push(...up.json.built.images);
     process.stderr.write(`e2e: rebuilt web after a page edit in ${(up.json.built.durationMs / 1000).toFixed(1)} s\n`);
     const html = await fetch(`http://127.0.0.1:${ws.ports.web}/login`).then((r) => r.text());
     expect(html).toContain(`<p class="e2e-marker">${marker}</p>`);
