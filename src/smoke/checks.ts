@@ -29,6 +29,8 @@ export interface SmokeUser {
 export interface SmokeTrace {
   userId?: string;
   workflowIds: Set<string>;
+  /** An API request was cut off (timeout, Ctrl-C): the server may still finish it after the cleanup. */
+  cutOff?: boolean;
 }
 
 export interface ChecksInput {
@@ -46,7 +48,8 @@ export interface ChecksInput {
 
 const quiet = { info() {}, success() {}, warn() {}, error() {}, debug() {}, raw() {} };
 
-async function api<T = any>(base: string, path: string, init: { method?: string; token?: string; body?: unknown; signal: AbortSignal }): Promise<{ status: number; body: T }> {
+async function api<T = any>(base: string, path: string, init: { method?: string; token?: string; body?: unknown; signal: AbortSignal; trace?: SmokeTrace }): Promise<{ status: number; body: T }> {
+  if (init.trace) init.signal.addEventListener('abort', () => (init.trace!.cutOff = true), { once: true });
   const res = await fetch(base + path, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers: { ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), 'user-agent': 'helfy-smoke' },
@@ -180,7 +183,7 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
     {
       id: 'api.register', group: 'api', name: 'a throwaway user registers', timeoutMs: t, service: 'api',
       async run({ signal }) {
-        const r = await api<{ user: { id: string }; session: { accessToken: string } }>(apiBase, '/api/auth/register', { body: { email: user.email, password: user.password, displayName: user.displayName }, signal });
+        const r = await api<{ user: { id: string }; session: { accessToken: string } }>(apiBase, '/api/auth/register', { body: { email: user.email, password: user.password, displayName: user.displayName }, signal, trace });
         expectStatus(r, 201, 'POST /api/auth/register');
         trace.userId = r.body.user.id;
         trace.workflowIds.add(`daily-summary:${r.body.user.id}:${user.day}`);
@@ -191,7 +194,7 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
     {
       id: 'api.login', group: 'api', name: 'the throwaway user logs in', timeoutMs: t, service: 'api', needs: ['api.register'],
       async run({ signal }) {
-        const r = await api<{ accessToken: string; user: { email: string } }>(apiBase, '/api/auth/login', { body: { email: user.email, password: user.password }, signal });
+        const r = await api<{ accessToken: string; user: { email: string } }>(apiBase, '/api/auth/login', { body: { email: user.email, password: user.password }, signal, trace });
         expectStatus(r, 200, 'POST /api/auth/login');
         if (!r.body.accessToken || r.body.user.email !== user.email) throw new Error('login answered without a token for the user');
         return { summary: 'logged in', token: r.body.accessToken };
@@ -201,7 +204,7 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
       id: 'api.biometrics', group: 'api', name: 'writes a biometric and reads it back through the bucketed series', timeoutMs: t, service: 'api', needs: ['api.register'],
       async run({ signal, results }) {
         const { token } = results.get('api.register') as { token: string };
-        const w = await api(apiBase, '/api/biometrics', { token, body: { points: [{ time: user.pointTime, metric: 'weight', value: user.weightKg, source: 'helfy-smoke' }] }, signal });
+        const w = await api(apiBase, '/api/biometrics', { token, body: { points: [{ time: user.pointTime, metric: 'weight', value: user.weightKg, source: 'helfy-smoke' }] }, signal, trace });
         expectStatus(w, 201, 'POST /api/biometrics');
         const from = `${user.day}T00:00:00.000Z`;
         const to = new Date(Date.parse(from) + 86_400_000).toISOString();
@@ -217,7 +220,7 @@ export function smokeChecks(i: ChecksInput): CheckDef[] {
       id: 'temporal.workflow', group: 'temporal', name: 'the dailySummary workflow runs on the worker and completes', timeoutMs: t, service: 'worker', needs: ['api.biometrics'],
       async run({ signal, results }) {
         const { token } = results.get('api.biometrics') as { token: string };
-        const s = await api<{ workflowId: string }>(apiBase, '/api/summaries/daily', { token, body: { day: user.day }, signal });
+        const s = await api<{ workflowId: string }>(apiBase, '/api/summaries/daily', { token, body: { day: user.day }, signal, trace });
         expectStatus(s, 202, 'POST /api/summaries/daily');
         trace.workflowIds.add(s.body.workflowId);
         for (;;) {

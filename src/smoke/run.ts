@@ -62,6 +62,9 @@ export function throwawayUser(now = new Date()): SmokeUser {
   };
 }
 
+/** How long a cut-off API request may still run on the server (scrypt on a loaded machine). */
+const CUT_OFF_GRACE_MS = 5000;
+
 async function cleanup(cfg: HelfyConfig, user: SmokeUser, trace: SmokeTrace): Promise<SmokeCleanup> {
   const out: SmokeCleanup = { email: user.email, usersRemoved: 0, auditRowsRemoved: 0, workflowsDeleted: [] };
   const { deleteWorkflowExecution, removeUserByEmail } = await import('../db/smoke.js');
@@ -80,6 +83,18 @@ async function cleanup(cfg: HelfyConfig, user: SmokeUser, trace: SmokeTrace): Pr
     out.auditRowsRemoved = r.auditRows;
   } catch (e) {
     errors.push(`PostgreSQL: ${(e as Error).message.split('\n')[0]}`);
+  }
+  // A request the server was still working on when it was cut off (a log-in under scrypt, a
+  // registration) can write its rows after the removal above: remove again once it has finished.
+  if (trace.cutOff) {
+    await new Promise((r) => setTimeout(r, CUT_OFF_GRACE_MS));
+    try {
+      const r = await removeUserByEmail(cfg, user.email);
+      out.usersRemoved += r.users;
+      out.auditRowsRemoved += r.auditRows;
+    } catch (e) {
+      errors.push(`PostgreSQL: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
   if (errors.length) out.error = errors.join('; ');
   return out;
