@@ -162,18 +162,27 @@ export interface WrittenPipeline {
  * Writes the provider's pipeline file under `root` (temp file + rename). An existing file with
  * other content is kept unless `force`: it is the user's.
  */
-export function writePipeline(root: string, provider: string, o: RenderOptions & { force?: boolean } = {}): WrittenPipeline {
+/**
+ * Throws what writePipeline would throw (an unknown provider; another file in the way without
+ * `force`), without writing: `helfy init --ci` checks this before it writes anything.
+ * Returns whether the file is already there with this content.
+ */
+export function assertPipelineWritable(root: string, provider: string, o: RenderOptions & { force?: boolean } = {}): { file: string; text: string; upToDate: boolean } {
   if (!isCiProvider(provider)) throw new HelfyError('USAGE', `--ci ${provider}: expected ${CI_PROVIDERS.join(' or ')}`, { hint: 'Use --ci github or --ci gitlab.' });
   const file = join(root, PIPELINE_FILES[provider]);
   const text = renderPipeline(provider, o);
-  if (existsSync(file)) {
-    const old = readFileSync(file, 'utf8');
-    if (old === text) return { provider, file, changed: false };
-    if (!o.force) throw new HelfyError('ALREADY_INITIALIZED', `${PIPELINE_FILES[provider]} already exists with other content; left as it is`, { exitCode: 1, hint: 'Remove it or pass --force to replace it.' });
-  }
+  if (!existsSync(file)) return { file, text, upToDate: false };
+  if (readFileSync(file, 'utf8') === text) return { file, text, upToDate: true };
+  if (!o.force) throw new HelfyError('ALREADY_INITIALIZED', `${PIPELINE_FILES[provider]} already exists with other content; left as it is`, { exitCode: 1, hint: 'Remove it or pass --force to replace it.' });
+  return { file, text, upToDate: false };
+}
+
+export function writePipeline(root: string, provider: string, o: RenderOptions & { force?: boolean } = {}): WrittenPipeline {
+  const { file, text, upToDate } = assertPipelineWritable(root, provider, o);
+  if (upToDate) return { provider: provider as CiProvider, file, changed: false };
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
-  return { provider, file, changed: true };
+  return { provider: provider as CiProvider, file, changed: true };
 }

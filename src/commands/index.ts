@@ -21,6 +21,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--temporal-ui-port <port>', description: 'host port of the Temporal UI (default 8233)' },
       { flags: '--api-port <port>', description: 'host port of the API (default 3000)' },
       { flags: '--web-port <port>', description: 'host port of the web app (default 3001)' },
+      { flags: '--ci <provider>', description: 'also write a CI pipeline that runs `helfy ci`: github (.github/workflows/helfy.yml) or gitlab (.gitlab-ci.yml)', choices: ['github', 'gitlab'] },
     ],
     load: () => import('./init.js'),
   },

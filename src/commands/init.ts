@@ -41,6 +41,8 @@ export interface InitResult {
   envBackup?: string;
   /** Per app: scaffolded now, kept (already there: never overwritten), absent, or skipped (--no-apps). */
   apps: { app: AppName; dir: string; status: 'scaffolded' | 'kept' | 'absent' | 'skipped'; files?: number; templateHash?: string }[];
+  /** With --ci: the pipeline file written (changed: false when it already had this content). */
+  pipeline?: { provider: string; file: string; changed: boolean };
 }
 
 const setting = (env: string) => (SETTINGS as readonly Setting[]).find((s) => s.env === env)!;
@@ -60,6 +62,12 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
 
   const withApps = opts.apps !== false;
 
+  // --ci: the provider and a clash with an existing pipeline file are checked before anything is written.
+  const ciProvider = opts.ci as string | undefined;
+  const ci = ciProvider !== undefined ? await import('../ci/pipeline.js') : undefined;
+  if (ci && ciProvider !== undefined) ci.assertPipelineWritable(root, ciProvider, { force });
+  const writePipeline = () => (ci && ciProvider !== undefined ? reportPipeline(ctx, ci.writePipeline(root, ciProvider, { force })) : undefined);
+
   await assertWritableDir(root);
   const initialized = existsSync(join(root, CONFIG_FILE));
   // The apps are checked before anything is written: a target holding unrelated files is refused.
@@ -72,7 +80,8 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
     if (absent.length) ctx.log.info(`Not scaffolded: ${absent.map((a) => `apps/${a}`).join(', ')} (the stack builds from helfy's templates); \`helfy init --force\` adds ${absent.length > 1 ? 'them' : 'it'} and keeps everything else.`);
     const file = readConfigFile(root);
     const apps = appStates.map((s) => ({ app: s.app, dir: s.dir, status: s.state === 'scaffolded' ? 'kept' as const : 'absent' as const }));
-    return { status: 'already-initialized', root, projectName: String(file.name ?? ''), files: [], ports: (file.ports ?? {}) as Record<string, number>, generatedSecrets: [], keptSecrets: [], apps };
+    const pipeline = writePipeline();
+    return { status: 'already-initialized', root, projectName: String(file.name ?? ''), files: [], ports: (file.ports ?? {}) as Record<string, number>, generatedSecrets: [], keptSecrets: [], apps, ...(pipeline ? { pipeline } : {}) };
   }
   if (scaffold) scaffold.assertNoForeign(appStates, root);
 
@@ -176,6 +185,12 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
     if (a.status === 'scaffolded') ctx.log.info(`Scaffolded apps/${a.app} (${a.files} files from helfy's template): yours to edit; the stack builds from it.`);
     else if (a.status === 'kept') ctx.log.info(`Kept apps/${a.app} as it is (\`helfy apps diff\` shows what the template would change).`);
   }
+  const pipeline = writePipeline();
   ctx.log.info('Next: `helfy doctor` to check this machine, then `helfy up`.');
-  return { status, root, projectName, files: files.map((f) => f.name), ports, generatedSecrets, keptSecrets, ...(envBackup ? { envBackup } : {}), apps };
+  return { status, root, projectName, files: files.map((f) => f.name), ports, generatedSecrets, keptSecrets, ...(envBackup ? { envBackup } : {}), apps, ...(pipeline ? { pipeline } : {}) };
+}
+
+function reportPipeline(ctx: Context, w: { provider: string; file: string; changed: boolean }): { provider: string; file: string; changed: boolean } {
+  ctx.log.info(w.changed ? `Wrote the ${w.provider} pipeline ${w.file} (runs \`helfy ci\`, uploads the JUnit report and logs).` : `${w.file} is already up to date.`);
+  return w;
 }

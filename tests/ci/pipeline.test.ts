@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_FILES, renderPipeline, writePipeline } from '../../src/ci/pipeline.js';
-import { REPO, tempDir } from '../helpers/cli.js';
+import { helfy, REPO, tempDir } from '../helpers/cli.js';
 
 let actionlint = '';
 let checkJsonschema = '';
@@ -107,5 +107,37 @@ describe('writePipeline', () => {
   it('the version installed defaults to this helfy', () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(renderPipeline('gitlab')).toContain(`helfy@${pkg.version}`);
+  });
+});
+
+describe('helfy init --ci (the built binary)', () => {
+  it('writes the pipeline with the workspace, lints clean, and adds one to an initialized workspace later', async () => {
+    const root = join(dir, 'cli1');
+    mkdirSync(root);
+    const a = await helfy(['init', root, '--yes', '--no-apps', '--ci', 'github', '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.json.pipeline).toEqual({ provider: 'github', file: join(root, '.github/workflows/helfy.yml'), changed: true });
+    const r = await lintGithub(readFileSync(a.json.pipeline.file, 'utf8'));
+    expect(r.stdout + r.stderr).toBe('');
+    const b = await helfy(['init', root, '--ci', 'gitlab', '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.json.status).toBe('already-initialized');
+    expect(b.json.pipeline.file).toBe(join(root, '.gitlab-ci.yml'));
+    expect((await lintGitlab(readFileSync(b.json.pipeline.file, 'utf8'))).exitCode).toBe(0);
+  });
+
+  it("refuses before writing anything when a user's own pipeline is in the way, or the provider is unknown", async () => {
+    const root = join(dir, 'cli2');
+    mkdirSync(root);
+    writeFileSync(join(root, '.gitlab-ci.yml'), 'stages: [mine]\n');
+    const a = await helfy(['init', root, '--yes', '--no-apps', '--ci', 'gitlab']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain('.gitlab-ci.yml already exists with other content');
+    expect(existsSync(join(root, 'helfy.config.json'))).toBe(false);
+    expect(existsSync(join(root, '.env'))).toBe(false);
+    expect(readFileSync(join(root, '.gitlab-ci.yml'), 'utf8')).toBe('stages: [mine]\n');
+    const b = await helfy(['init', root, '--yes', '--no-apps', '--ci', 'jenkins']);
+    expect(b.code).toBe(2);
+    expect(existsSync(join(root, 'helfy.config.json'))).toBe(false);
   });
 });
