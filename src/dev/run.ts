@@ -12,7 +12,7 @@ import type { HelfyConfig } from '../config/load.js';
 import { appSource, workspaceAppDir, type AppName } from '../config/apps.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
-import { startGroupProcess, runGroupProcess, type GroupProcess } from '../runtime/process/group.js';
+import { startGroupProcess, runGroupProcess, SpawnFailedError, type GroupProcess } from '../runtime/process/group.js';
 import { isPortFree } from '../runtime/ports.js';
 import { prefixer } from '../stack/logs.js';
 import { childEnvironment, connectHost, devEnvironment, DEV_PROCESSES, type DevProcessName } from './env.js';
@@ -158,6 +158,18 @@ async function freeLocalPort(host: string): Promise<number> {
   });
 }
 
+/** startGroupProcess, a command that cannot be started being a user error (exit 3), not a crash. */
+function startOrExplain(o: Parameters<typeof startGroupProcess>[0]): GroupProcess {
+  try {
+    return startGroupProcess(o);
+  } catch (e) {
+    if (!(e instanceof SpawnFailedError)) throw e;
+    throw new HelfyError('OPERATION_FAILED', `${o.name}: could not start ${o.command} (${e.message})`, {
+      exitCode: 3, hint: `Check that ${o.cwd} exists and that ${o.command} can run there, then run helfy dev again.`,
+    });
+  }
+}
+
 function interrupted(): HelfyError {
   return new HelfyError('INTERRUPTED', 'interrupted: the dev processes were stopped', {
     hint: 'The data stores keep running (`helfy status`); `helfy dev` starts the processes again, `helfy down` stops the stores.',
@@ -234,7 +246,7 @@ export async function runDev(ctx: Context, cfg: HelfyConfig, o: DevOptions): Pro
       const { command, args } = devCommand(name, dir, cfg);
       const own = devEnvironment(cfg, name, { vars, workerHealthPort, viteConfig: ctx.env.VITE_CONFIG });
       ctx.log.debug(`${name}: ${args.slice(1).join(' ')} in ${dir} (environment: ${Object.keys(own).sort().join(', ')})`);
-      const proc = startGroupProcess({
+      const proc = startOrExplain({
         name, command, args, cwd: dir, env: childEnvironment(ctx.env, own),
         onLine: (line) => ctx.stdout(prefix(name, line)),
         onExit: ({ code, signal, stopping: asked }) => {

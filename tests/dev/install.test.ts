@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { HelfyError } from '../../src/core/errors.js';
 import { installState, STAMP_FILE } from '../../src/dev/install.js';
 import { ensureDependencies } from '../../src/dev/run.js';
+import { runGroupProcess, SpawnFailedError } from '../../src/runtime/process/group.js';
 import { recordingLogger } from '../db/postgres/fixtures.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -117,5 +118,29 @@ describe('helfy dev: app dependencies (real npm ci)', () => {
     })();
     expect(e2?.code).toBe('USAGE');
     expect(e2?.hint).toContain('npm install');
+  }, 120_000);
+
+  it('npm missing from PATH (or the app folder gone): a one-line error with exit 3 and a hint, not a crash', async () => {
+    const dir = makeApp('app5', ['left']);
+    const emptyBin = join(root, 'empty-bin');
+    mkdirSync(emptyBin, { recursive: true });
+    const c = { ...ctxFor(), env: { PATH: emptyBin } };
+    const err = await ensureDependencies(c, new Map([['api', dir]])).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HelfyError);
+    expect((err as HelfyError).message).toBe('api: could not run npm ci (npm was not found on PATH or is not executable)');
+    expect((err as HelfyError).exitCode).toBe(3);
+    expect((err as HelfyError).hint).toBe('Is npm on PATH? It comes with Node.js.');
+    // The spawn failure's 'error' event comes a tick later: it must not be an unhandled one
+    // (vitest fails the run on those), and nothing was installed.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+
+    const gone = join(root, 'gone-app');
+    const e2 = await runGroupProcess({ name: 'x', command: process.execPath, args: ['-e', ''], cwd: gone, env: process.env, onLine: () => {} }).catch((e: unknown) => e);
+    expect(e2).toBeInstanceOf(SpawnFailedError);
+    expect((e2 as Error).message).toBe(`the folder ${gone} does not exist`);
+    await new Promise((r) => setTimeout(r, 100));
+    // A command that does start still resolves with its exit code.
+    expect(await runGroupProcess({ name: 'y', command: process.execPath, args: ['-e', 'process.exit(7)'], cwd: root, env: process.env, onLine: () => {} })).toEqual({ code: 7, cancelled: false });
   }, 120_000);
 });

@@ -6,6 +6,7 @@
  * group) reaches helfy alone, which then stops the children in order.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 export interface GroupProcessOptions {
   /** Shown in messages, e.g. `api`. */
@@ -68,28 +69,49 @@ function lineSplitter(onLine: (l: string) => void): { push(chunk: Buffer): void;
   };
 }
 
+/** The command could not be started at all (not on PATH, not executable, or `cwd` missing). */
+export class SpawnFailedError extends Error {
+  constructor(readonly processName: string, readonly command: string, readonly cwd: string) {
+    super(existsSync(cwd) ? `${command} was not found on PATH or is not executable` : `the folder ${cwd} does not exist`);
+    this.name = 'SpawnFailedError';
+  }
+}
+
+/** Throws SpawnFailedError when the command cannot be started. */
 export function startGroupProcess(o: GroupProcessOptions): GroupProcess {
   const child: ChildProcess = spawn(o.command, o.args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error(`${o.name}: could not start ${o.command}`);
-  const pid = child.pid;
   let exited = false;
   let stopping = false;
+  let reported = false;
+  const report = (info: { code: number | null; signal: NodeJS.Signals | null }) => {
+    if (reported) return;
+    reported = true;
+    o.onExit?.({ ...info, stopping });
+  };
   const out = lineSplitter((l) => o.onLine(l, 'stdout'));
   const err = lineSplitter((l) => o.onLine(l, 'stderr'));
+  let resolveExited!: () => void;
+  const exitedP = new Promise<void>((resolve) => (resolveExited = resolve));
+  // Attached before anything can throw: a spawn failure emits 'error' on the next tick, and an
+  // 'error' without a listener ends helfy with a stack trace.
+  child.once('error', (e) => {
+    if (child.pid === undefined) return; // the spawn failure itself: thrown below
+    // After a successful spawn (e.g. a signal that could not be sent): the child is gone for us.
+    o.onLine(`${o.name}: ${e.message}`, 'stderr');
+    exited = true;
+    report({ code: null, signal: null });
+    resolveExited();
+  });
+  if (child.pid === undefined) throw new SpawnFailedError(o.name, o.command, o.cwd);
+  const pid = child.pid;
   child.stdout!.on('data', (d: Buffer) => out.push(d));
   child.stderr!.on('data', (d: Buffer) => err.push(d));
-  const exitedP = new Promise<void>((resolve) => {
-    child.once('exit', (code, signal) => {
-      exited = true;
-      out.flush();
-      err.flush();
-      o.onExit?.({ code, signal, stopping });
-      resolve();
-    });
-    child.once('error', () => {
-      exited = true;
-      resolve();
-    });
+  child.once('exit', (code, signal) => {
+    exited = true;
+    out.flush();
+    err.flush();
+    report({ code, signal });
+    resolveExited();
   });
   return {
     name: o.name,
@@ -121,15 +143,21 @@ export function startGroupProcess(o: GroupProcessOptions): GroupProcess {
 
 /** Runs a command to completion (e.g. `npm ci`) in its own group, lines streamed; resolves with its exit code. */
 export function runGroupProcess(o: Omit<GroupProcessOptions, 'onExit'> & { signal?: AbortSignal }): Promise<{ code: number | null; cancelled: boolean }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     let cancelled = false;
-    const p = startGroupProcess({
-      ...o,
-      onExit: ({ code }) => {
-        o.signal?.removeEventListener('abort', onAbort);
-        resolve({ code, cancelled });
-      },
-    });
+    let p: GroupProcess;
+    try {
+      p = startGroupProcess({
+        ...o,
+        onExit: ({ code }) => {
+          o.signal?.removeEventListener('abort', onAbort);
+          resolve({ code, cancelled });
+        },
+      });
+    } catch (e) {
+      reject(e);
+      return;
+    }
     const onAbort = () => {
       cancelled = true;
       void p.stop(3000);
