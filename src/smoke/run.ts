@@ -100,6 +100,15 @@ async function cleanup(cfg: HelfyConfig, user: SmokeUser, trace: SmokeTrace): Pr
   return out;
 }
 
+/** The `cleanup` case of a run whose cleanup did not complete (JUnit testcase, --json check), else undefined. */
+export function cleanupFailure(clean: SmokeCleanup, durationMs: number): CheckResult | undefined {
+  if (!clean.error) return undefined;
+  return {
+    id: 'cleanup.user', group: 'cleanup', name: 'the throwaway user and its workflows are removed', status: 'failed', durationMs,
+    message: `${clean.error} (hint: remove the user ${clean.email} by hand)`,
+  };
+}
+
 export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, o: SmokeOptions): Promise<SmokeResult> {
   const t0 = performance.now();
   // Started now: the modules the cleanup needs (the Temporal client takes ~0.5 s of CPU to load).
@@ -126,7 +135,13 @@ export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntim
   const usesUser = (id: string): boolean => id === 'api.register' || (byId.get(id)?.needs ?? []).some(usesUser);
   const userChecks = new Set(defs.filter((d) => usesUser(d.id)).map((d) => d.id));
   let cleaning: Promise<SmokeCleanup> | undefined;
-  const startCleanup = () => (cleaning ??= warm.then(() => cleanup(cfg, user, trace)));
+  let cleanupMs = 0;
+  const startCleanup = () => (cleaning ??= warm.then(async () => {
+    const c0 = performance.now();
+    const r = await cleanup(cfg, user, trace);
+    cleanupMs = Math.round(performance.now() - c0);
+    return r;
+  }));
   let checks: CheckResult[] = [];
   let clean: SmokeCleanup | undefined;
   try {
@@ -156,6 +171,9 @@ export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntim
     }
     c.logs = (await rt.logs(ct.id, { tail: o.logLines ?? 20 }).catch(() => [])).map((l) => l.text);
   }));
+  // A cleanup that left the throwaway user behind fails the run (exit 1), as a case of its own.
+  const cleanupCase = cleanupFailure(clean, cleanupMs);
+  if (cleanupCase) checks.push(cleanupCase);
   const durationMs = Math.round(performance.now() - t0);
   const failed = checks.filter((c) => c.status === 'failed').length;
   const result: SmokeResult = {
