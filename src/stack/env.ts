@@ -99,10 +99,15 @@ export function proxySubnet(projectName: string): string {
   return `10.254.${n >> 4}.${(n & 15) * 16}/28`;
 }
 
+/** The host of the web app's URL as helfy prints it (0.0.0.0 / :: → 127.0.0.1; IPv6 in brackets). */
+export function webHost(cfg: HelfyConfig): string {
+  const host = hostFor(cfg);
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** The origin a browser has on the web app's URL as helfy prints it (0.0.0.0 / :: → 127.0.0.1). */
 export function webOrigin(cfg: HelfyConfig): string {
-  const host = hostFor(cfg);
-  return `http://${host.includes(':') ? `[${host}]` : host}:${cfg.ports.web}`;
+  return `http://${webHost(cfg)}:${cfg.ports.web}`;
 }
 
 /** `${NAME...}` variables a text refers to. */
@@ -137,7 +142,10 @@ export function composeEnv(cfg: HelfyConfig, opts: { placeholderSecrets?: boolea
   const subnet = proxySubnet(cfg.projectName);
   vars[PROXY_NETWORK.subnetVar] = subnet;
   for (const m of Object.values(PROXY_NETWORK.members)) vars[m!.addressVar] = addressIn(subnet, m!.offset);
-  vars.HELFY_WEB_ORIGIN = webOrigin(cfg);
+  // The API's WEB_ORIGIN is http://${HELFY_WEB_HOST}:${HELFY_WEB_PORT} (compose v1 has no nested
+  // defaults, so not one variable with a default that follows the port): both always set here.
+  vars.HELFY_WEB_HOST = webHost(cfg);
+  vars.HELFY_WEB_PORT = String(cfg.ports.web);
   // Configuration folders are mounted from the workspace copy (config-mounts.ts writes it).
   for (const def of CATALOG) for (const m of def.configMounts ?? []) vars[m.dirVar] = workspaceConfigDir(cfg, m.source);
   const model = composeModel();

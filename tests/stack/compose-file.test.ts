@@ -4,7 +4,7 @@
  */
 import { execa } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, defaultServices, servicesToBuild, withDependencies } from '../../src/stack/catalog.js';
@@ -105,7 +105,7 @@ describe('compose file generation', () => {
     expect(ae.JWT_SECRET).toMatch(/^\$\{HELFY_JWT_SECRET:\?/);
     expect(ae).toMatchObject({ NEO4J_URL: 'bolt://neo4j:7687', NEO4J_USER: 'neo4j', PORT: '3000', HELFY_SERVICE: 'api' });
     expect(ae.NEO4J_PASSWORD).toMatch(/^\$\{HELFY_NEO4J_PASSWORD:\?/);
-    expect(ae.WEB_ORIGIN).toBe('${HELFY_WEB_ORIGIN:-http://127.0.0.1:3001}');
+    expect(ae.WEB_ORIGIN).toBe('http://${HELFY_WEB_HOST:-127.0.0.1}:${HELFY_WEB_PORT:-3001}');
     // No build labels (each would be one more container commit of the image build).
     expect(s.api!.build).toEqual({ context: '${HELFY_API_CONTEXT:-../templates/api}', args: { HELFY_NODE_IMAGE: '${HELFY_NODE_IMAGE:-node:22-bookworm-slim}' } });
     expect(servicesToBuild(['postgres', 'api', 'worker', 'web'])).toEqual(['api', 'web']);
@@ -136,7 +136,11 @@ describe('compose file generation', () => {
   });
 
   it('WEB_ORIGIN is the web URL helfy prints: the bind address, 127.0.0.1 for 0.0.0.0 / ::', () => {
-    expect(composeEnv(fakeConfig()).vars.HELFY_WEB_ORIGIN).toBe('http://127.0.0.1:3001');
+    expect(composeEnv(fakeConfig()).vars).toMatchObject({ HELFY_WEB_HOST: '127.0.0.1', HELFY_WEB_PORT: '3001' });
+    const wide = fakeConfig({ HELFY_BIND_ADDRESS: '::' });
+    expect(composeEnv({ ...wide, bindAddress: '::', ports: { ...wide.ports, web: 4001 } }).vars).toMatchObject({ HELFY_WEB_HOST: '127.0.0.1', HELFY_WEB_PORT: '4001' });
+    const six = fakeConfig({ HELFY_BIND_ADDRESS: '::1' });
+    expect(composeEnv({ ...six, bindAddress: '::1' }).vars.HELFY_WEB_HOST).toBe('[::1]');
     const any = fakeConfig({ HELFY_BIND_ADDRESS: '0.0.0.0' });
     expect(webOrigin({ ...any, bindAddress: '0.0.0.0' })).toBe('http://127.0.0.1:3001');
     expect(webOrigin({ ...any, bindAddress: '::' })).toBe('http://127.0.0.1:3001');
@@ -255,6 +259,37 @@ describe('compose environment', () => {
   it('finds the variables a text refers to', () => {
     expect(referencedVars('${A:-x} $${B} ${C:?m}')).toEqual(['A', 'B', 'C']);
   });
+});
+
+/** The API's WEB_ORIGIN as `compose config` resolves it, with only `vars` (and the secrets) set. */
+async function resolvedWebOrigin(compose: { cmd: string; args: string[]; env?: Record<string, string> }, vars: Record<string, string>): Promise<string> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HELFY_')));
+  const secrets = Object.fromEntries(SETTINGS.filter((s) => (s as { secret?: boolean }).secret).map((s) => [s.env, 'x-secret']));
+  const r = await execa(compose.cmd, [...compose.args, '-p', 'helfy-origin-test', '-f', COMPOSE_FILE, 'config'], { env: { ...clean, ...compose.env, ...secrets, ...vars }, extendEnv: false, reject: false });
+  expect(r.stderr.replace(/^.*(?:version. is obsolete|WARN).*\n?/gm, '')).toBe('');
+  expect(r.exitCode).toBe(0);
+  return /WEB_ORIGIN: "?([^"\n]+)"?/.exec(r.stdout)![1]!;
+}
+
+const COMPOSE_V2_CONFIG = process.env.HELFY_COMPOSE_V2_DOCKER_CONFIG ?? join(process.env.HELFY_CACHE_DIR ?? join(homedir(), '.cache/helfy'), 'compose-v2');
+const hasV2 = existsSync(join(COMPOSE_V2_CONFIG, 'cli-plugins/docker-compose'));
+
+describe('WEB_ORIGIN with and without helfy, compose v1 and v2', () => {
+  const composes = [
+    { name: 'v1 (docker-compose)', cmd: 'docker-compose', args: [] },
+    { name: 'v2 (docker compose)', cmd: 'docker', args: ['compose'], env: { DOCKER_CONFIG: COMPOSE_V2_CONFIG } },
+  ];
+  it('the compose v2 plugin is there (infra/docker/compose-v2.sh builds it)', () => expect(hasV2).toBe(true));
+  for (const c of composes) {
+    it(`${c.name}: plain compose follows HELFY_WEB_PORT; under helfy it is the printed web URL`, async () => {
+      expect(await resolvedWebOrigin(c, {})).toBe('http://127.0.0.1:3001');
+      expect(await resolvedWebOrigin(c, { HELFY_WEB_PORT: '4001' })).toBe('http://127.0.0.1:4001');
+      const lan = fakeConfig({ HELFY_BIND_ADDRESS: '192.168.1.20', HELFY_WEB_PORT: '4002' });
+      expect(await resolvedWebOrigin(c, composeEnv({ ...lan, bindAddress: '192.168.1.20', ports: { ...lan.ports, web: 4002 } }).vars)).toBe('http://192.168.1.20:4002');
+      const all = fakeConfig({ HELFY_BIND_ADDRESS: '0.0.0.0' });
+      expect(await resolvedWebOrigin(c, composeEnv({ ...all, bindAddress: '0.0.0.0' }).vars)).toBe('http://127.0.0.1:3001');
+    }, 60_000);
+  }
 });
 
 const hasV1 = await execa('docker-compose', ['version', '--short'], { reject: false }).then((r) => r.exitCode === 0, () => false);

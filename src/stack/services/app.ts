@@ -100,8 +100,10 @@ export const api: ServiceDef = {
     JWT_SECRET: secret('HELFY_JWT_SECRET'),
     // The origin the browser loads the web app from (CORS allows only that one): the web URL
     // helfy prints — the bind address, or 127.0.0.1 when bound to every interface (0.0.0.0 / ::
-    // is not an address a browser opens). helfy sets HELFY_WEB_ORIGIN; see env.ts.
-    WEB_ORIGIN: '${HELFY_WEB_ORIGIN:-http://127.0.0.1:3001}',
+    // is not an address a browser opens). helfy sets HELFY_WEB_HOST (see env.ts); plain compose
+    // gets 127.0.0.1 and the port it publishes the web app on. Two plain `${X:-d}`: compose v1
+    // does not take a nested default.
+    WEB_ORIGIN: `http://\${HELFY_WEB_HOST:-127.0.0.1}:${v('HELFY_WEB_PORT')}`,
     // Only the web container's X-Forwarded-For is believed (see PROXY_NETWORK).
     TRUST_PROXY: proxyAddress('web'),
   },
