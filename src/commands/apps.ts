@@ -106,17 +106,25 @@ export const update: CommandModule<AppsResult> = {
     if (!ok) throw new HelfyError('USAGE', 'update cancelled; nothing was written', { hint: 'Run `helfy apps update` again and confirm, or pass --yes.' });
     const { applyUpdate } = await import('../scaffold/update.js');
     const { writeManifest } = await import('../scaffold/manifest.js');
+    const late: string[] = [];
     for (const p of pending) {
-      await applyUpdate(p);
+      late.push(...(await applyUpdate(p)).map((path) => `apps/${p.app}/${path}`));
       manifest.apps[p.app] = p.record;
       await writeManifest(root, manifest);
     }
+    if (late.length) {
+      // Edited while the prompt waited: kept, not overwritten (applyUpdate made them conflicts).
+      ctx.log.warn(`${late.length} file(s) changed since the plan above and were left as they are: ${late.join(', ')}`);
+      for (const k of Object.keys(summary) as (keyof typeof summary)[]) summary[k] = 0;
+      for (const r of reports) for (const c of r.changes) summary[c.kind as keyof typeof summary]++;
+    }
+    const written = summary.add + summary.update + summary.delete;
     for (const r of reports) {
       for (const c of r.changes.filter((x) => x.kind === 'conflict')) {
         ctx.log.warn(`conflict: apps/${r.app}/${c.path} ${c.reason}; kept yours${c.templateCopy ? `, the template's version is in apps/${r.app}/${c.templateCopy}` : ''}. Merge by hand.`);
       }
     }
-    ctx.log.success(`Updated ${pending.map((p) => `apps/${p.app}`).join(', ')} from the templates (${writes} file(s) written, ${summary.conflict} conflict(s)).`);
+    ctx.log.success(`Updated ${pending.map((p) => `apps/${p.app}`).join(', ')} from the templates (${written} file(s) written, ${summary.conflict} conflict(s)).`);
     return { status: 'updated', root, apps: reports, summary };
   },
 };

@@ -7,7 +7,7 @@
  * beside it as `<file>.template`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { type AppName, templateAppDir, workspaceAppDir } from '../config/apps.js';
@@ -39,6 +39,8 @@ export interface UpdatePlan {
   alreadyCurrent: string[];
   /** The manifest record after the update. */
   record: AppRecord;
+  /** path → hash of the workspace file when planned (absent: no file); applyUpdate re-checks it. */
+  here: Record<string, string | undefined>;
 }
 
 const isBinary = (b: Buffer) => b.subarray(0, 8000).includes(0);
@@ -59,6 +61,7 @@ export function planUpdate(root: string, app: AppName, base: AppRecord, template
   const changes: FileChange[] = [];
   const alreadyCurrent: string[] = [];
   const files: Record<string, string> = {};
+  const here: Record<string, string | undefined> = {};
   for (const path of paths) {
     const b = base.files[path];
     const nBuf = newFiles.get(path);
@@ -76,7 +79,7 @@ export function planUpdate(root: string, app: AppName, base: AppRecord, template
       if (n) alreadyCurrent.push(path);
       continue;
     }
-    const copy = `${path}${TEMPLATE_SUFFIX}`;
+    here[path] = h;
     if (h === b) {
       // Untouched here (or absent on both sides before): take the template's version.
       const kind: ChangeKind = !n ? 'delete' : !h ? 'add' : 'update';
@@ -91,11 +94,27 @@ export function planUpdate(root: string, app: AppName, base: AppRecord, template
         : !h
           ? 'deleted here and changed in the template'
           : 'edited here and changed in the template';
-    changes.push({ path, kind: 'conflict', reason, diff: unified(app, path, hBuf, nBuf), ...(nBuf ? { templateCopy: copy } : {}) });
+    changes.push({ path, kind: 'conflict', reason, diff: unified(app, path, hBuf, nBuf), ...(nBuf ? { templateCopy: templateCopyName(dir, path, nBuf) } : {}) });
   }
   const record: AppRecord = { ...base, helfyVersion: helfyVersion(), templateHash: setHash(Object.fromEntries([...newFiles].map(([k, v]) => [k, hashContent(v)]))), updatedAt: now.toISOString(), files };
-  return { app, dir, templateDir, changes, alreadyCurrent, record };
+  return { app, dir, templateDir, changes, alreadyCurrent, record, here };
 }
+
+/**
+ * Where a conflict's template version goes: `<file>.template`, unless a file of that name holds
+ * something else (the developer's own, or an older template version): then `<file>.template.2`,
+ * `.3`, ... — a file already holding exactly this version is reused. Never someone's file.
+ */
+export function templateCopyName(dir: string, path: string, content: Buffer): string {
+  const want = hashContent(content);
+  for (let i = 1; ; i++) {
+    const name = `${path}${TEMPLATE_SUFFIX}${i === 1 ? '' : `.${i}`}`;
+    const abs = join(dir, name);
+    if (!existsSync(abs) || hashContent(readFileSync(abs)) === want) return name;
+  }
+}
+
+const hashOf = (file: string): string | undefined => (existsSync(file) ? hashContent(readFileSync(file)) : undefined);
 
 /** True when the update would write nothing and record nothing new. */
 export function isUpToDate(plan: UpdatePlan, base: AppRecord): boolean {
@@ -115,17 +134,64 @@ async function writeAtomically(file: string, content: Buffer): Promise<void> {
 }
 
 /**
- * Writes the plan: each file through a temporary name and a rename (never half-written); conflicts
- * only get their `.template` copy. The caller then records `plan.record` in the manifest.
+ * Writes a new file under `file`, never replacing one (link(2) refuses an existing name): false
+ * when the name is taken.
  */
-export async function applyUpdate(plan: UpdatePlan): Promise<void> {
+async function writeNew(file: string, content: Buffer): Promise<boolean> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = join(dirname(file), `.helfy-tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+  try {
+    await writeFile(tmp, content);
+    await link(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** The template's version of a conflict beside the workspace file, under a name nobody uses. */
+async function writeTemplateCopy(plan: UpdatePlan, c: FileChange, content: Buffer): Promise<void> {
+  for (;;) {
+    const name = templateCopyName(plan.dir, c.path, content);
+    const abs = join(plan.dir, name);
+    // Reused: it already holds exactly this version.
+    if (existsSync(abs) || (await writeNew(abs, content))) {
+      c.templateCopy = name;
+      return;
+    }
+  }
+}
+
+/**
+ * Writes the plan: each file through a temporary name and a rename (never half-written); conflicts
+ * only get their `.template` copy (never over an existing file of that name). Each file is
+ * checked again just before it is written: one edited since the plan (e.g. while the prompt
+ * waited) is not overwritten or deleted but becomes a conflict. The plan's changes are updated to
+ * what was done (kind, reason, templateCopy); returns the paths that turned into conflicts. The
+ * caller then records `plan.record` in the manifest.
+ */
+export async function applyUpdate(plan: UpdatePlan): Promise<string[]> {
+  const late: string[] = [];
   try {
     for (const c of plan.changes) {
       const target = join(plan.dir, c.path);
+      const content = c.kind === 'delete' ? undefined : existsSync(join(plan.templateDir, c.path)) ? readFileSync(join(plan.templateDir, c.path)) : undefined;
+      const now = c.kind === 'conflict' ? undefined : hashOf(target);
+      // Changed since the plan into exactly the template's version: nothing left to do.
+      if (c.kind !== 'conflict' && now !== plan.here[c.path] && now === (content && hashContent(content))) continue;
+      if (c.kind !== 'conflict' && now !== plan.here[c.path]) {
+        late.push(c.path);
+        c.kind = 'conflict';
+        c.reason = 'edited here while the update waited';
+        delete c.templateCopy;
+      }
       if (c.kind === 'delete') await rm(target, { force: true });
       else if (c.kind === 'conflict') {
-        if (c.templateCopy) await writeAtomically(join(plan.dir, c.templateCopy), readFileSync(join(plan.templateDir, c.path)));
-      } else await writeAtomically(target, readFileSync(join(plan.templateDir, c.path)));
+        if (content) await writeTemplateCopy(plan, c, content);
+      } else await writeAtomically(target, content!);
     }
   } catch (e) {
     throw new HelfyError('FS_ERROR', `cannot update apps/${plan.app}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
@@ -133,4 +199,5 @@ export async function applyUpdate(plan: UpdatePlan): Promise<void> {
       cause: e,
     });
   }
+  return late;
 }

@@ -182,6 +182,56 @@ describe('updating from a newer template (three-way per file)', () => {
     expect(readFileSync(join(app, 'both.ts'), 'utf8')).toBe('mine\n');
   });
 
+  it('a file edited after the plan (while the prompt waited) is not overwritten, created or deleted: it becomes a conflict', async () => {
+    const { tpl, root, app } = await scaffolded();
+    write(tpl, { 'pages/b.tsx': 'b v2\n', 'pages/c.tsx': 'c v2\n', 'pages/new.tsx': 'new in v2\n', 'pages/late.tsx': 'late in v2\n' });
+    rmSync(join(tpl, 'gone.txt'));
+    const plan = planUpdate(root, 'web', readManifest(root).apps.web!, tpl);
+    expect(plan.changes.map((c) => [c.path, c.kind])).toEqual([
+      ['gone.txt', 'delete'], ['pages/b.tsx', 'update'], ['pages/c.tsx', 'update'], ['pages/late.tsx', 'add'], ['pages/new.tsx', 'add'],
+    ]);
+    // Between the plan and the write: edits to three of them, one made equal to the template's.
+    write(app, { 'pages/b.tsx': 'b edited meanwhile\n', 'pages/new.tsx': 'mine, made meanwhile\n', 'gone.txt': 'edited meanwhile\n', 'pages/late.tsx': 'late in v2\n' });
+    expect(await applyUpdate(plan)).toEqual(['gone.txt', 'pages/b.tsx', 'pages/new.tsx']);
+    expect(readFileSync(join(app, 'pages/b.tsx'), 'utf8')).toBe('b edited meanwhile\n');
+    expect(readFileSync(join(app, 'pages/b.tsx.template'), 'utf8')).toBe('b v2\n');
+    expect(readFileSync(join(app, 'pages/new.tsx'), 'utf8')).toBe('mine, made meanwhile\n');
+    expect(readFileSync(join(app, 'pages/new.tsx.template'), 'utf8')).toBe('new in v2\n');
+    expect(readFileSync(join(app, 'gone.txt'), 'utf8')).toBe('edited meanwhile\n');
+    expect(existsSync(join(app, 'gone.txt.template'))).toBe(false);
+    // Untouched since the plan: updated as planned.
+    expect(readFileSync(join(app, 'pages/c.tsx'), 'utf8')).toBe('c v2\n');
+    expect(readFileSync(join(app, 'pages/late.tsx'), 'utf8')).toBe('late in v2\n');
+    expect(plan.changes.map((c) => [c.path, c.kind, c.reason, c.templateCopy])).toEqual([
+      ['gone.txt', 'conflict', 'edited here while the update waited', undefined],
+      ['pages/b.tsx', 'conflict', 'edited here while the update waited', 'pages/b.tsx.template'],
+      ['pages/c.tsx', 'update', 'changed in the template', undefined],
+      ['pages/late.tsx', 'add', 'new in the template', undefined],
+      ['pages/new.tsx', 'conflict', 'edited here while the update waited', 'pages/new.tsx.template'],
+    ]);
+  });
+
+  it('a <file>.template of the developer\'s own is never overwritten: the copy takes the next free name', async () => {
+    const { tpl, root, app } = await scaffolded();
+    write(app, { 'pages/c.tsx': 'c edited here\n', 'pages/c.tsx.template': 'my own notes\n', 'pages/a.tsx': 'a edited here\n', 'pages/a.tsx.template': 'a v2\n' });
+    write(tpl, { 'pages/c.tsx': 'c v2\n', 'pages/a.tsx': 'a v2\n', 'pages/b.tsx': 'b v2\n' });
+    write(app, { 'pages/b.tsx': 'b edited here\n' });
+    const plan = planUpdate(root, 'web', readManifest(root).apps.web!, tpl);
+    const copies = Object.fromEntries(plan.changes.map((c) => [c.path, c.templateCopy]));
+    // Taken by another content → .2; already holding this very version → reused.
+    expect(copies).toEqual({ 'pages/a.tsx': 'pages/a.tsx.template', 'pages/b.tsx': 'pages/b.tsx.template', 'pages/c.tsx': 'pages/c.tsx.template.2' });
+    // A .template made after the plan is not clobbered either.
+    write(app, { 'pages/b.tsx.template': 'made meanwhile\n' });
+    expect(await applyUpdate(plan)).toEqual([]);
+    expect(readFileSync(join(app, 'pages/c.tsx.template'), 'utf8')).toBe('my own notes\n');
+    expect(readFileSync(join(app, 'pages/c.tsx.template.2'), 'utf8')).toBe('c v2\n');
+    expect(readFileSync(join(app, 'pages/a.tsx.template'), 'utf8')).toBe('a v2\n');
+    expect(readFileSync(join(app, 'pages/b.tsx.template'), 'utf8')).toBe('made meanwhile\n');
+    expect(readFileSync(join(app, 'pages/b.tsx.template.2'), 'utf8')).toBe('b v2\n');
+    expect(plan.changes.find((c) => c.path === 'pages/b.tsx')!.templateCopy).toBe('pages/b.tsx.template.2');
+    expect(readdirSync(join(app, 'pages')).filter((f) => f.startsWith('.helfy-tmp'))).toEqual([]);
+  });
+
   it('binary files get a one-line diff', async () => {
     const { tpl, root } = await scaffolded();
     writeFileSync(join(tpl, 'pages/b.tsx'), Buffer.from([0, 1, 2, 3]));
