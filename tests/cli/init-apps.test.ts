@@ -207,6 +207,17 @@ describe('helfy apps diff / update', () => {
     expect(again.json.summary).toEqual({ add: 0, update: 0, delete: 0, conflict: 0 });
   });
 
+  it('update --yes never overwrites a <file>.template of the developer\'s own: the conflict copy takes the next free name', async () => {
+    const { dir, web } = await olderScaffold();
+    writeFileSync(join(web, 'vite.config.ts.template'), '// my notes, not helfy\'s\n');
+    const r = await helfy(['apps', 'update', '--yes', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(web, 'vite.config.ts.template'), 'utf8')).toBe('// my notes, not helfy\'s\n');
+    expect(readFileSync(join(web, 'vite.config.ts.template.2'), 'utf8')).toBe(readFileSync(join(TEMPLATE.web, 'vite.config.ts'), 'utf8'));
+    expect(r.json.apps.find((a: { app: string }) => a.app === 'web').changes.find((c: { path: string }) => c.path === 'vite.config.ts').templateCopy).toBe('vite.config.ts.template.2');
+    expect(r.stderr).toContain('the template\'s version is in apps/web/vite.config.ts.template.2. Merge by hand.');
+  });
+
   it('bad input: an unknown app, a folder that is not a workspace, a corrupt record', async () => {
     const dir = tempDir();
     expect((await helfy(['init', '--yes'], { cwd: dir })).code).toBe(0);
