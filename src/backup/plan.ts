@@ -114,13 +114,30 @@ export function databaseLevelEntries(list: string): string {
     .join('\n');
 }
 
-/** Rewrites `CREATE ROLE x;` of pg_dumpall --globals-only so an existing role is not an error. */
-export function idempotentGlobals(sql: string): string {
+/**
+ * Rewrites pg_dumpall --globals-only for a restore into a running cluster: `CREATE ROLE x;` so an
+ * existing role is not an error, and no `PASSWORD '…'` for the roles whose passwords come from
+ * .env (`keepPasswordOf`: the superuser helfy connects as and helfy_owner / helfy_api /
+ * helfy_temporal): the backup's hashes would lock helfy, the API and Temporal out when .env
+ * changed since (another workspace, rotated secrets). Other roles keep the backup's hashes.
+ */
+export function idempotentGlobals(sql: string, keepPasswordOf: readonly string[] = []): string {
+  const keep = new Set(keepPasswordOf);
   return sql
     .split('\n')
     .map((l) => {
       const m = /^CREATE ROLE (.+);$/.exec(l);
-      return m ? `DO $helfy$ BEGIN CREATE ROLE ${m[1]}; EXCEPTION WHEN duplicate_object THEN NULL; END $helfy$;` : l;
+      if (m) return `DO $helfy$ BEGIN CREATE ROLE ${m[1]}; EXCEPTION WHEN duplicate_object THEN NULL; END $helfy$;`;
+      const a = /^ALTER ROLE ("(?:[^"]|"")*"|[^\s"]+) (.*);$/.exec(l);
+      if (a && keep.has(unquoteIdent(a[1]!))) {
+        const rest = a[2]!.replace(/ PASSWORD (?:'(?:[^']|'')*'|NULL)/, '');
+        return rest === 'WITH' ? '' : `ALTER ROLE ${a[1]} ${rest};`;
+      }
+      return l;
     })
     .join('\n');
+}
+
+function unquoteIdent(s: string): string {
+  return s.startsWith('"') ? s.slice(1, -1).replace(/""/g, '"') : s;
 }
