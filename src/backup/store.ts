@@ -74,11 +74,25 @@ function isStale(lock: LockInfo | undefined, mtimeMs: number): boolean {
   return !pidAlive(lock.pid);
 }
 
-export async function scanBackups(root: string): Promise<{ backups: BackupEntry[]; partials: PartialEntry[]; damaged: { id: string; reason: string }[] }> {
+export interface ScanResult {
+  backups: BackupEntry[];
+  partials: PartialEntry[];
+  damaged: { id: string; reason: string }[];
+  /** With `project`: complete backups of other projects in the same folder (a shared HELFY_BACKUP_DIR). */
+  others: BackupEntry[];
+}
+
+/**
+ * The backups in `root`, oldest first. With `project`, only that project's (manifest.project;
+ * for a `.partial`, its lock's project: one without a readable lock is kept, it can be anyone's);
+ * the other projects' complete backups come back in `others`.
+ */
+export async function scanBackups(root: string, project?: string): Promise<ScanResult> {
   const backups: BackupEntry[] = [];
+  const others: BackupEntry[] = [];
   const partials: PartialEntry[] = [];
   const damaged: { id: string; reason: string }[] = [];
-  if (!existsSync(root)) return { backups, partials, damaged };
+  if (!existsSync(root)) return { backups, partials, damaged, others };
   for (const d of await readdir(root, { withFileTypes: true })) {
     if (!d.isDirectory()) continue;
     const dir = join(root, d.name);
@@ -90,6 +104,7 @@ export async function scanBackups(root: string): Promise<{ backups: BackupEntry[
       } catch {
         lock = undefined;
       }
+      if (project !== undefined && lock?.project !== undefined && lock.project !== project) continue;
       partials.push({ id, dir, lock, stale: isStale(lock, (await stat(dir)).mtimeMs) });
       continue;
     }
@@ -107,19 +122,30 @@ export async function scanBackups(root: string): Promise<{ backups: BackupEntry[
       } catch {
         verified = undefined;
       }
-      backups.push({ id: d.name, dir, manifest, bytes: totalBytes(manifest), ...(verified ? { verified } : {}) });
+      const entry = { id: d.name, dir, manifest, bytes: totalBytes(manifest), ...(verified ? { verified } : {}) };
+      (project !== undefined && manifest.project !== project ? others : backups).push(entry);
     } catch (e) {
       damaged.push({ id: d.name, reason: (e as Error).message });
     }
   }
   backups.sort((a, b) => a.id.localeCompare(b.id));
-  return { backups, partials, damaged };
+  others.sort((a, b) => a.id.localeCompare(b.id));
+  return { backups, partials, damaged, others };
 }
 
-export async function findBackup(root: string, id: string): Promise<BackupEntry> {
-  const { backups, partials } = await scanBackups(root);
-  const hit = backups.find((b) => b.id === id) ?? (id === 'latest' ? backups[backups.length - 1] : undefined);
+/**
+ * A backup by id (any project's: restoring another workspace's backup is allowed, the prompt
+ * names its project) or `latest` (the newest of `project` only).
+ */
+export async function findBackup(root: string, id: string, project?: string): Promise<BackupEntry> {
+  const { backups, partials, others } = await scanBackups(root, project);
+  const hit = backups.find((b) => b.id === id) ?? others.find((b) => b.id === id) ?? (id === 'latest' ? backups[backups.length - 1] : undefined);
   if (hit) return hit;
+  if (id === 'latest' && others.length) {
+    throw new HelfyError('USAGE', `no backup of ${project} in ${root} (${others.length} of other projects: ${[...new Set(others.map((b) => b.manifest.project))].join(', ')})`, {
+      hint: '`latest` means the newest backup of this project; name another project\'s backup by its id (`helfy backup list` shows them).',
+    });
+  }
   const partial = partials.some((p) => p.id === id);
   throw new HelfyError('USAGE', partial ? `backup ${id} is incomplete (${id}${PARTIAL_SUFFIX})` : `no backup ${id} in ${root}`, {
     hint: partial ? 'It was interrupted; `helfy backup prune` removes it once its process is gone.' : '`helfy backup list` shows the backups.',
