@@ -223,3 +223,36 @@ export async function checkFiles(dir: string, m: Manifest): Promise<FileCheck[]>
   }
   return out;
 }
+
+/**
+ * Writers a failed restore left stopped on purpose (they would run on half-restored data),
+ * `<root>/.writers-down-<project>.json`: the next successful restore starts them again (`helfy
+ * up` does anyway); a stale-lock recovery does not.
+ */
+export interface DownRecord {
+  restore: string;
+  at: string;
+  writers: string[];
+}
+
+function downFile(root: string, project: string): string {
+  return join(root, `.writers-down-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+}
+
+export async function writeDownRecord(root: string, project: string, rec: DownRecord): Promise<void> {
+  const file = downFile(root, project);
+  await writeFile(`${file}.tmp`, `${JSON.stringify(rec, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
+
+export async function readDownRecord(root: string, project: string): Promise<DownRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(downFile(root, project), 'utf8')) as DownRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function clearDownRecord(root: string, project: string): Promise<void> {
+  await rm(downFile(root, project), { force: true });
+}

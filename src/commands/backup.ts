@@ -8,8 +8,10 @@
  * again in a `finally` (also on a failure or Ctrl-C); PostgreSQL stays up; Neo4j Community can
  * only be dumped offline, so it is stopped for its part (also with --online). PostgreSQL and
  * Neo4j are dumped at the same time. A kill -9 leaves `<id>.partial/lock.json` naming what it
- * stopped: the next `helfy backup …` or `helfy restore` starts those again (and `helfy up` starts
- * every stopped service anyway); `backup prune` deletes the stale folder.
+ * stopped: the next `helfy backup`, `backup verify`, `backup prune` or `helfy restore` of the
+ * project starts those again (and `helfy up` starts every stopped service anyway); `backup
+ * prune` deletes the stale folder. `backup list` and `prune --dry-run` only read the folder.
+ * One backup / restore / restore test / prune per project at a time (src/backup/lock.ts).
  */
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -33,16 +35,35 @@ export interface BackupSession {
   cfg: HelfyConfig;
   root: string;
   brt: BackupRuntime;
+  /** Drops the project lock (a no-op without `lock`); call it in a finally. */
+  release(): Promise<void>;
 }
 
-export async function openBackupSession(ctx: Context, o: { recover: boolean } = { recover: true }): Promise<BackupSession> {
+/**
+ * `recover`: start what a killed backup of this project left stopped (needs Docker and the
+ * secrets; off for `backup list` and `prune --dry-run`, which only read folders). `lock`: take the
+ * project's lock first (src/backup/lock.ts) for an operation that stops services or changes data;
+ * a second one is refused before anything is touched.
+ */
+export async function openBackupSession(ctx: Context, o: { recover: boolean; lock?: string } = { recover: true }): Promise<BackupSession> {
   const { openStack } = await import('../stack/open.js');
-  const { cfg } = await openStack(ctx, { requireSecrets: true, compose: false });
+  const { cfg } = await openStack(ctx, { requireSecrets: o.recover || Boolean(o.lock), compose: false });
   const { dockerBackupRuntime } = await import('../runtime/docker/backup.js');
   const brt = dockerBackupRuntime({ env: ctx.env, project: cfg.projectName, pgUser: cfg.postgres.superuser, pgPassword: cfg.postgres.superuserPassword });
   const root = backupRoot(cfg);
-  if (o.recover) await recoverStale(root, brt, ctx.log);
-  return { cfg, root, brt };
+  let release: () => Promise<void> = async () => {};
+  if (o.lock) {
+    const { acquireProjectLock } = await import('../backup/lock.js');
+    const l = await acquireProjectLock(root, cfg.projectName, o.lock);
+    release = () => l.release().catch(() => undefined);
+  }
+  try {
+    if (o.recover) await recoverStale(root, brt, ctx.log, cfg.projectName);
+  } catch (e) {
+    await release();
+    throw e;
+  }
+  return { cfg, root, brt, release };
 }
 
 /** Start order: the reverse of WRITERS (temporal before the worker and the API). */
@@ -52,11 +73,12 @@ export const START_ORDER = ['neo4j', ...[...WRITERS].reverse()];
  * A backup killed with -9 left services stopped: start what its lock says it stopped (and remove
  * its one-off containers). The folder itself stays until `backup prune`.
  */
-export async function recoverStale(root: string, brt: BackupRuntime, log: Logger): Promise<string[]> {
-  const { partials } = await scanBackups(root);
+export async function recoverStale(root: string, brt: BackupRuntime, log: Logger, project: string): Promise<string[]> {
+  // Only this project's: another project's stale lock (a shared HELFY_BACKUP_DIR) names its services, not ours.
+  const { partials } = await scanBackups(root, project);
   const started: string[] = [];
   for (const p of partials) {
-    if (!p.stale || !p.lock || !p.lock.stopped.length) continue;
+    if (!p.stale || !p.lock || !p.lock.stopped.length || p.lock.project !== project) continue;
     await brt.removeOneOffs(p.id);
     const order = START_ORDER.filter((s) => p.lock!.stopped.includes(s));
     log.warn(`backup ${p.id} was interrupted (process ${p.lock.pid} is gone) with ${order.join(', ')} stopped: starting them again`);
@@ -99,13 +121,15 @@ export interface StoreTask {
 }
 
 /**
- * Runs the per-store steps side by side as one task list. When one fails, the others are
- * cancelled through their signal and awaited (no tool keeps running on a store that is about
- * to be restarted); then the first real error is thrown (an interruption only when nothing else failed).
+ * Runs the per-store steps side by side as one task list. With `cancelSiblings` (backup), when
+ * one fails the others are cancelled through their signal and awaited (no tool keeps running on
+ * a store that is about to be restarted); without (restore), the others run to their end, since
+ * cancelling a half-done restore of the other store would wreck it too. Then the first real
+ * error is thrown (an interruption only when nothing else failed).
  */
-export async function runStoreTasks(ctx: Context, tasks: StoreTask[]): Promise<void> {
+export async function runStoreTasks(ctx: Context, tasks: StoreTask[], o: { cancelSiblings: boolean } = { cancelSiblings: true }): Promise<void> {
   const inner = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, inner.signal]);
+  const signal = o.cancelSiblings ? AbortSignal.any([ctx.signal, inner.signal]) : ctx.signal;
   const errors: unknown[] = [];
   await ctx.tasks.run(tasks.map((t) => ({
     title: t.title,
@@ -141,7 +165,15 @@ export async function run(ctx: Context, input: CommandInput): Promise<BackupResu
   const opts = input.opts as { name?: string; online?: boolean };
   const startedAt = new Date();
   const id = backupId(startedAt, opts.name);
-  const { cfg, root, brt } = await openBackupSession(ctx);
+  const { cfg, root, brt, release } = await openBackupSession(ctx, { recover: true, lock: 'backup' });
+  try {
+    return await backupLocked(ctx, opts, startedAt, id, cfg, root, brt);
+  } finally {
+    await release();
+  }
+}
+
+async function backupLocked(ctx: Context, opts: { name?: string; online?: boolean }, startedAt: Date, id: string, cfg: HelfyConfig, root: string, brt: BackupRuntime): Promise<BackupResult> {
   const online = Boolean(opts.online);
   const t0 = performance.now();
   const warnings: string[] = [];
@@ -175,6 +207,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<BackupResu
   let downMs = 0;
   let neo4jStopped = false;
   let figures: Figures = {};
+  let failure: { e: unknown } | undefined;
   const setStopped = async (list: string[]) => {
     lock.stopped = list;
     await writeLock(dir, lock).catch(() => undefined);
@@ -185,7 +218,8 @@ export async function run(ctx: Context, input: CommandInput): Promise<BackupResu
       downFrom = performance.now();
       // Recorded before stopping: a kill -9 in the middle still restarts them.
       await setStopped(WRITERS.filter((w) => byName.get(w)?.running));
-      writersStopped = await brt.stop(WRITERS);
+      // Each one as it stops: a failure on the next still restarts those already down.
+      await brt.stop(WRITERS, { onStopped: (s) => void writersStopped.push(s) });
       await setStopped(writersStopped);
     }
     figures = await currentFigures(cfg);
@@ -228,20 +262,30 @@ export async function run(ctx: Context, input: CommandInput): Promise<BackupResu
     };
     await runStoreTasks(ctx, [{ title: 'PostgreSQL', run: dumpPg }, { title: 'Neo4j', run: dumpNeo4j }]);
   } catch (e) {
-    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
-  } finally {
-    const restart: string[] = [];
-    if (neo4jStopped) restart.push('neo4j');
-    restart.push(...[...WRITERS].reverse().filter((w) => writersStopped.includes(w)));
-    if (restart.length) {
-      try {
-        await brt.start(restart);
-        if (writersStopped.length) downMs = performance.now() - downFrom;
-      } catch (e) {
-        ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\``);
-      }
+    failure = { e };
+  }
+  // Start again what was stopped, then (on a failure) delete the partial folder: only after a
+  // successful restart, so a failed one leaves lock.json naming what is still down.
+  const restart: string[] = [];
+  if (neo4jStopped) restart.push('neo4j');
+  restart.push(...[...WRITERS].reverse().filter((w) => writersStopped.includes(w)));
+  let restarted = true;
+  if (restart.length) {
+    try {
+      await brt.start(restart);
+      if (writersStopped.length) downMs = performance.now() - downFrom;
+    } catch (e) {
+      restarted = false;
+      ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\` (the next \`helfy backup …\` retries too)`);
     }
+  }
+  if (failure) {
+    if (restarted) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw failure.e;
+  }
+  if (!restarted) {
+    // The backup itself is complete (its folder, lock.json gone, is renamed below): say what is down.
+    warnings.push(`could not start ${restart.join(', ')} again: run \`helfy up\``);
   }
 
   // Neo4j's files are ordered system first; the manifest lists them in restore order.
@@ -300,14 +344,18 @@ export interface ListResult {
   /** Folders left by interrupted backups (not restorable; `backup prune` removes the stale ones). */
   incomplete: { id: string; stale: boolean }[];
   damaged: { id: string; reason: string }[];
+  /** Backups of other projects in the same folder (a shared HELFY_BACKUP_DIR): restorable by id. */
+  others: { id: string; project: string; createdAt: string }[];
 }
 
 export const list = {
   async run(ctx: Context): Promise<ListResult> {
-    const { root } = await openBackupSession(ctx);
-    const { backups, partials, damaged } = await scanBackups(root);
+    // Reading folders only: no recovery (it needs Docker and may start containers).
+    const { cfg, root } = await openBackupSession(ctx, { recover: false });
+    const { backups, partials, damaged, others } = await scanBackups(root, cfg.projectName);
     return {
       dir: root,
+      others: others.map((b) => ({ id: b.id, project: b.manifest.project, createdAt: b.manifest.createdAt })),
       backups: backups.map((b) => ({
         id: b.id, createdAt: b.manifest.createdAt, bytes: b.bytes, stores: b.manifest.stores, consistent: b.manifest.consistent,
         verified: b.verified ? (b.verified.ok ? 'yes' : 'failed') : 'no', ...(b.verified ? { verifiedAt: b.verified.at } : {}),
@@ -327,6 +375,7 @@ export const list = {
     }
     for (const p of r.incomplete) ctx.log.warn(`incomplete backup ${p.id}.partial ${p.stale ? '(interrupted; `helfy backup prune` removes it)' : '(still being written)'}`);
     for (const d of r.damaged) ctx.log.warn(`damaged backup ${d.id}: ${d.reason}`);
+    if (r.others.length) ctx.log.info(`${r.others.length} backup(s) of other projects in ${r.dir}, not listed above: ${r.others.map((o) => `${o.id} (${o.project})`).join(', ')}`);
   },
 };
 
@@ -346,44 +395,13 @@ export const verify = {
   async run(ctx: Context, input: CommandInput): Promise<VerifyResult> {
     const id = String(input.args[0] ?? '');
     const opts = input.opts as { restoreTest?: boolean };
-    const { cfg, root, brt } = await openBackupSession(ctx);
-    const b = await findBackup(root, id);
-    const problems: string[] = [];
-    const files = await checkFiles(b.dir, b.manifest);
-    for (const f of files) if (!f.ok) problems.push(`${f.name}: ${f.problem}`);
-    const neo4jCheck: VerifyResult['neo4jCheck'] = [];
-    const n4files = b.manifest.files.filter((f) => f.store === 'neo4j');
-    const { mkdtemp, link, copyFile } = await import('node:fs/promises');
-    for (const f of n4files) {
-      // A damaged set fails anyway: the (slow) consistency check runs only on intact files.
-      if (problems.length) {
-        neo4jCheck.push({ database: f.database!, ok: false, detail: `not checked: ${files.find((x) => x.name === f.name)?.ok ? 'another file' : 'the file'} is damaged` });
-        continue;
-      }
-      // neo4j-admin check --from-path wants `<database>.dump` in a folder: a hard link (or copy) in a temp folder beside it.
-      const tmp = await mkdtemp(join(root, `.check-${b.id}-`));
-      try {
-        const target = join(tmp, `${f.database}.dump`);
-        await link(join(b.dir, f.name), target).catch(() => copyFile(join(b.dir, f.name), target));
-        const r = await brt.neo4jCheck(tmp, f.database!, { signal: ctx.signal, tag: `verify-${b.id}` });
-        const detail = r.ok ? undefined : r.output.split('\n').filter((l) => /inconsisten|error|fail/i.test(l)).slice(0, 3).join(' / ') || r.output.split('\n').filter(Boolean).slice(-1)[0];
-        neo4jCheck.push({ database: f.database!, ok: r.ok, ...(detail ? { detail } : {}) });
-        if (!r.ok) problems.push(`${f.name}: neo4j-admin database check failed: ${detail}`);
-      } finally {
-        await rm(tmp, { recursive: true, force: true });
-      }
+    // The restore test drops and creates scratch databases and a Neo4j container: one at a time per project.
+    const { cfg, root, brt, release } = await openBackupSession(ctx, { recover: true, ...(opts.restoreTest ? { lock: 'verify --restore-test' } : {}) });
+    try {
+      return await verifyLocked(ctx, id, opts, cfg, root, brt);
+    } finally {
+      await release();
     }
-    let restoreTest: VerifyResult['restoreTest'];
-    if (opts.restoreTest) {
-      if (problems.length) problems.push('restore test skipped: the files are damaged');
-      else {
-        restoreTest = await restoreTestRun(ctx, cfg, brt, b.dir, b.manifest);
-        for (const d of restoreTest.differences) problems.push(`restore test: ${d.what}: expected ${d.expected}, got ${d.actual}`);
-      }
-    }
-    const ok = problems.length === 0;
-    await writeVerifyRecord(b.dir, { at: new Date().toISOString(), ok, restoreTest: Boolean(restoreTest), problems });
-    return { id: b.id, ok, files, neo4jCheck, ...(restoreTest ? { restoreTest } : {}), problems };
   },
   render(r: VerifyResult, ctx: Context): void {
     for (const f of r.files) if (!f.ok) ctx.log.error(`${f.name}: ${f.problem}`);
@@ -396,6 +414,46 @@ export const verify = {
     return r.ok ? ExitCode.Ok : ExitCode.Failed;
   },
 };
+
+async function verifyLocked(ctx: Context, id: string, opts: { restoreTest?: boolean }, cfg: HelfyConfig, root: string, brt: BackupRuntime): Promise<VerifyResult> {
+  const b = await findBackup(root, id, cfg.projectName);
+  const problems: string[] = [];
+  const files = await checkFiles(b.dir, b.manifest);
+  for (const f of files) if (!f.ok) problems.push(`${f.name}: ${f.problem}`);
+  const neo4jCheck: VerifyResult['neo4jCheck'] = [];
+  const n4files = b.manifest.files.filter((f) => f.store === 'neo4j');
+  const { mkdtemp, link, copyFile } = await import('node:fs/promises');
+  for (const f of n4files) {
+    // A damaged set fails anyway: the (slow) consistency check runs only on intact files.
+    if (problems.length) {
+      neo4jCheck.push({ database: f.database!, ok: false, detail: `not checked: ${files.find((x) => x.name === f.name)?.ok ? 'another file' : 'the file'} is damaged` });
+      continue;
+    }
+    // neo4j-admin check --from-path wants `<database>.dump` in a folder: a hard link (or copy) in a temp folder beside it.
+    const tmp = await mkdtemp(join(root, `.check-${b.id}-`));
+    try {
+      const target = join(tmp, `${f.database}.dump`);
+      await link(join(b.dir, f.name), target).catch(() => copyFile(join(b.dir, f.name), target));
+      const r = await brt.neo4jCheck(tmp, f.database!, { signal: ctx.signal, tag: `verify-${b.id}` });
+      const detail = r.ok ? undefined : r.output.split('\n').filter((l) => /inconsisten|error|fail/i.test(l)).slice(0, 3).join(' / ') || r.output.split('\n').filter(Boolean).slice(-1)[0];
+      neo4jCheck.push({ database: f.database!, ok: r.ok, ...(detail ? { detail } : {}) });
+      if (!r.ok) problems.push(`${f.name}: neo4j-admin database check failed: ${detail}`);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+  let restoreTest: VerifyResult['restoreTest'];
+  if (opts.restoreTest) {
+    if (problems.length) problems.push('restore test skipped: the files are damaged');
+    else {
+      restoreTest = await restoreTestRun(ctx, cfg, brt, b.dir, b.manifest);
+      for (const d of restoreTest.differences) problems.push(`restore test: ${d.what}: expected ${d.expected}, got ${d.actual}`);
+    }
+  }
+  const ok = problems.length === 0;
+  await writeVerifyRecord(b.dir, { at: new Date().toISOString(), ok, restoreTest: Boolean(restoreTest), problems });
+  return { id: b.id, ok, files, neo4jCheck, ...(restoreTest ? { restoreTest } : {}), problems };
+}
 
 /**
  * Restores the PostgreSQL dumps into scratch databases on the same server and the Neo4j dump
@@ -447,16 +505,19 @@ export interface PruneResult {
   removedPartials: string[];
 }
 
-export const prune = {
-  async run(ctx: Context, input: CommandInput): Promise<PruneResult> {
-    const opts = input.opts as { keepLast?: string; keepDaily?: string; keepWeekly?: string; dryRun?: boolean };
-    const rules = { keepLast: parseKeep(opts.keepLast, '--keep-last'), keepDaily: parseKeep(opts.keepDaily, '--keep-daily'), keepWeekly: parseKeep(opts.keepWeekly, '--keep-weekly') };
-    // Validate the rules before touching the engine.
-    planPrune([], rules);
-    const { root } = await openBackupSession(ctx);
-    const { backups, partials } = await scanBackups(root);
+async function pruneCommand(ctx: Context, input: CommandInput): Promise<PruneResult> {
+  const opts = input.opts as { keepLast?: string; keepDaily?: string; keepWeekly?: string; dryRun?: boolean };
+  const rules = { keepLast: parseKeep(opts.keepLast, '--keep-last'), keepDaily: parseKeep(opts.keepDaily, '--keep-daily'), keepWeekly: parseKeep(opts.keepWeekly, '--keep-weekly') };
+  // Validate the rules before touching the engine.
+  planPrune([], rules);
+  const dryRun = Boolean(opts.dryRun);
+  // --dry-run only reads folders (no recovery, no lock); a real prune is refused while a
+  // backup or restore of this project holds the lock (it may be reading the folder prune deletes).
+  const { cfg, root, release } = await openBackupSession(ctx, dryRun ? { recover: false } : { recover: true, lock: 'prune' });
+  try {
+    // Only this project's backups and interrupted folders: others in a shared HELFY_BACKUP_DIR are not ours to delete.
+    const { backups, partials } = await scanBackups(root, cfg.projectName);
     const decisions = planPrune(backups.map((b) => ({ id: b.id, createdAt: new Date(b.manifest.createdAt), verified: Boolean(b.verified?.ok) })), rules);
-    const dryRun = Boolean(opts.dryRun);
     const removed: string[] = [];
     const removedPartials: string[] = [];
     if (!dryRun) {
@@ -470,6 +531,14 @@ export const prune = {
       removedPartials.push(`${p.id}.partial`);
     }
     return { dryRun, decisions, removed, removedPartials };
+  } finally {
+    await release();
+  }
+}
+
+export const prune = {
+  async run(ctx: Context, input: CommandInput): Promise<PruneResult> {
+    return pruneCommand(ctx, input);
   },
   render(r: PruneResult, ctx: Context): void {
     const verb = r.dryRun ? 'would remove' : 'removed';

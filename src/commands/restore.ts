@@ -9,7 +9,16 @@
  * timescaledb VERSION <recorded>` + timescaledb_pre_restore(), pg_restore (one job),
  * timescaledb_post_restore(); Neo4j: stopped, `neo4j-admin database load --overwrite-destination`
  * of system and neo4j, started. The figures are compared with the manifest's while the writers
- * are still stopped; then everything is started again (in a finally, also after a failure).
+ * are still stopped; then everything is started again.
+ *
+ * Roles: the backup's, except the passwords .env owns (the superuser and helfy_owner / helfy_api /
+ * helfy_temporal keep .env's, set again after the roles step). The two stores are restored side
+ * by side but a failure of one does not cancel the other (a cancelled load or pg_restore would
+ * wreck it too). Failure before the first database is dropped/loaded: nothing was replaced, the
+ * writers are started again. Failure after it: the error names what is partly restored and the
+ * writers (api, worker, temporal) stay stopped so nothing runs on half a restore; Neo4j and
+ * PostgreSQL themselves run. Run the restore again, or `helfy up` to start the writers on the
+ * data as it is. One restore / backup per project at a time (src/backup/lock.ts).
  */
 import { join } from 'node:path';
 import type { CommandInput } from '../core/command.js';
@@ -17,9 +26,9 @@ import type { Context } from '../core/context.js';
 import { ExitCode, HelfyError } from '../core/errors.js';
 import { parseStores, WRITERS, type Figures, type Store } from '../backup/manifest.js';
 import { compareFigures, compatibilityProblems, databaseLevelEntries, idempotentGlobals, type FigureDiff, type TargetVersions } from '../backup/plan.js';
-import { checkFiles, findBackup } from '../backup/store.js';
+import { checkFiles, clearDownRecord, findBackup, readDownRecord, writeDownRecord } from '../backup/store.js';
 import { formatBytes } from '../stack/down.js';
-import { neo4jConn, openBackupSession, runStoreTasks, type StoreTask } from './backup.js';
+import { neo4jConn, openBackupSession, runStoreTasks, type BackupSession, type StoreTask } from './backup.js';
 
 export interface RestoreResult {
   id: string;
@@ -37,8 +46,16 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
   const opts = input.opts as { only?: string };
   const stores = parseStores(opts.only);
   const t0 = performance.now();
-  const { cfg, root, brt } = await openBackupSession(ctx);
-  const b = await findBackup(root, id);
+  const session = await openBackupSession(ctx, { recover: true, lock: 'restore' });
+  try {
+    return await restoreLocked(ctx, id, stores, t0, session);
+  } finally {
+    await session.release();
+  }
+}
+
+async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: number, { cfg, root, brt }: BackupSession): Promise<RestoreResult> {
+  const b = await findBackup(root, id, cfg.projectName);
   const m = b.manifest;
   const warnings: string[] = [];
 
@@ -71,11 +88,12 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
 
   // 3. Say what will be replaced, and ask.
   const replaced = [
-    ...(stores.includes('postgres') ? ['PostgreSQL roles (from the backup, passwords as hashes)', ...Object.keys(m.postgres?.databases ?? {}).map((d) => `PostgreSQL database ${d}`)] : []),
+    ...(stores.includes('postgres') ? ['PostgreSQL roles (from the backup, passwords as hashes; the superuser and the helfy roles keep the passwords of .env)', ...Object.keys(m.postgres?.databases ?? {}).map((d) => `PostgreSQL database ${d}`)] : []),
     ...(stores.includes('neo4j') ? (m.neo4j?.databases ?? []).map((d) => `Neo4j database ${d}`) : []),
   ];
-  ctx.log.info(`restore ${b.id} (${m.createdAt}, ${formatBytes(b.bytes)}) into ${cfg.projectName} replaces:\n${replaced.map((r) => `  - ${r}`).join('\n')}`);
-  const yes = await ctx.prompt.confirm({ message: `Replace ${replaced.length} database(s) of ${cfg.projectName} with backup ${b.id}? The current data is lost.`, flag: '--yes' });
+  const from = m.project !== cfg.projectName ? ` — a backup of project ${m.project}` : '';
+  ctx.log.info(`restore ${b.id} (${m.createdAt}, ${formatBytes(b.bytes)}${from}) into ${cfg.projectName} replaces:\n${replaced.map((r) => `  - ${r}`).join('\n')}`);
+  const yes = await ctx.prompt.confirm({ message: `Replace ${replaced.length} database(s) of ${cfg.projectName} with backup ${b.id}${from}? The current data is lost.`, flag: '--yes' });
   if (!yes) return { id: b.id, stores, status: 'cancelled', replaced: [], differences: [], warnings, durationMs: Math.round(performance.now() - t0), writersDowntimeMs: 0 };
 
   if (stores.includes('postgres') && !Object.values(m.postgres?.databases ?? {}).some((d) => d.extensions.timescaledb)) {
@@ -84,11 +102,16 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
 
   // 4. Stop the writers; restore; compare; start everything again.
   const stopAt = performance.now();
-  let stopped: string[] = [];
+  const stopped: string[] = [];
   let neo4jStopped = false;
   let differences: FigureDiff[] = [];
+  /** Databases dropped (or being loaded) and not yet complete again; those restored completely. */
+  const partial = new Set<string>();
+  const complete: string[] = [];
+  let failure: { e: unknown } | undefined;
   try {
-    stopped = await brt.stop(WRITERS);
+    // Each one as it stops: a failure on the next still restarts those already down.
+    await brt.stop(WRITERS, { onStopped: (s) => void stopped.push(s) });
     const tasks: StoreTask[] = [];
     if (stores.includes('postgres')) {
       tasks.push({
@@ -99,19 +122,26 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
           if (globals) {
             task.title = 'PostgreSQL: roles (globals)';
             const { readFile } = await import('node:fs/promises');
-            await brt.psql(idempotentGlobals(await readFile(join(b.dir, globals.name), 'utf8')), 'postgres', { signal });
+            const { applyEnvRolePasswords, envManagedRoles } = await import('../db/backup/roles.js');
+            await brt.psql(idempotentGlobals(await readFile(join(b.dir, globals.name), 'utf8'), envManagedRoles(cfg)), 'postgres', { signal });
+            // A role the backup created (absent before) has no password yet: .env's, like `helfy db bootstrap`.
+            const set = await applyEnvRolePasswords(cfg);
+            if (set.length) warnings.push(`password of ${set.join(', ')} set from .env (the backup's differs or was absent)`);
           }
           for (const f of m.files.filter((x) => x.store === 'postgres' && x.kind === 'database')) {
             const db = f.database!;
             const file = join(b.dir, f.name);
             task.title = `PostgreSQL: ${db}: drop and recreate from template0`;
             const createSql = await brt.archiveSql(file, databaseLevelEntries(await brt.archiveList(file, { signal })), { signal });
+            partial.add(`PostgreSQL ${db}`);
             await brt.psql(`DROP DATABASE IF EXISTS "${db.replace(/"/g, '""')}" WITH (FORCE);`, 'postgres', { signal });
             await brt.psql(createSql, 'postgres', { signal });
             const ts = m.postgres?.databases[db]?.extensions.timescaledb;
             if (ts) await brt.psql(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${ts.replace(/'/g, "''")}'; SELECT timescaledb_pre_restore();`, db, { signal });
             await brt.restoreDatabase(db, file, { signal, onBytes: (n) => (task.title = `PostgreSQL: ${db} ${formatBytes(n)} / ${formatBytes(f.bytes)}`) });
             if (ts) await brt.psql('SELECT timescaledb_post_restore();', db, { signal });
+            partial.delete(`PostgreSQL ${db}`);
+            complete.push(`PostgreSQL ${db}`);
           }
           task.title = `PostgreSQL: roles + ${Object.keys(m.postgres?.databases ?? {}).length} databases restored`;
         },
@@ -127,7 +157,10 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
           await brt.stop(['neo4j']);
           try {
             for (const f of m.files.filter((x) => x.store === 'neo4j')) {
+              partial.add(`Neo4j ${f.database}`);
               await brt.neo4jLoad(f.database!, join(b.dir, f.name), { signal, tag: `restore-${b.id}`, onBytes: (n) => (task.title = `Neo4j: ${f.database} ${formatBytes(n)} / ${formatBytes(f.bytes)}`) });
+              partial.delete(`Neo4j ${f.database}`);
+              complete.push(`Neo4j ${f.database}`);
             }
           } finally {
             // A cancelled load's one-off container must be gone before Neo4j opens the store again.
@@ -142,7 +175,8 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
         },
       });
     }
-    await runStoreTasks(ctx, tasks);
+    // No sibling cancel: a pg_restore error must not cut Neo4j's load short (nor the reverse).
+    await runStoreTasks(ctx, tasks, { cancelSiblings: false });
     // Figures while the writers are still stopped: nothing has written since the restore.
     const { postgresFigures, neo4jFigures } = await import('../db/backup/figures.js');
     const have: Figures = {
@@ -154,20 +188,49 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
       warnings.push(`${differences.length} figure(s) differ from the manifest; expected for an --online backup (its figures were read while writers ran)`);
       differences = [];
     }
-  } finally {
-    const restart = [...(neo4jStopped ? ['neo4j'] : []), ...[...WRITERS].reverse().filter((w) => stopped.includes(w))];
-    if (restart.length) {
-      try {
-        await brt.start(restart);
-      } catch (e) {
-        ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\``);
-      }
+  } catch (e) {
+    failure = { e };
+  }
+  // After a failure that left a database half restored, the writers stay stopped: they would run
+  // on half a restore. Neo4j itself is started again (its task's finally) either way. A failure
+  // before the first drop, or after every database was complete (the figures), restarts them.
+  const keepDown = Boolean(failure) && partial.size > 0;
+  // Writers an earlier failed restore left stopped come back with this one (when it succeeds).
+  const earlier = await readDownRecord(root, cfg.projectName);
+  const toStart = failure ? stopped : [...new Set([...stopped, ...(earlier?.writers ?? [])])];
+  const restart = [...(neo4jStopped ? ['neo4j'] : []), ...(keepDown ? [] : [...WRITERS].reverse().filter((w) => toStart.includes(w)))];
+  if (restart.length) {
+    try {
+      await brt.start(restart);
+    } catch (e) {
+      ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\``);
     }
   }
+  if (failure) {
+    if (!keepDown) throw failure.e;
+    const down = [...new Set([...stopped, ...(earlier?.writers ?? [])])];
+    await writeDownRecord(root, cfg.projectName, { restore: b.id, at: new Date().toISOString(), writers: down }).catch(() => undefined);
+    throw partialRestoreError(failure.e, b.id, [...partial], complete, down);
+  }
+  if (earlier) await clearDownRecord(root, cfg.projectName).catch(() => undefined);
   return {
     id: b.id, stores, status: 'restored', replaced, differences, warnings,
     durationMs: Math.round(performance.now() - t0), writersDowntimeMs: Math.round(performance.now() - stopAt),
   };
+}
+
+/** The error of a restore that failed after it replaced something: what is partial, what to do. */
+export function partialRestoreError(e: unknown, id: string, partial: string[], complete: string[], writersStopped: string[]): HelfyError {
+  const cause = e instanceof Error ? e.message : String(e);
+  const interrupted = (e as HelfyError)?.code === 'INTERRUPTED';
+  const what = partial.length ? `${partial.join(', ')} ${partial.length === 1 ? 'was' : 'were'} dropped and ${partial.length === 1 ? 'is' : 'are'} only partly restored` : 'some databases were replaced';
+  const down = writersStopped.length ? `; ${writersStopped.join(', ')} were left stopped` : '';
+  return new HelfyError(interrupted ? 'INTERRUPTED' : 'OPERATION_FAILED', `restore of ${id} ${interrupted ? 'interrupted' : 'failed'}: ${cause}`, {
+    details: [`${what}${complete.length ? ` (restored completely: ${complete.join(', ')})` : ''}${down}`],
+    hint: `Run \`helfy restore ${id} --yes\` again (or restore another backup); \`helfy up\` starts the writers on the data as it is now.`,
+    cause: e,
+    data: { partial, complete, writersLeftStopped: writersStopped, ...((e as HelfyError)?.hint ? { causeHint: (e as HelfyError).hint } : {}) },
+  });
 }
 
 export function render(r: RestoreResult, ctx: Context): void {

@@ -41,8 +41,12 @@ export interface StreamResult {
 export interface BackupRuntime {
   /** Each service container of the project with its image. */
   services(): Promise<ServiceImage[]>;
-  /** Stops the named services that are running (in the given order); returns the ones it stopped. */
-  stop(services: readonly string[], graceS?: number): Promise<string[]>;
+  /**
+   * Stops the named services that are running (in the given order); returns the ones it stopped.
+   * `onStopped` hears of each one as soon as it is stopped, so a failure on the next one still
+   * leaves a record of what to start again.
+   */
+  stop(services: readonly string[], o?: { graceS?: number; onStopped?: (service: string) => void }): Promise<string[]>;
   /** Starts the named services (in the given order) that are not running. */
   start(services: readonly string[]): Promise<void>;
   /** `pg_dump --version` inside the postgres container. */
@@ -241,7 +245,8 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
         }))
         .sort((a, b) => a.service.localeCompare(b.service));
     },
-    async stop(services, graceS = 30) {
+    async stop(services, so = {}) {
+      const graceS = so.graceS ?? 30;
       const { docker, list } = await containers(0);
       const stopped: string[] = [];
       for (const s of services) {
@@ -254,6 +259,7 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
           if ((e as { statusCode?: number }).statusCode !== 304) throw e;
         }
         stopped.push(s);
+        so.onStopped?.(s);
       }
       return stopped;
     },

@@ -1,0 +1,182 @@
+/**
+ * The guards around backup/restore that need no stack: the per-project lock (real files, real
+ * processes), project filtering of a shared HELFY_BACKUP_DIR (real folders), the error of a
+ * restore that failed half-way, and runStoreTasks' sibling cancelling (real listr2 runner).
+ */
+import { execa } from 'execa';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acquireProjectLock, lockFile } from '../../src/backup/lock.js';
+import type { Manifest } from '../../src/backup/manifest.js';
+import { findBackup, scanBackups } from '../../src/backup/store.js';
+import { runStoreTasks } from '../../src/commands/backup.js';
+import { partialRestoreError } from '../../src/commands/restore.js';
+import type { Context } from '../../src/core/context.js';
+import { HelfyError } from '../../src/core/errors.js';
+import { createTaskRunner } from '../../src/ui/tasks.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'helfy-bk-safety-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A pid that surely is gone: a process that ran and exited. */
+const deadPid = async () => {
+  const p = execa('node', ['-e', '']);
+  const pid = p.pid!;
+  await p;
+  return pid;
+};
+
+const errorOf = async (p: Promise<unknown>): Promise<HelfyError> => {
+  try {
+    await p;
+  } catch (e) {
+    return e as HelfyError;
+  }
+  throw new Error('expected a rejection');
+};
+
+describe('per-project lock', () => {
+  it('a second holder is refused naming the first; after release it can be taken again', async () => {
+    const root = tmp();
+    const a = await acquireProjectLock(root, 'proj', 'backup');
+    expect(JSON.parse(readFileSync(lockFile(root, 'proj'), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname(), project: 'proj', operation: 'backup' });
+    const e = await errorOf(acquireProjectLock(root, 'proj', 'restore'));
+    expect(e).toBeInstanceOf(HelfyError);
+    expect(e.code).toBe('OPERATION_FAILED');
+    expect(e.message).toBe(`another backup of proj is running (process ${process.pid} on ${hostname()}, since ${a.info.startedAt})`);
+    expect(e.hint).toMatch(/^Nothing was changed\./);
+    // Another project in the same folder is not blocked.
+    const other = await acquireProjectLock(root, 'other', 'restore');
+    await other.release();
+    await a.release();
+    expect(existsSync(lockFile(root, 'proj'))).toBe(false);
+    const b = await acquireProjectLock(root, 'proj', 'restore');
+    expect(b.info.operation).toBe('restore');
+    await b.release();
+  });
+
+  it('of two racing for it, exactly one wins', async () => {
+    const root = tmp();
+    const r = await Promise.allSettled([acquireProjectLock(root, 'p', 'backup'), acquireProjectLock(root, 'p', 'restore'), acquireProjectLock(root, 'p', 'prune')]);
+    expect(r.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+    expect(r.filter((x) => x.status === 'rejected').map((x) => ((x as PromiseRejectedResult).reason as HelfyError).code)).toEqual(['OPERATION_FAILED', 'OPERATION_FAILED']);
+  });
+
+  it('a lock whose process is gone (kill -9) is taken over; release leaves a lock taken over by another alone', async () => {
+    const root = tmp();
+    const pid = await deadPid();
+    writeFileSync(lockFile(root, 'p'), JSON.stringify({ pid, host: hostname(), project: 'p', operation: 'backup', startedAt: new Date().toISOString() }));
+    const l = await acquireProjectLock(root, 'p', 'restore');
+    expect(JSON.parse(readFileSync(lockFile(root, 'p'), 'utf8')).pid).toBe(process.pid);
+    // Someone else's lock now in the file (e.g. after a takeover): our release must not delete it.
+    const theirs = { pid: 1, host: hostname(), project: 'p', operation: 'backup', startedAt: new Date().toISOString() };
+    writeFileSync(lockFile(root, 'p'), JSON.stringify(theirs));
+    await l.release();
+    expect(JSON.parse(readFileSync(lockFile(root, 'p'), 'utf8'))).toEqual(theirs);
+  });
+
+  it('a live process in another process holds it too (a real second helfy would be refused)', async () => {
+    const root = tmp();
+    const child = execa('node', ['-e', 'setTimeout(() => {}, 30000)']);
+    try {
+      writeFileSync(lockFile(root, 'p'), JSON.stringify({ pid: child.pid, host: hostname(), project: 'p', operation: 'verify --restore-test', startedAt: new Date().toISOString() }));
+      const e = await errorOf(acquireProjectLock(root, 'p', 'backup'));
+      expect(e.message).toMatch(new RegExp(`^another verify --restore-test of p is running \\(process ${child.pid} `));
+    } finally {
+      child.kill('SIGKILL');
+      await child.catch(() => undefined);
+    }
+  });
+});
+
+describe('a shared HELFY_BACKUP_DIR', () => {
+  const manifest = (id: string, project: string): Manifest => ({
+    format: 1, id, project, helfyVersion: '0', createdAt: '2026-11-30T10:00:00.000Z', durationMs: 0, stores: ['postgres', 'neo4j'], consistent: true,
+    writersStopped: [], writersDowntimeMs: 0, services: {}, files: [{ name: 'globals.sql', store: 'postgres', kind: 'globals', bytes: 10, sha256: 'x', durationMs: 1 }], figures: {}, warnings: [],
+  });
+  const put = (root: string, id: string, project: string) => {
+    mkdirSync(join(root, id), { recursive: true });
+    writeFileSync(join(root, id, 'manifest.json'), JSON.stringify(manifest(id, project)));
+  };
+
+  it('scan, latest and stale partials are per project; another project\'s backup is found by its id', async () => {
+    const root = tmp();
+    put(root, '20261130T100000Z', 'mine');
+    put(root, '20261130T110000Z', 'theirs');
+    const gone = await deadPid();
+    mkdirSync(join(root, '20261130T120000Z.partial'));
+    writeFileSync(join(root, '20261130T120000Z.partial', 'lock.json'), JSON.stringify({ pid: gone, host: hostname(), startedAt: new Date().toISOString(), project: 'theirs', stopped: ['api'] }));
+    mkdirSync(join(root, '20261130T130000Z.partial'));
+    writeFileSync(join(root, '20261130T130000Z.partial', 'lock.json'), JSON.stringify({ pid: gone, host: hostname(), startedAt: new Date().toISOString(), project: 'mine', stopped: ['api'] }));
+
+    const s = await scanBackups(root, 'mine');
+    expect(s.backups.map((b) => b.id)).toEqual(['20261130T100000Z']);
+    expect(s.others.map((b) => [b.id, b.manifest.project])).toEqual([['20261130T110000Z', 'theirs']]);
+    expect(s.partials.map((p) => [p.id, p.stale])).toEqual([['20261130T130000Z', true]]);
+    // Without a project: everything (the old behaviour, for callers that want it).
+    expect((await scanBackups(root)).backups).toHaveLength(2);
+
+    expect((await findBackup(root, 'latest', 'mine')).id).toBe('20261130T100000Z');
+    expect((await findBackup(root, '20261130T110000Z', 'mine')).manifest.project).toBe('theirs');
+    const e = await errorOf(findBackup(root, 'latest', 'new'));
+    expect(e.message).toBe(`no backup of new in ${root} (2 of other projects: mine, theirs)`);
+    expect(e.code).toBe('USAGE');
+  });
+});
+
+describe('a restore that failed half-way', () => {
+  it('says what is partial, what is complete, that the writers stay stopped, and how to recover', () => {
+    const cause = new HelfyError('OPERATION_FAILED', 'pg_restore exited with 1: ERROR: out of shared memory');
+    const e = partialRestoreError(cause, '20261130T100000Z-e2e', ['PostgreSQL helfy_app'], ['Neo4j system', 'Neo4j neo4j'], ['api', 'worker', 'temporal']);
+    expect(e.code).toBe('OPERATION_FAILED');
+    expect(e.message).toBe('restore of 20261130T100000Z-e2e failed: pg_restore exited with 1: ERROR: out of shared memory');
+    expect(e.details).toEqual(['PostgreSQL helfy_app was dropped and is only partly restored (restored completely: Neo4j system, Neo4j neo4j); api, worker, temporal were left stopped']);
+    expect(e.hint).toBe('Run `helfy restore 20261130T100000Z-e2e --yes` again (or restore another backup); `helfy up` starts the writers on the data as it is now.');
+    const i = partialRestoreError(new HelfyError('INTERRUPTED', 'interrupted'), 'x', ['Neo4j neo4j', 'PostgreSQL helfy_temporal'], [], []);
+    expect(i.code).toBe('INTERRUPTED');
+    expect(i.message).toBe('restore of x interrupted: interrupted');
+    expect(i.details).toEqual(['Neo4j neo4j, PostgreSQL helfy_temporal were dropped and are only partly restored']);
+  });
+});
+
+describe('runStoreTasks', () => {
+  const ctx = { signal: new AbortController().signal, tasks: createTaskRunner({ json: true, quiet: true, color: false }, false, true) } as unknown as Context;
+  const run = async (cancelSiblings: boolean) => {
+    let siblingSawAbort: boolean | undefined;
+    let siblingFinished = false;
+    const err = await errorOf(runStoreTasks(ctx, [
+      { title: 'fails', run: async () => { throw new HelfyError('OPERATION_FAILED', 'pg_restore failed'); } },
+      {
+        title: 'sibling',
+        run: async (signal) => {
+          await new Promise((r) => setTimeout(r, 300));
+          siblingSawAbort = signal.aborted;
+          if (signal.aborted) throw new HelfyError('INTERRUPTED', 'interrupted');
+          siblingFinished = true;
+        },
+      },
+    ], { cancelSiblings }));
+    return { err, siblingSawAbort, siblingFinished };
+  };
+
+  it('restore (no sibling cancel): the other store runs to its end; the failure is the one thrown', async () => {
+    const r = await run(false);
+    expect(r).toMatchObject({ siblingSawAbort: false, siblingFinished: true });
+    expect(r.err.message).toBe('pg_restore failed');
+  });
+
+  it('backup (sibling cancel): the other store is cancelled; the real failure wins over its interruption', async () => {
+    const r = await run(true);
+    expect(r).toMatchObject({ siblingSawAbort: true, siblingFinished: false });
+    expect(r.err.message).toBe('pg_restore failed');
+  });
+});
