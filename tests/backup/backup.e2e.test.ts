@@ -8,6 +8,7 @@
  */
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { execa } from 'execa';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -194,7 +195,42 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     rmSync(other, { recursive: true, force: true });
   }, 300_000);
 
-  it('restore --yes: every figure equals the manifest, the changes are gone, the workflow is there, writers run', async () => {
+  it('a restore failing half-way (helfy_app.dump cut short, its manifest agreeing): Neo4j still restored in full, the error names the partial database, writers left stopped', async () => {
+    const cutId = `${id.replace(/-e2e$/, '')}-cut`;
+    const cut = join(ws.dir, 'backups', cutId);
+    cpSync(join(ws.dir, 'backups', id), cut, { recursive: true });
+    const file = join(cut, 'helfy_app.dump');
+    const short = readFileSync(file).subarray(0, -64);
+    writeFileSync(file, short);
+    const m = JSON.parse(readFileSync(join(cut, 'manifest.json'), 'utf8'));
+    const entry = m.files.find((f: any) => f.name === 'helfy_app.dump');
+    Object.assign(entry, { bytes: short.length, sha256: createHash('sha256').update(short).digest('hex') });
+    writeFileSync(join(cut, 'manifest.json'), JSON.stringify({ ...m, id: cutId }));
+    try {
+      const r = await ws.run(['restore', cutId, '--yes'], { timeoutMs: 900_000 });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`error: restore of ${cutId} failed: `));
+      expect(r.stderr).toMatch(/PostgreSQL helfy_app was dropped and is only partly restored \(restored completely: Neo4j system, Neo4j neo4j\); api, worker, temporal were left stopped/);
+      expect(r.stderr).toMatch(new RegExp(`hint: Run \`helfy restore ${cutId} --yes\` again`));
+      expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+      const s = await states();
+      for (const w of WRITERS) expect(s[w], w).not.toBe('running');
+      expect(s.neo4j).toBe('running');
+      // Neo4j's load was not cancelled by PostgreSQL's failure: the graph is the backup's again.
+      expect(await waitFor('neo4j http after the failed restore', labelCounts, 240_000)).toEqual(manifest.figures.neo4j.labels);
+      expect(readdirSync(join(ws.dir, 'backups')).filter((n) => n.startsWith('.lock-'))).toEqual([]);
+    } finally {
+      rmSync(cut, { recursive: true, force: true });
+    }
+  }, 1_200_000);
+
+  it('restore --yes after the superuser password was rotated (cluster and .env): every figure equals the manifest, the changes are gone, the workflow is there, writers run again (also those the failed restore left stopped)', async () => {
+    // Rotated after the backup: the backup's globals hold the old hash, which must not come back.
+    const rotated = `rotated-${Date.now().toString(36)}`;
+    await sql(`ALTER ROLE postgres PASSWORD '${rotated}'`, 'postgres');
+    const envFile = join(ws.dir, '.env');
+    writeFileSync(envFile, readFileSync(envFile, 'utf8').replace(/^HELFY_POSTGRES_PASSWORD=.*$/m, `HELFY_POSTGRES_PASSWORD=${rotated}`));
+    expect(ws.dotenv().HELFY_POSTGRES_PASSWORD).toBe(rotated);
     const r = await ws.run(['restore', id, '--yes', '--json'], { timeoutMs: 900_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ status: 'restored', stores: ['postgres', 'neo4j'], differences: [] });
@@ -219,9 +255,14 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     }, 180_000);
     expect(status).toBe('COMPLETED');
     expect(await writersRunning()).toBe(true);
+    // .env's passwords still work for the superuser (every query above used it) and the API role.
+    const api = new pg.Client({ host: '127.0.0.1', port: ws.ports.postgres, user: 'helfy_api', password: ws.dotenv().HELFY_APP_PASSWORD, database: 'helfy_app' });
+    await api.connect();
+    expect((await api.query('SELECT current_user AS u')).rows[0].u).toBe('helfy_api');
+    await api.end();
   }, 1_200_000);
 
-  it('kill -9 during a backup: nothing listed, writers running after the next helfy command, prune removes the .partial', async () => {
+  it('kill -9 during a backup: a second backup or restore meanwhile is refused; list shows it and starts nothing; prune starts the writers again and removes the .partial', async () => {
     const child = execa('node', [BIN, 'backup', '--name', 'killed'], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
     const root = join(ws.dir, 'backups');
     // Wait until it has stopped the writers (its lock says so), then kill it hard.
@@ -234,18 +275,30 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
       if (s.api === 'running') throw new Error('api still running');
       return p;
     }, 120_000);
+    // While it runs, a second backup and a restore of the project are refused, touching nothing.
+    for (const args of [['backup', '--name', 'second'], ['restore', id, '--yes']]) {
+      const second = await ws.run(args);
+      expect(second.code, args.join(' ')).toBe(1);
+      expect(second.stderr).toMatch(new RegExp(`error: another backup of ${ws.name} is running \\(process ${child.pid} `));
+      expect(second.stderr).toMatch(/hint: Nothing was changed/);
+    }
+    expect(readdirSync(root).filter((n) => n.endsWith('.partial'))).toEqual([partial]);
     child.kill('SIGKILL');
     await child;
     await new Promise((r) => setTimeout(r, 3000));
     expect(await writersRunning()).toBe(false);
+    // list only reads the folder: it shows the interrupted one and starts nothing.
     const list = await ws.run(['backup', 'list', '--json']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.json.backups.map((b: any) => b.id)).toEqual([id]);
     expect(list.json.incomplete).toEqual([{ id: partial.replace(/\.partial$/, ''), stale: true }]);
-    expect(list.stderr).toMatch(/was interrupted .* starting them again/);
-    expect(await writersRunning()).toBe(true);
+    expect(list.stderr).not.toMatch(/starting them again/);
+    expect(await writersRunning()).toBe(false);
+    // prune (the killed backup's lock is stale now) starts what it had stopped, then deletes its folder.
     const prune = await ws.run(['backup', 'prune', '--keep-last', '5', '--json']);
     expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.stderr).toMatch(/was interrupted .* starting them again/);
+    expect(await writersRunning()).toBe(true);
     expect(prune.json.removedPartials).toEqual([partial]);
     expect(prune.json.removed).toEqual([]);
     expect(existsSync(join(root, partial))).toBe(false);
