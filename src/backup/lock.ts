@@ -6,6 +6,7 @@
  * is stale and taken over. Files only (node:fs).
  */
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
@@ -99,4 +100,36 @@ export async function acquireProjectLock(root: string, project: string, operatio
     }
   }
   throw new HelfyError('OPERATION_FAILED', `could not take the lock ${file}: another helfy process keeps taking it`, { hint: 'Nothing was changed. Run this again.' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Owners of `backup verify` leftovers (scratch databases, containers, volumes) after a kill -9.
+
+/** `<host>:<pid>` of this process, as the verify containers' owner label holds it. */
+export function ownerTag(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+/** An owner `<host>:<pid>` is gone: same host and the pid is dead (another host's: never ours to judge). */
+export function ownerGone(owner: string): boolean {
+  const i = owner.lastIndexOf(':');
+  const pid = Number(owner.slice(i + 1));
+  if (i < 0 || !Number.isInteger(pid) || pid <= 0) return false;
+  return owner.slice(0, i) === hostname() && !alive(pid);
+}
+
+function hostHash(host = hostname()): string {
+  return createHash('sha256').update(host).digest('hex').slice(0, 6);
+}
+
+/** The suffix of this process's scratch databases: `<host hash>_<pid>_<time>` (fits in 63 bytes). */
+export function scratchSuffix(now = Date.now()): string {
+  return `${hostHash()}_${process.pid}_${now.toString(36)}`;
+}
+
+/** A scratch database `helfy_verify_<store>_<host hash>_<pid>_<time>` whose process on this host is gone. */
+export function scratchDatabaseGone(name: string): boolean {
+  const m = /^helfy_verify_(?:app|temporal|visibility)_([0-9a-f]{6})_(\d+)_[0-9a-z]+$/.exec(name);
+  if (!m || m[1] !== hostHash()) return false;
+  return !alive(Number(m[2]));
 }

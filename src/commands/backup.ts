@@ -58,7 +58,10 @@ export async function openBackupSession(ctx: Context, o: { recover: boolean; loc
     release = () => l.release().catch(() => undefined);
   }
   try {
-    if (o.recover) await recoverStale(root, brt, ctx.log, cfg.projectName);
+    if (o.recover) {
+      await recoverStale(root, brt, ctx.log, cfg.projectName);
+      await sweepVerifyLeftovers(ctx, cfg, brt);
+    }
   } catch (e) {
     await release();
     throw e;
@@ -87,6 +90,27 @@ export async function recoverStale(root: string, brt: BackupRuntime, log: Logger
     await writeLock(p.dir, { ...p.lock, stopped: [] });
   }
   return started;
+}
+
+/**
+ * Scratch databases, containers and volumes of a `backup verify --restore-test` killed with -9
+ * (their owner pid is gone). Best effort: a failure here only shows with --verbose.
+ */
+async function sweepVerifyLeftovers(ctx: Context, cfg: HelfyConfig, brt: BackupRuntime): Promise<void> {
+  const { ownerGone, scratchDatabaseGone } = await import('../backup/lock.js');
+  try {
+    const r = await brt.sweepVerifyLeftovers(ownerGone);
+    if (r.containers || r.volumes) ctx.log.info(`removed ${r.containers} container(s) and ${r.volumes} volume(s) of an interrupted \`backup verify\``);
+  } catch (e) {
+    ctx.log.debug(`verify leftovers (Docker): ${(e as Error).message}`);
+  }
+  try {
+    const { dropScratchDatabases } = await import('../db/backup/figures.js');
+    const dropped = await dropScratchDatabases(cfg, scratchDatabaseGone);
+    if (dropped.length) ctx.log.info(`dropped ${dropped.length} scratch database(s) of an interrupted \`backup verify --restore-test\`: ${dropped.join(', ')}`);
+  } catch (e) {
+    ctx.log.debug(`verify leftovers (PostgreSQL): ${(e as Error).message}`);
+  }
 }
 
 export function helfyVersion(): string {
@@ -463,7 +487,9 @@ async function verifyLocked(ctx: Context, id: string, opts: { restoreTest?: bool
 async function restoreTestRun(ctx: Context, cfg: HelfyConfig, brt: BackupRuntime, dir: string, m: Manifest): Promise<NonNullable<VerifyResult['restoreTest']>> {
   const t0 = performance.now();
   const { createScratchDatabases, dropDatabases, postgresFigures, neo4jFigures, waitNeo4j } = await import('../db/backup/figures.js');
-  const suffix = `${process.pid}_${Date.now().toString(36)}`;
+  const { scratchSuffix } = await import('../backup/lock.js');
+  // Host and pid in the name: a later run drops them if this process is killed (sweepVerifyLeftovers).
+  const suffix = scratchSuffix();
   const scratch = { app: `helfy_verify_app_${suffix}`, temporal: `helfy_verify_temporal_${suffix}`, visibility: `helfy_verify_visibility_${suffix}` };
   const map: Record<string, string> = { helfy_app: scratch.app, helfy_temporal: scratch.temporal, helfy_temporal_visibility: scratch.visibility };
   const have: Figures = {};

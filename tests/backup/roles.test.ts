@@ -8,6 +8,8 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotentGlobals } from '../../src/backup/plan.js';
+import { scratchDatabaseGone, scratchSuffix } from '../../src/backup/lock.js';
+import { dropScratchDatabases } from '../../src/db/backup/figures.js';
 import { applyEnvRolePasswords, envManagedRoles } from '../../src/db/backup/roles.js';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { startPostgres, type PostgresServer } from '../support/services/index.js';
@@ -64,5 +66,20 @@ describe('restore: roles from the backup, passwords from .env', () => {
     await psql(idempotentGlobals(globals), now);
     expect(await tryConnect(conn(pgs.user, 'su-new'))).toMatchObject({ code: '28P01' });
     expect(await tryConnect(conn(pgs.user, pgs.password))).toBe('ok');
+  }, 60_000);
+
+  it('scratch databases of a killed `verify --restore-test` (its pid gone) are dropped; a live one\'s and other names stay', async () => {
+    const cfg = makeConfig(pgs);
+    const dead = execa('node', ['-e', '']);
+    const deadPid = dead.pid!;
+    await dead;
+    const mine = `helfy_verify_app_${scratchSuffix()}`;
+    const gone = `helfy_verify_temporal_${scratchSuffix().replace(`_${process.pid}_`, `_${deadPid}_`)}`;
+    const foreignHost = `helfy_verify_app_zzzzzz_${deadPid}_abc`;
+    const other = 'helfy_verify_notes';
+    for (const n of [mine, gone, foreignHost, other]) await withPg(conn(pgs.user, pgs.password), (c) => c.query(`CREATE DATABASE "${n}"`));
+    expect(await dropScratchDatabases(cfg, scratchDatabaseGone)).toEqual([gone]);
+    const left = await withPg(conn(pgs.user, pgs.password), (c) => c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'helfy_verify%' ORDER BY 1"));
+    expect(left.rows.map((r) => r.datname)).toEqual([mine, foreignHost, other].sort());
   }, 60_000);
 });

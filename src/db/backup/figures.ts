@@ -171,3 +171,13 @@ export async function dropDatabases(cfg: HelfyConfig, names: string[]): Promise<
     for (const n of names) await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)} WITH (FORCE)`);
   });
 }
+
+/** Drops the `helfy_verify_%` scratch databases `isGone` picks (a killed restore test's); returns their names. */
+export async function dropScratchDatabases(cfg: HelfyConfig, isGone: (name: string) => boolean): Promise<string[]> {
+  return withClient(pgConnectionFor(cfg, 'superuser'), async (c) => {
+    const r = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'helfy\\_verify\\_%' ORDER BY 1");
+    const gone = r.rows.map((x) => x.datname).filter(isGone);
+    for (const n of gone) await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(n)} WITH (FORCE)`);
+    return gone;
+  });
+}

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { HelfyError } from '../../core/errors.js';
 import { dockerClient } from './engine.js';
 
@@ -76,6 +77,11 @@ export interface BackupRuntime {
   scratchNeo4j(dumpFile: string, o: StreamOpts): Promise<{ boltPort: number; remove(): Promise<void> }>;
   /** Removes one-off containers helfy left behind for backup `tag` (after a kill -9). */
   removeOneOffs(tag?: string): Promise<number>;
+  /**
+   * Removes the containers and volumes of `backup verify` (check, restore test) of this project
+   * whose owner (`<host>:<pid>`, label dev.helfy.backup.owner) `isGone` says is dead (a kill -9).
+   */
+  sweepVerifyLeftovers(isGone: (owner: string) => boolean): Promise<{ containers: number; volumes: number }>;
 }
 
 export interface StreamOpts {
@@ -88,6 +94,8 @@ export interface StreamOpts {
 const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
 export const ONEOFF_LABEL = 'dev.helfy.backup';
+/** `<host>:<pid>` of the helfy process that made a verify container / volume. */
+export const OWNER_LABEL = 'dev.helfy.backup.owner';
 
 export interface DockerBackupOptions {
   env: NodeJS.ProcessEnv;
@@ -114,6 +122,8 @@ export class DiskFullError extends HelfyError {
 
 export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
   const dockerBin = o.env.DOCKER ?? 'docker';
+  // verify's own containers and volumes: found again by project (removeOneOffs, the sweep) and owner.
+  const verifyLabels = (tag: string) => ['--label', `${ONEOFF_LABEL}=${tag}`, '--label', `${PROJECT_LABEL}-backup=${o.project}`, '--label', `${OWNER_LABEL}=${hostname()}:${process.pid}`];
   const execaMod = () => import('execa');
 
   /** `timeoutMs` 0: no client timeout (a stop waits up to its grace period). */
@@ -321,7 +331,7 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
     async neo4jCheck(dir, db, so) {
       const c = await containerOf('neo4j');
       const { execa } = await execaMod();
-      const r = await execa(dockerBin, ['run', '--rm', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'check'}`, '-v', `${dir}:/backup:ro`,
+      const r = await execa(dockerBin, ['run', '--rm', ...verifyLabels(so.tag ?? 'check'), '-v', `${dir}:/backup:ro`,
         // Root without the entrypoint's drop to the neo4j user: the dumps are 0600, owned by whoever ran helfy.
         '--user', '0:0', '--entrypoint', 'neo4j-admin', c.imageId,
         'database', 'check', '--from-path=/backup', '--temp-path=/tmp', '--report-path=/tmp/check.report', '--max-off-heap-memory=256m', db], {
@@ -334,8 +344,8 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
       const c = await containerOf('neo4j');
       const { execa } = await execaMod();
       const vol = `helfy-verify-${process.pid}-${Date.now().toString(36)}`;
-      const label = ['--label', `${ONEOFF_LABEL}=${so.tag ?? 'verify'}`];
-      await capture(['volume', 'create', '--label', `${ONEOFF_LABEL}=${so.tag ?? 'verify'}`, vol]);
+      const label = verifyLabels(so.tag ?? 'verify');
+      await capture(['volume', 'create', ...label, vol]);
       let name: string | undefined;
       const remove = async () => {
         if (name) await execa(dockerBin, ['rm', '-f', '-v', name], { env: o.env, extendEnv: false, reject: false });
@@ -358,6 +368,22 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
       const list = await docker.listContainers({ all: true, filters: { label: [tag ? `${ONEOFF_LABEL}=${tag}` : ONEOFF_LABEL, `${PROJECT_LABEL}-backup=${o.project}`] } });
       for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
       return list.length;
+    },
+    async sweepVerifyLeftovers(isGone) {
+      const { docker } = await dockerClient(o.env, 15_000);
+      const label = [`${PROJECT_LABEL}-backup=${o.project}`, OWNER_LABEL];
+      let containers = 0;
+      for (const c of await docker.listContainers({ all: true, filters: { label } })) {
+        if (!isGone(c.Labels?.[OWNER_LABEL] ?? '')) continue;
+        await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+        containers++;
+      }
+      let volumes = 0;
+      for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) {
+        if (!isGone(v.Labels?.[OWNER_LABEL] ?? '')) continue;
+        await docker.getVolume(v.Name).remove({ force: true }).then(() => volumes++, () => undefined);
+      }
+      return { containers, volumes };
     },
   };
 }
