@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
+import { pidAlive } from './store.js';
 
 export interface ProjectLockInfo {
   pid: number;
@@ -30,20 +31,11 @@ export function lockFile(root: string, project: string): string {
   return join(root, `.lock-${project.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Whether the holder of `info` is gone. Unreadable content: stale (a crash between open and write). */
 export function lockIsStale(info: ProjectLockInfo | undefined, now = Date.now()): boolean {
   if (!info || typeof info.pid !== 'number') return true;
   if (info.host !== hostname()) return now - Date.parse(info.startedAt) > 86_400_000;
-  return !alive(info.pid);
+  return !pidAlive(info.pid);
 }
 
 async function readLock(file: string): Promise<ProjectLockInfo | undefined> {
@@ -115,7 +107,7 @@ export function ownerGone(owner: string): boolean {
   const i = owner.lastIndexOf(':');
   const pid = Number(owner.slice(i + 1));
   if (i < 0 || !Number.isInteger(pid) || pid <= 0) return false;
-  return owner.slice(0, i) === hostname() && !alive(pid);
+  return owner.slice(0, i) === hostname() && !pidAlive(pid);
 }
 
 function hostHash(host = hostname()): string {
@@ -131,5 +123,5 @@ export function scratchSuffix(now = Date.now()): string {
 export function scratchDatabaseGone(name: string): boolean {
   const m = /^helfy_verify_(?:app|temporal|visibility)_([0-9a-f]{6})_(\d+)_[0-9a-z]+$/.exec(name);
   if (!m || m[1] !== hostHash()) return false;
-  return !alive(Number(m[2]));
+  return !pidAlive(Number(m[2]));
 }
