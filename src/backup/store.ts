@@ -16,6 +16,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { HelfyConfig } from '../config/load.js';
 import { HelfyError } from '../core/errors.js';
 import { idTime, MANIFEST_FILE, parseManifest, PARTIAL_SUFFIX, totalBytes, type Manifest } from './manifest.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 
 export const LOCK_FILE = 'lock.json';
 export const VERIFY_FILE = 'verified.json';
@@ -172,9 +173,7 @@ export async function writeLock(dir: string, lock: LockInfo): Promise<void> {
 
 /** Writes the manifest (temp file + rename), drops the lock and renames the folder to its id. */
 export async function completePartial(dir: string, root: string, manifest: Manifest): Promise<string> {
-  const tmp = join(dir, `${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(tmp, join(dir, MANIFEST_FILE));
+  await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await rm(join(dir, LOCK_FILE), { force: true });
   const final = join(root, manifest.id);
   await rename(dir, final);
@@ -182,9 +181,7 @@ export async function completePartial(dir: string, root: string, manifest: Manif
 }
 
 export async function writeVerifyRecord(dir: string, rec: VerifyRecord): Promise<void> {
-  const tmp = join(dir, `${VERIFY_FILE}.tmp`);
-  await writeFile(tmp, `${JSON.stringify(rec, null, 2)}\n`);
-  await rename(tmp, join(dir, VERIFY_FILE));
+  await writeFileAtomic(join(dir, VERIFY_FILE), `${JSON.stringify(rec, null, 2)}\n`);
 }
 
 export async function sha256File(file: string): Promise<string> {

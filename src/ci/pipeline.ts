@@ -3,9 +3,10 @@
  * (init → up → migrate → seed → smoke → down), upload the JUnit report and the containers' logs
  * as artifacts, and hand the JUnit file to the CI system as a test report.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
+import { writeFileAtomicSync } from '../core/atomic-write.js';
 
 export const CI_PROVIDERS = ['github', 'gitlab'] as const;
 export type CiProvider = (typeof CI_PROVIDERS)[number];
@@ -181,8 +182,6 @@ export function writePipeline(root: string, provider: string, o: RenderOptions &
   const { file, text, upToDate } = assertPipelineWritable(root, provider, o);
   if (upToDate) return { provider: provider as CiProvider, file, changed: false };
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, text);
   return { provider: provider as CiProvider, file, changed: true };
 }

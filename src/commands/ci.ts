@@ -4,7 +4,7 @@
  * log are written under the artifacts folder; the exit code is the first failing phase's; down
  * runs even after a failure (unless --keep).
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
@@ -12,6 +12,7 @@ import { ExitCode, isHelfyError } from '../core/errors.js';
 import { CONFIG_FILE, ENV_FILE, findWorkspace } from '../config/load.js';
 import type { SmokeResult } from '../smoke/run.js';
 import { palette } from '../ui/logger.js';
+import { writeFileAtomicSync } from '../core/atomic-write.js';
 
 export const PHASES = ['init', 'up', 'migrate', 'seed', 'smoke', 'logs', 'down'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -45,11 +46,6 @@ interface CiFlags {
   browser?: boolean;
 }
 
-function atomicWrite(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 export async function run(ctx: Context, input: CommandInput): Promise<CiResult> {
   const o = input.opts as CiFlags;
@@ -134,7 +130,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<CiResult> 
       await Promise.all(list.map(async (c) => {
         const lines = await rt.logs(c.id, { timestamps: true });
         const file = join(artifacts, 'logs', `${c.service}.log`);
-        atomicWrite(file, lines.map((l) => `${l.stream === 'stderr' ? 'E ' : '  '}${l.text}`).join('\n') + '\n');
+        writeFileAtomicSync(file, lines.map((l) => `${l.stream === 'stderr' ? 'E ' : '  '}${l.text}`).join('\n') + '\n');
         out.logs.push(file);
       }));
       out.logs.sort();
@@ -151,7 +147,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<CiResult> 
   const first = phases.find((p) => p.status === 'failed' || (p.status === 'skipped' && p.exitCode !== 0));
   out.exitCode = first?.exitCode ?? ExitCode.Ok;
   out.ok = out.exitCode === ExitCode.Ok;
-  atomicWrite(join(artifacts, 'ci.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileAtomicSync(join(artifacts, 'ci.json'), JSON.stringify(out, null, 2) + '\n');
   return out;
 }
 

@@ -7,13 +7,14 @@
  * beside it as `<file>.template`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { type AppName, templateAppDir, workspaceAppDir } from '../config/apps.js';
 import { HelfyError } from '../core/errors.js';
 import { hashContent, listAppFiles, setHash } from './files.js';
 import { type AppRecord, helfyVersion } from './manifest.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 
 export const TEMPLATE_SUFFIX = '.template';
 
@@ -123,14 +124,7 @@ export function isUpToDate(plan: UpdatePlan, base: AppRecord): boolean {
 
 async function writeAtomically(file: string, content: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.helfy-tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-  try {
-    await writeFile(tmp, content);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(file, content);
 }
 
 /**

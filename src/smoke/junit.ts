@@ -4,9 +4,10 @@
  * carries <failure message="cause"> with the service's last log lines as its text, a skipped one
  * <skipped message=...>. Written through a temp file + rename: never half a file.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheckResult } from './scheduler.js';
+import { writeFileAtomicSync } from '../core/atomic-write.js';
 
 /** XML 1.0 forbids most control characters even escaped: they are dropped (ANSI colours in logs). */
 function clean(s: string): string {
@@ -55,7 +56,5 @@ export function junitXml(results: readonly CheckResult[], o: { suite?: string; t
 /** Writes the report atomically (temp file in the same folder, then rename). */
 export function writeJunit(file: string, xml: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, xml);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, xml);
 }
