@@ -17,7 +17,8 @@ export default defineConfig({
     // Two cores, and the integration suites start real servers (a JVM, a Docker engine on vfs,
     // Temporal): files run one at a time so no suite's timings depend on another's load.
     fileParallelism: false,
-    reporters: ['default'],
+    // The JUnit file lets .ci/run repeat the failed tests' names as its last lines.
+    reporters: ['default', ['junit', { outputFile: 'test-artifacts/vitest-junit.xml' }]],
     // Does nothing unless coverage is on (then child processes record theirs: tests/coverage/).
     setupFiles: ['tests/coverage/child-env.mjs'],
     // A single file (`npx vitest run tests/x`) runs without coverage.
@@ -32,7 +33,9 @@ export default defineConfig({
         'templates/web/{pages,components,server}/**/*.{ts,tsx}',
       ],
       exclude: ['**/*.d.ts'],
-      reporter: ['text-summary', ['text', { skipFull: true }], 'json-summary'],
+      // The per-file table goes to coverage/coverage.txt, not the console, so the log's last lines
+      // are the runner's summary (CI shows only a log's tail).
+      reporter: ['text-summary', ['text', { skipFull: true, file: 'coverage.txt' }], 'json-summary'],
       reportsDirectory: 'coverage',
       thresholds: { lines: 80 },
       // The figure is printed (and written to coverage/) even when a test fails.
