@@ -3,6 +3,7 @@
  * Order: flags > process environment > .env > helfy.config.json > defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { HelfyError } from '../core/errors.js';
 import { parseDotenv } from './dotenv.js';
@@ -51,6 +52,10 @@ export interface HelfyConfig {
   temporal: { host: string; port: number; namespace: string; retentionHours: number };
   api: { jwtSecret: string };
   images: { postgres: string; temporal: string; temporalAdminTools: string; temporalUi: string; neo4j: string; node: string };
+  /** HELFY_RUNTIME as configured (`auto` is resolved when a stack command opens the stack). */
+  runtime: 'auto' | 'docker' | 'native';
+  /** Settings of the native runtime (src/runtime/native); the paths are absolute. */
+  native: { cacheDir: string; postgresBin?: string; temporalBin?: string; neo4jHome?: string; java?: string };
   /** Every setting with its raw value and source, for `helfy config` and error messages. */
   values: ResolvedValue[];
 }
@@ -201,8 +206,21 @@ export function loadConfig(opts: LoadOptions): HelfyConfig {
       postgres: str('HELFY_POSTGRES_IMAGE'), temporal: str('HELFY_TEMPORAL_IMAGE'), temporalAdminTools: str('HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE'),
       temporalUi: str('HELFY_TEMPORAL_UI_IMAGE'), neo4j: str('HELFY_NEO4J_IMAGE'), node: str('HELFY_NODE_IMAGE'),
     },
+    runtime: str('HELFY_RUNTIME') as 'auto' | 'docker' | 'native',
+    native: {
+      cacheDir: resolve(root, str('HELFY_CACHE_DIR') || join(homedir(), '.cache', 'helfy')),
+      ...optPath(root, 'postgresBin', str('HELFY_POSTGRES_BIN')),
+      ...optPath(root, 'temporalBin', str('HELFY_TEMPORAL_BIN')),
+      ...optPath(root, 'neo4jHome', str('NEO4J_HOME')),
+      ...optPath(root, 'java', str('HELFY_JAVA')),
+    },
     values,
   };
+}
+
+/** `{ [key]: absolute path }` when `v` is set, else nothing (relative paths: from the workspace). */
+function optPath<K extends string>(root: string, key: K, v: string): Partial<Record<K, string>> {
+  return v ? ({ [key]: resolve(root, v) } as Partial<Record<K, string>>) : {};
 }
 
 function durationHours(v: string): number {

@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'STACK_UNHEALTHY'
   | 'STACK_NOT_RUNNING'
   | 'TIMESCALE_MISSING'
+  | 'TOOL_MISSING'
+  | 'DATA_INCOMPATIBLE'
   | 'MIGRATION_FAILED'
   | 'MIGRATION_CHECKSUM'
   | 'MIGRATION_ORDER'
@@ -64,6 +66,8 @@ const DEFAULT_EXIT: Record<ErrorCode, ExitCode> = {
   STACK_UNHEALTHY: ExitCode.Unhealthy,
   STACK_NOT_RUNNING: ExitCode.Unhealthy,
   TIMESCALE_MISSING: ExitCode.Environment,
+  TOOL_MISSING: ExitCode.Environment,
+  DATA_INCOMPATIBLE: ExitCode.Environment,
   MIGRATION_FAILED: ExitCode.Failed,
   MIGRATION_CHECKSUM: ExitCode.Usage,
   MIGRATION_ORDER: ExitCode.Usage,

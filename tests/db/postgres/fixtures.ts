@@ -36,6 +36,8 @@ export function makeConfig(server: ServerInfo, over: { timescale?: 'required' | 
     neo4j: { host: '127.0.0.1', boltPort: 17687, httpPort: 17474, user: 'neo4j', password: secret() },
     temporal: { host: '127.0.0.1', port: 17233, namespace: 'default', retentionHours: 72 },
     api: { jwtSecret: secret() },
+    runtime: 'docker',
+    native: { cacheDir: join(tmpdir(), 'helfy-test-cache') },
     images: {
       postgres: over.image ?? 'postgres:16-alpine',
       temporal: 'temporalio/server:1.28',
