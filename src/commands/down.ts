@@ -1,4 +1,4 @@
-/** `helfy down [--volumes]`: stop and remove the containers (and with --volumes, the data). */
+/** `helfy down [--volumes]`: stop and remove the containers or native processes (and with --volumes, the data). */
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
 import { ExitCode } from '../core/errors.js';
@@ -20,8 +20,9 @@ export function render(r: DownResult, ctx: Context): void {
     ctx.log.success(`stack ${r.project} is not running; nothing to remove`);
     return;
   }
-  ctx.log.success(`stack ${r.project} is down: ${r.removedContainers.length} container(s) removed${r.volumes ? `, ${r.removedVolumes.length} volume(s) removed` : ''} in ${(r.durationMs / 1000).toFixed(1)}s`);
-  if (!r.volumes && r.keptVolumes.length) ctx.log.info(`data kept in ${r.keptVolumes.length} volume(s): ${r.keptVolumes.join(', ')} (remove with \`helfy down --volumes\`)`);
+  const [cw, vw] = r.runtime === 'native' ? ['process(es) stopped', 'data folder(s)'] : ['container(s) removed', 'volume(s)'];
+  ctx.log.success(`stack ${r.project} is down: ${r.removedContainers.length} ${cw}${r.volumes ? `, ${r.removedVolumes.length} ${vw} removed` : ''} in ${(r.durationMs / 1000).toFixed(1)}s`);
+  if (!r.volumes && r.keptVolumes.length) ctx.log.info(`data kept in ${r.keptVolumes.length} ${vw}: ${r.keptVolumes.join(', ')} (remove with \`helfy down --volumes\`)`);
 }
 
 export function exitCode(r: DownResult) {

@@ -18,6 +18,9 @@ export async function run(ctx: Context, input: CommandInput): Promise<LogsResult
   }
   const since = opts.since !== undefined ? parseSince(opts.since) : undefined;
   const { rt } = await openStack(ctx, { requireSecrets: false, compose: false });
+  if (since !== undefined && rt.kind === 'native') {
+    throw new HelfyError('USAGE', '--since is not available with the native runtime (its log files carry no timestamps)', { hint: 'Use --tail N, or read .helfy/logs/<service>.log.' });
+  }
   const prefix = prefixer(services.length ? services : SERVICE_NAMES);
   const r = await stackLogs(rt, {
     services, follow: Boolean(opts.follow), ...(tail !== undefined ? { tail } : {}), ...(since !== undefined ? { since } : {}), signal: ctx.signal,

@@ -44,9 +44,10 @@ export function render(r: StatusResult & { rendered?: boolean }, ctx: Context): 
   if (r.rendered) return;
   const c = palette(ctx.options.color);
   if (!r.running) {
-    ctx.stdout(`stack ${r.project} is not running (run \`helfy up\`)`);
+    ctx.stdout(`stack ${r.project} is not running (run \`helfy up\`); runtime: ${r.runtime.detail}`);
     return;
   }
+  const native = r.runtime.kind === 'native';
   const mark = (ok: boolean, state: string) => (ok ? c.green('✔') : state === 'starting' || state === 'missing' ? c.yellow('…') : c.red('✖'));
   const rows = r.services.map((s) => [
     `${mark(s.healthy, s.state)} ${s.name}`,
@@ -57,11 +58,11 @@ export function render(r: StatusResult & { rendered?: boolean }, ctx: Context): 
     s.probe ? `${s.probe.ok ? '' : 'FAIL '}${s.probe.detail} (${s.probe.durationMs} ms)` : '',
     s.image ?? '',
   ]);
-  const head = ['SERVICE', 'CONTAINER', 'HEALTH', 'UPTIME', 'PORTS', 'PROBE', 'IMAGE'];
+  const head = ['SERVICE', native ? 'PROCESS' : 'CONTAINER', 'HEALTH', 'UPTIME', 'PORTS', 'PROBE', native ? 'COMMAND' : 'IMAGE'];
   const width = head.map((h, i) => Math.max(h.length + (i === 0 ? 2 : 0), ...rows.map((row) => row[i]!.replace(/\u001b\[[0-9;]*m/g, '').length)));
   const fmt = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(width[i]! - cell.replace(/\u001b\[[0-9;]*m/g, '').length))).join('  ');
   const bad = r.services.filter((s) => !s.healthy);
-  ctx.stdout([c.bold(fmt(['  SERVICE', ...head.slice(1)])), ...rows.map(fmt), bad.length ? `${bad.length} service(s) not healthy: ${bad.map((s) => s.name).join(', ')}` : `all ${r.services.length} services healthy`].join('\n'));
+  ctx.stdout([`stack ${r.project}, runtime: ${r.runtime.detail}`, c.bold(fmt(['  SERVICE', ...head.slice(1)])), ...rows.map(fmt), bad.length ? `${bad.length} service(s) not healthy: ${bad.map((s) => s.name).join(', ')}` : `all ${r.services.length} services healthy`].join('\n'));
 }
 
 export function exitCode(r: StatusResult) {

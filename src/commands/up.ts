@@ -52,6 +52,7 @@ export function render(r: UpCommandResult, ctx: Context): void {
   if (r.status === 'already-up') ctx.log.success(`stack ${r.project} is already up (${r.services.length} services healthy); nothing to do`);
   else if (r.status === 'started-no-wait') ctx.log.success(`stack ${r.project} started in ${(r.durationMs / 1000).toFixed(1)}s (not waiting for health: --no-wait)`);
   else ctx.log.success(`stack ${r.project} is up and healthy in ${(r.durationMs / 1000).toFixed(1)}s`);
+  if (r.runtime.kind === 'native') ctx.log.info(`runtime: ${r.runtime.detail}; data in .helfy/data, logs in .helfy/logs`);
   if (r.seed) renderSeed(r.seed, ctx);
   const rows = r.services.flatMap((s) => s.urls.map((u, i) => [i === 0 ? s.name : '', u.label, u.url]));
   if (!rows.length) return;

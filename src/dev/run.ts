@@ -13,7 +13,9 @@ import { appSource, workspaceAppDir, type AppName } from '../config/apps.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
 import { startGroupProcess, runGroupProcess, SpawnFailedError, type GroupProcess } from '../runtime/process/group.js';
+import type { NativeStackRuntime } from '../runtime/native/stack.js';
 import { isPortFree } from '../runtime/ports.js';
+import type { ServiceName } from '../stack/types.js';
 import { prefixer } from '../stack/logs.js';
 import { childEnvironment, connectHost, devEnvironment, DEV_PROCESSES, type DevProcessName } from './env.js';
 import { installState, writeStamp } from './install.js';
@@ -115,7 +117,12 @@ async function startStores(ctx: Context, cfg: HelfyConfig, o: DevOptions): Promi
   });
   // The app containers publish the ports the dev processes listen on.
   const running = (await rt.containers()).filter((c) => (DEV_PROCESSES as readonly string[]).includes(c.service) && c.state === 'running').map((c) => c.service);
-  if (running.length) {
+  if (running.length && rt.kind === 'native') {
+    // Native: the built apps run as supervised processes on the same ports; stop those.
+    ctx.log.info(`stopping the native ${running.join(', ')} process${running.length > 1 ? 'es' : ''} (helfy dev runs them in watch mode on the same ports)`);
+    const r = await (rt as NativeStackRuntime).stop(running as ServiceName[], { onLine: (l) => ctx.log.debug(`native: ${l}`) });
+    if (r.exitCode !== 0) throw new HelfyError('OPERATION_FAILED', `could not stop the native ${running.join(', ')} process(es)`, { details: r.output.slice(-10), hint: 'Stop them with `helfy down`, then run helfy dev again.' });
+  } else if (running.length) {
     ctx.log.info(`stopping the ${running.join(', ')} container${running.length > 1 ? 's' : ''} (helfy dev runs them as local processes on the same ports)`);
     const [{ runCompose }, { COMPOSE_FILE }] = await Promise.all([import('../runtime/docker/compose.js'), import('../stack/compose-file.js')]);
     const r = await runCompose(await rt.compose(), { file: COMPOSE_FILE, project: rt.project }, ['stop', ...running], {

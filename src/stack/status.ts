@@ -7,7 +7,7 @@ import type { HelfyConfig } from '../config/load.js';
 import { CATALOG } from './catalog.js';
 import { isReady, serviceHealth, type ServiceState } from './health.js';
 import type { ProbeResult } from './probes.js';
-import type { StackRuntime } from './runtime.js';
+import type { RuntimeInfo, StackRuntime } from './runtime.js';
 import type { ServiceName } from './types.js';
 import { serviceUrls, type ServiceUrl } from './urls.js';
 
@@ -30,6 +30,8 @@ export interface ServiceStatus {
 
 export interface StatusResult {
   project: string;
+  /** Which runtime runs the stack (docker or native, and what exactly). */
+  runtime: RuntimeInfo;
   /** False when no container of the project is running. */
   running: boolean;
   healthy: boolean;
@@ -57,7 +59,7 @@ export async function stackStatus(
   const now = opts.now ?? Date.now;
   const timeout = opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
   const probes = opts.probes ?? startProbes((d) => rt.probe(d, timeout));
-  const list = await rt.containers();
+  const [list, runtime] = await Promise.all([rt.containers(), rt.describe()]);
   const byService = new Map(list.map((c) => [c.service, c]));
   const starts = await rt.startTimes(list.filter((c) => c.state === 'running').map((c) => c.id));
   const running = list.some((c) => c.state === 'running');
@@ -85,6 +87,7 @@ export async function stackStatus(
   // Probes of services without a running container are not awaited (they end on their own timeout).
   return {
     project: rt.project,
+    runtime,
     running,
     healthy: running && services.every((s) => s.healthy),
     services,

@@ -14,7 +14,7 @@ import { builder, configuredImage, service, servicesToBuild, withDependencies } 
 import { LABEL_CONFIG_HASH } from './compose-file.js';
 import { formatDuration } from './duration.js';
 import { isReady, serviceHealth, type ContainerSnapshot, type ServiceState } from './health.js';
-import type { StackRuntime } from './runtime.js';
+import type { RuntimeInfo, StackRuntime } from './runtime.js';
 import type { ServiceName } from './types.js';
 import { serviceUrls, type ServiceUrl } from './urls.js';
 import { HealthWaiter, type TrackedService, type WaitOutcome } from './wait.js';
@@ -56,7 +56,9 @@ export interface UpServiceResult {
 export interface UpResult {
   project: string;
   status: 'started' | 'already-up' | 'started-no-wait';
-  /** The compose used (absent when nothing had to run). */
+  /** Which runtime runs the stack (docker or native, and what exactly). */
+  runtime: RuntimeInfo;
+  /** The compose used (Docker only; absent when nothing had to run). */
   compose?: { flavor: 'v1' | 'v2'; version: string; command: string };
   services: UpServiceResult[];
   /** Images built by this run (absent when every image was there already). */
@@ -100,7 +102,8 @@ async function preflightPorts(rt: StackRuntime, cfg: HelfyConfig, closure: Servi
 }
 
 async function preflightImages(rt: StackRuntime, cfg: HelfyConfig, closure: ServiceName[], o: UpOptions): Promise<void> {
-  if (o.pull !== 'never') return;
+  // Native services run no images (the apps' builds are checked by missingImages/build below).
+  if (o.pull !== 'never' || rt.kind === 'native') return;
   const refs = [...new Set(closure.map((n) => {
     const def = service(n);
     return builder(def) ? cfg.images.node : configuredImage(def, cfg, o.buildTags);
@@ -128,25 +131,40 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
   const t0 = Date.now();
   const closure = withDependencies(o.services);
   const probeTimeoutMs = o.probeTimeoutMs ?? 2000;
+  const native = rt.kind === 'native';
+  if (native) {
+    const docker = closure.filter((n) => !NATIVE_SERVICES.has(n));
+    if (docker.length) {
+      throw new HelfyError('USAGE', `${docker.join(', ')} ha${docker.length > 1 ? 've' : 's'} no native build: the native runtime cannot run ${docker.length > 1 ? 'them' : 'it'}`, {
+        hint: 'Run it under Docker (HELFY_RUNTIME=docker helfy up temporal-ui), or leave it out.',
+      });
+    }
+  }
   const base = { project: rt.project };
   const urlsOf = (n: ServiceName) => serviceUrls(service(n), cfg);
 
   if (await alreadyUp(rt, closure, o, probeTimeoutMs)) {
     await hooks.afterHealthy({ services: closure, alreadyUp: true });
     return {
-      ...base, status: 'already-up', durationMs: Date.now() - t0,
+      ...base, runtime: await rt.describe(), status: 'already-up', durationMs: Date.now() - t0,
       services: closure.map((n) => ({ name: n, state: service(n).kind === 'job' ? 'completed' : 'healthy', detail: 'already up', urls: urlsOf(n) })),
     };
   }
-  // Preflight: compose present, ports free, images there — before anything starts.
-  const [compose] = await Promise.all([rt.compose(), preflight(rt, cfg, closure, o)]);
+  // Preflight: compose present (Docker), ports free, images there — before anything starts.
+  const [compose] = await Promise.all([native ? undefined : rt.compose(), preflight(rt, cfg, closure, o)]);
   if (ctx.signal.aborted) throw interrupted();
-  const composeInfo = { flavor: compose.flavor, version: compose.version, command: compose.argv.join(' ') };
+  // Native: locate the servers and install what is missing (first use), still before anything starts.
+  // The task list is not rendering yet, so the progress goes out as plain lines.
+  if (rt.prepare) await rt.prepare(closure, { signal: ctx.signal, onProgress: (l) => ctx.log.info(l) });
+  if (ctx.signal.aborted) throw interrupted();
+  const composeInfo = compose ? { flavor: compose.flavor, version: compose.version, command: compose.argv.join(' ') } : undefined;
+  const upCommand = composeInfo ? `${composeInfo.command} up` : 'starting the native services';
+  const buildCommand = composeInfo ? `${composeInfo.command} build` : 'npm run build';
 
   const waiter = new HealthWaiter({ services: closure, runtime: rt, deadline: t0 + o.timeoutMs, signal: ctx.signal, pollMs: o.pollMs, probeTimeoutMs, expectedHashes: o.hashes });
   const composeAbort = new AbortController();
   const composeSignal = AbortSignal.any([ctx.signal, composeAbort.signal]);
-  const composeLog = (l: string) => ctx.log.debug(`compose: ${l}`);
+  const composeLog = (l: string) => ctx.log.debug(`${native ? 'native' : 'compose'}: ${l}`);
   // Lines logged while the task list renders would garble it: collect them, print afterwards.
   const deferred: string[] = [];
   const quietLog: Logger = { ...ctx.log, info: (m) => deferred.push(m), success: (m) => deferred.push(m), warn: (m) => deferred.push(`warning: ${m}`) };
@@ -172,7 +190,7 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
       const b = builder(service(n));
       return b !== undefined && toBuild.includes(b.name);
     });
-    for (const n of users) waiter.pendingNotes.set(n, `building image ${imageOf(n)}`);
+    for (const n of users) waiter.pendingNotes.set(n, native ? `building the ${builder(service(n))!.name} app (npm run build)` : `building image ${imageOf(n)}`);
     const tb = Date.now();
     // A first build (npm ci from the registry) can take minutes: it does not count against --timeout.
     waiter.holdDeadline = true;
@@ -197,7 +215,7 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
       waiter.pendingNote = closure.includes('postgres') ? 'waiting for PostgreSQL and the database bootstrap' : undefined;
       waiter.markStarted(stage1);
       waiter.setComposeRunning(true);
-      const r = await rt.up(stage1, { build: false, pull: o.pull, signal: composeSignal, onLine: composeLog });
+      const r = await rt.up(stage1, { build: false, pull: o.pull, signal: composeSignal, onLine: composeLog, hashes: o.hashes });
       waiter.setComposeRunning(false);
       if (r.cancelled) return { kind: 'interrupted' };
       if (r.exitCode !== 0) {
@@ -226,7 +244,7 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     if (stage2.length) {
       waiter.setComposeRunning(true);
       // Images were built above: compose only creates and starts containers.
-      composeDone = rt.up(closure, { build: false, pull: o.pull, signal: composeSignal, onLine: composeLog }).then((r): WaitOutcome => {
+      composeDone = rt.up(closure, { build: false, pull: o.pull, signal: composeSignal, onLine: composeLog, hashes: o.hashes }).then((r): WaitOutcome => {
         waiter.setComposeRunning(false);
         if (r.cancelled) return { kind: 'interrupted' };
         if (r.exitCode !== 0) {
@@ -291,8 +309,11 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
   if (outcome.kind === 'build-failed') {
     const tail = outcome.output.slice(-40);
     ctx.log.raw(tail.map((l) => `  build | ${l}`).join('\n'));
-    throw new HelfyError('OPERATION_FAILED', `building the ${outcome.services.join(', ')} image${outcome.services.length > 1 ? 's' : ''} failed (${composeInfo.command} build, exit ${outcome.exitCode})`, {
-      hint: 'The last build lines are above. The image installs its dependencies from the npm registry inside the build: check that the engine\'s build containers reach it (proxy: HTTP_PROXY/HTTPS_PROXY; a TLS-inspecting proxy: a HELFY_NODE_IMAGE that trusts its CA).',
+    const what = native ? `the ${outcome.services.join(', ')} app${outcome.services.length > 1 ? 's' : ''}` : `the ${outcome.services.join(', ')} image${outcome.services.length > 1 ? 's' : ''}`;
+    throw new HelfyError('OPERATION_FAILED', `building ${what} failed (${buildCommand}, exit ${outcome.exitCode})`, {
+      hint: native
+        ? 'The last build lines are above. The build installs the app\'s dependencies from the npm registry (npm ci): check that it is reachable (proxy: HTTP_PROXY/HTTPS_PROXY).'
+        : 'The last build lines are above. The image installs its dependencies from the npm registry inside the build: check that the engine\'s build containers reach it (proxy: HTTP_PROXY/HTTPS_PROXY; a TLS-inspecting proxy: a HELFY_NODE_IMAGE that trusts its CA).',
       data: { buildOutput: tail },
     });
   }
@@ -302,9 +323,9 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     if (bad) outcome = { kind: 'failed', service: bad, health: waiter.services.get(bad)!.health, container: waiter.container(bad) };
     else {
       const tail = outcome.output.slice(-40);
-      ctx.log.raw(tail.map((l) => `  compose | ${l}`).join('\n'));
-      throw new HelfyError('OPERATION_FAILED', `${composeInfo.command} up failed (exit ${outcome.exitCode})`, {
-        hint: 'The compose output is above. Containers that did start were left in place; `helfy status` shows them.',
+      ctx.log.raw(tail.map((l) => `  ${native ? 'native' : 'compose'} | ${l}`).join('\n'));
+      throw new HelfyError('OPERATION_FAILED', `${upCommand} failed (exit ${outcome.exitCode})`, {
+        hint: `The ${native ? 'output' : 'compose output'} is above. ${native ? 'Processes' : 'Containers'} that did start were left in place; \`helfy status\` shows them.`,
         data: { composeOutput: tail },
       });
     }
@@ -318,7 +339,7 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     return { name: n, state: s.health.state, detail: s.health.detail, ...(s.readyAt ? { readyAfterMs: s.readyAt - t0 } : {}), urls: urlsOf(n) };
   });
   if (o.wait) await hooks.afterHealthy({ services: closure, alreadyUp: false });
-  return { ...base, compose: composeInfo, status: o.wait ? 'started' : 'started-no-wait', services: results, ...(built ? { built } : {}), ...(bootstrap ? { bootstrap } : {}), durationMs: Date.now() - t0 };
+  return { ...base, runtime: await rt.describe(), ...(composeInfo ? { compose: composeInfo } : {}), status: o.wait ? 'started' : 'started-no-wait', services: results, ...(built ? { built } : {}), ...(bootstrap ? { bootstrap } : {}), durationMs: Date.now() - t0 };
 }
 
 async function missingBuilds(rt: StackRuntime, names: ServiceName[], imageOf: (n: ServiceName) => string): Promise<ServiceName[]> {
@@ -326,6 +347,9 @@ async function missingBuilds(rt: StackRuntime, names: ServiceName[], imageOf: (n
   const missing = new Set(await rt.missingImages(names.map(imageOf)));
   return names.filter((n) => missing.has(imageOf(n)));
 }
+
+/** The services the native runtime can run (temporal-ui has no native build). */
+const NATIVE_SERVICES = new Set<ServiceName>(['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web']);
 
 function interrupted(): HelfyError {
   return new HelfyError('INTERRUPTED', 'interrupted: stopped waiting for the stack', {
@@ -346,9 +370,9 @@ async function unhealthyError(ctx: Context, rt: StackRuntime, kind: 'failed' | '
   if (logs.length) {
     ctx.log.raw(`Last ${logs.length} log lines of ${name}:`);
     ctx.log.raw(logs.map((l) => `  ${name} | ${l}`).join('\n'));
-  } else ctx.log.raw(`${name} has no log output${c ? '' : ' (no container was created)'}.`);
+  } else ctx.log.raw(`${name} has no log output${c ? '' : rt.kind === 'native' ? ' (its process was not started)' : ' (no container was created)'}.`);
   return new HelfyError('STACK_UNHEALTHY', what, {
-    hint: `The containers were left in place for inspection: \`helfy logs ${name}\` shows its output, \`helfy status\` the whole stack; \`helfy up\` retries, \`helfy down\` stops everything.`,
+    hint: `The ${rt.kind === 'native' ? 'processes' : 'containers'} were left in place for inspection: \`helfy logs ${name}\` shows its output, \`helfy status\` the whole stack; \`helfy up\` retries, \`helfy down\` stops everything.`,
     data: { service: name, reason: kind, detail, logs },
   });
 }

@@ -83,7 +83,7 @@ describe('helfy dev: bad input', () => {
   });
 
   it('no Docker engine (default: stores in Docker): exit 3 before any process starts, the hint names --no-stores', async () => {
-    const r = await helfy(['dev'], { cwd: ws, env: { ...stores.env, DOCKER_HOST: `unix://${ws}/no-engine.sock` }, timeoutMs: 60_000 });
+    const r = await helfy(['dev'], { cwd: ws, env: { ...stores.env, DOCKER_HOST: `unix://${ws}/no-engine.sock`, HELFY_RUNTIME: 'docker' }, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain(`error: Docker engine unreachable at ${ws}/no-engine.sock`);
     expect(r.stderr).toContain('helfy dev --no-stores');

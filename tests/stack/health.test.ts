@@ -53,6 +53,7 @@ describe('serviceHealth', () => {
 function fakeRuntime(ticks: ContainerSnapshot[][], probeOk: (tick: number) => boolean = () => true): StackRuntime & { tick: number } {
   const rt = {
     project: 'p',
+    kind: 'docker',
     tick: 0,
     async compose() {
       return { flavor: 'v1' as const, version: '1.29.2', argv: ['docker-compose'] as [string] };

@@ -112,6 +112,10 @@ function fakeStack(o: { missing: string[]; buildExit?: number; buildMs?: number;
   const started = new Set<string>();
   const rt = {
     project: 'p',
+    kind: 'docker',
+    async describe() {
+      return { kind: 'docker', detail: 'Docker (fake)' };
+    },
     async compose() {
       return { flavor: 'v1' as const, version: '1.29.2', argv: ['docker-compose'] };
     },

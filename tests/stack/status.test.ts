@@ -22,6 +22,8 @@ function c(service: string, over: Partial<ContainerSnapshot> = {}): ContainerSna
 function rt(list: ContainerSnapshot[], failing: string[] = []): StackRuntime {
   return {
     project: 'demo',
+    kind: 'docker',
+    describe: async () => ({ kind: 'docker', detail: 'Docker (fake)' }),
     containers: async () => list,
     startTimes: async (ids: string[]) => Object.fromEntries(ids.map((id) => [id, NOW - 600_000])),
     probe: async (def: { name: string }) => ({ ok: !failing.includes(def.name), detail: failing.includes(def.name) ? 'ECONNREFUSED' : 'ok', durationMs: 5 }),
