@@ -1,0 +1,190 @@
+/**
+ * api, worker and web as local Node processes, run from the built output of the app's sources
+ * (`appSource()`: the workspace copy apps/<app>, else the bundled template):
+ * `node dist/server.js` / `node dist/worker.js` (api) and `node dist/server/index.mjs` (web).
+ * Their environment is the Docker definition's (src/stack/services/app.ts) with every container
+ * address rewritten to the host's published port (src/dev/env.ts, as `helfy dev` does), in
+ * production mode. The worker's health port is picked once and kept in `.helfy/data/worker/port`.
+ *
+ * `ensureAppBuilt()`: `npm ci` when the dependencies are missing or stale (src/dev/install.ts),
+ * then `npm run build`; the stamp `dist/.helfy-native-build` holds the build tag of the sources
+ * (buildTag(dir, 'native'), which leaves out what .dockerignore leaves out: node_modules, dist), so
+ * a second call with unchanged sources does nothing. The bundled templates are built in place
+ * (templates/<app>/dist, git-ignored): fine for a checkout or a user-writable install; a read-only
+ * global install needs `helfy init` (apps/ in the workspace) first.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appSource, type AppName } from '../../../config/apps.js';
+import type { HelfyConfig } from '../../../config/load.js';
+import { writeFileAtomicSync } from '../../../core/atomic-write.js';
+import { HelfyError } from '../../../core/errors.js';
+import { childEnvironment, devEnvironment, type DevProcessName } from '../../../dev/env.js';
+import { installState, writeStamp } from '../../../dev/install.js';
+import { service } from '../../../stack/catalog.js';
+import { buildTag } from '../../../stack/env.js';
+import { hostFor, httpUrl, probeHttp, runProbe } from '../../../stack/probes.js';
+import { runGroupProcess } from '../../process/group.js';
+import type { ProcessSpec } from '../types.js';
+import { baseEnv, connectHost, freePort, isPortFree, specHash, type NativeContext, type NativeService } from './common.js';
+
+export const BUILD_STAMP = join('dist', '.helfy-native-build');
+
+/** What each app process runs (relative to the app's folder). */
+export const APP_ENTRY: Record<DevProcessName, { app: AppName; entry: string }> = {
+  api: { app: 'api', entry: 'dist/server.js' },
+  worker: { app: 'api', entry: 'dist/worker.js' },
+  web: { app: 'web', entry: 'dist/server/index.mjs' },
+};
+
+const ENTRIES: Record<AppName, string[]> = { api: ['dist/server.js', 'dist/worker.js'], web: ['dist/server/index.mjs'] };
+
+/** The build tag a native build of this folder must carry. */
+export function nativeBuildTag(dir: string): string {
+  return buildTag(dir, 'native');
+}
+
+/** True when the app has no native build of its current sources ("image missing" for `up`). */
+export function appBuildMissing(cfg: Pick<HelfyConfig, 'root'>, app: AppName): boolean {
+  const { dir } = appSource(cfg.root, app);
+  if (!ENTRIES[app].every((e) => existsSync(join(dir, e)))) return true;
+  try {
+    return readFileSync(join(dir, BUILD_STAMP), 'utf8').trim() !== nativeBuildTag(dir);
+  } catch {
+    return true;
+  }
+}
+
+async function run(app: AppName, dir: string, args: string[], onLine: (line: string) => void): Promise<void> {
+  const tail: string[] = [];
+  let r: { code: number | null; cancelled: boolean };
+  try {
+    r = await runGroupProcess({
+      name: `${app} npm ${args[0]}`,
+      command: 'npm',
+      args,
+      cwd: dir,
+      env: childEnvironment(process.env, {}),
+      onLine: (l) => {
+        tail.push(l);
+        if (tail.length > 40) tail.shift();
+        onLine(l);
+      },
+    });
+  } catch (e) {
+    throw new HelfyError('TOOL_MISSING', `${app}: could not run npm ${args.join(' ')} (${(e as Error).message})`, { hint: 'Is npm on PATH? It comes with Node.js.' });
+  }
+  if (r.code !== 0) {
+    throw new HelfyError('OPERATION_FAILED', `${app}: npm ${args.join(' ')} failed (exit ${r.code}) in ${dir}`, {
+      details: tail.slice(-15),
+      hint: `Run \`npm ${args.join(' ')}\` in ${dir} to see the whole output.`,
+    });
+  }
+}
+
+/** `npm ci` (when needed) and `npm run build` unless the current sources are built already. */
+export async function ensureAppBuilt(cfg: Pick<HelfyConfig, 'root'>, app: AppName, onLine: (line: string) => void): Promise<{ built: boolean; dir: string }> {
+  const { dir } = appSource(cfg.root, app);
+  if (!appBuildMissing(cfg, app)) return { built: false, dir };
+  const tag = nativeBuildTag(dir);
+  const deps = installState(dir);
+  if (deps.needed) {
+    onLine(`${app}: npm ci (${deps.reason === 'no-node_modules' ? 'no node_modules' : 'package-lock.json changed'})`);
+    await run(app, dir, ['ci', '--no-audit', '--no-fund'], onLine);
+    writeStamp(dir);
+  }
+  onLine(`${app}: npm run build`);
+  await run(app, dir, ['run', 'build'], onLine);
+  const missing = ENTRIES[app].filter((e) => !existsSync(join(dir, e)));
+  if (missing.length) {
+    throw new HelfyError('OPERATION_FAILED', `${app}: npm run build did not write ${missing.join(', ')} in ${dir}`, { hint: 'Check the "build" script of its package.json.' });
+  }
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  writeFileAtomicSync(join(dir, BUILD_STAMP), `${tag}\n`);
+  return { built: true, dir };
+}
+
+/** The environment of one app process (the Docker definition's, addresses on the host, production). */
+export function nativeAppEnvironment(cfg: HelfyConfig, name: DevProcessName, o: { vars: Record<string, string>; workerHealthPort: number }): Record<string, string> {
+  const env = { ...baseEnv(), ...devEnvironment(cfg, name, { vars: o.vars, workerHealthPort: o.workerHealthPort, viteConfig: '' }) };
+  env.NODE_ENV = 'production';
+  delete env.VITE_CONFIG;
+  if (name === 'api') {
+    // The web server proxies /api/* from this machine: its X-Forwarded-For comes from the address
+    // it connects to (the API's host), the only peer believed (not the Docker proxy network's).
+    env.TRUST_PROXY = connectHost(cfg.bindAddress);
+  }
+  if (name === 'web') env.HOST = cfg.bindAddress;
+  return env;
+}
+
+/** The worker's health port: picked once, kept in .helfy/data/worker/port. */
+function readWorkerPort(file: string): number | undefined {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function pickWorkerPort(cfg: HelfyConfig, file: string, check: boolean): Promise<number> {
+  const host = connectHost(cfg.bindAddress);
+  const have = readWorkerPort(file);
+  const cfgPorts = Object.values(cfg.ports);
+  if (have !== undefined && !cfgPorts.includes(have) && (!check || (await isPortFree(host, have)))) return have;
+  let p = await freePort(host);
+  while (cfgPorts.includes(p)) p = await freePort(host);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileAtomicSync(file, `${p}\n`);
+  return p;
+}
+
+export async function appService(name: DevProcessName, nctx: NativeContext): Promise<NativeService> {
+  const { cfg } = nctx;
+  const { app, entry } = APP_ENTRY[name];
+  const { dir } = appSource(cfg.root, app);
+  const portFile = join(nctx.dirs.data, 'worker', 'port');
+  let workerPort = name === 'worker' ? await pickWorkerPort(cfg, portFile, false) : 0;
+  const spec: ProcessSpec = {
+    name,
+    kind: 'daemon',
+    command: process.execPath,
+    args: [entry],
+    env: nativeAppEnvironment(cfg, name, { vars: nctx.vars, workerHealthPort: workerPort }),
+    cwd: dir,
+    stopSignal: 'SIGTERM',
+    graceS: service(name).stopGracePeriodS ?? 10,
+    labels: {},
+  };
+  const rehash = () => (spec.labels['dev.helfy.config-hash'] = specHash(spec, existsSync(join(dir, BUILD_STAMP)) ? readFileSync(join(dir, BUILD_STAMP), 'utf8').trim() : ''));
+  rehash();
+  const ports = name === 'api' ? [cfg.ports.api] : name === 'web' ? [cfg.ports.web] : [workerPort];
+  const def = service(name);
+  return {
+    spec,
+    ports,
+    async prepare() {
+      if (!ENTRIES[app].every((e) => existsSync(join(dir, e)))) {
+        throw new HelfyError('OPERATION_FAILED', `${name}: ${join(dir, entry)} is not built`, { hint: 'Run `helfy up --build` (npm ci + npm run build of the app).' });
+      }
+      if (name === 'worker') {
+        const p = await pickWorkerPort(cfg, portFile, true);
+        if (p !== workerPort) {
+          workerPort = p;
+          spec.env.HEALTH_PORT = String(p);
+          ports.splice(0, ports.length, p);
+        }
+      }
+      rehash();
+    },
+    async health(timeoutMs) {
+      if (name === 'worker') {
+        const r = await probeHttp(httpUrl(hostFor(cfg), workerPort, '/health'), timeoutMs, true);
+        return { ok: r.ok, detail: r.detail };
+      }
+      const r = await runProbe(def, cfg, timeoutMs);
+      return { ok: Boolean(r?.ok), detail: r?.detail ?? 'no probe' };
+    },
+  };
+}

