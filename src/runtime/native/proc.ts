@@ -1,0 +1,80 @@
+/**
+ * Small Linux process facts the supervisor needs: a process's start time (to tell a recorded pid
+ * from a reused one), the boot id (a pid recorded before a reboot is never ours), whether a pid or
+ * a process group is alive, and the members of a group. All from /proc; nothing is spawned.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+export { pidAlive } from '../../backup/store.js';
+import { groupAlive } from '../process/group.js';
+
+export { groupAlive };
+
+interface ProcStat {
+  /** One letter: R, S, D, Z (zombie), T, … */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** Field 22 of /proc/<pid>/stat: start time in clock ticks after boot. */
+  startTime: string;
+}
+
+/** /proc/<pid>/stat parsed, or undefined when the process is gone. */
+export function procStat(pid: number): ProcStat | undefined {
+  let raw: string;
+  try {
+    raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Field 2 (comm) is in parentheses and may itself hold spaces or ')': split after the last ')'.
+  const rest = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state), so field n is rest[n - 3].
+  if (rest.length < 20) return undefined;
+  return { state: rest[0] ?? '', ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: rest[19] ?? '' };
+}
+
+/** The start time (field 22) of a live, non-zombie process; undefined when it is gone or a zombie. */
+export function procStart(pid: number): string | undefined {
+  const s = procStat(pid);
+  return s && s.state !== 'Z' && s.state !== 'X' ? s.startTime : undefined;
+}
+
+let bootIdCache: string | undefined;
+/** /proc/sys/kernel/random/boot_id (changes at every boot). */
+export function bootId(): string {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdCache = '';
+    }
+  }
+  return bootIdCache;
+}
+
+/** Live (non-zombie) pids whose process group is `pgid`. */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    const s = procStat(Number(n));
+    if (s && s.pgrp === pgid && s.state !== 'Z' && s.state !== 'X') out.push(Number(n));
+  }
+  return out;
+}
+
+/**
+ * True while a live process of group `pgid` exists. kill(-pgid, 0) alone also counts zombies (a
+ * killed wrapper not yet reaped by the helfy that started it), so a positive answer is checked
+ * against /proc.
+ */
+export function groupLive(pgid: number): boolean {
+  return groupAlive(pgid) && groupMembers(pgid).length > 0;
+}

@@ -1,0 +1,471 @@
+/**
+ * The native runtime's process supervisor: runs a ProcessSpec detached from helfy (its own
+ * session and process group, output appended to .helfy/logs/<name>.log), so it survives helfy's
+ * exit and a closed terminal, and answers later — from any helfy process — what runs, what ended
+ * and how.
+ *
+ * Each process runs under a tiny /bin/sh wrapper (the group leader, whose pid is recorded):
+ * it starts the command, waits for it, and writes `<name>.exit` ({code, signal}) when it ends, so a
+ * job's exit code and a daemon's crash are known after the helfy that started them is gone. The
+ * wrapper forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to the command (it never leaves it orphaned);
+ * `stop` signals the whole group, so grandchildren go too. The state file `<name>.json` records
+ * the leader's pid with its start time and the boot id: a pid that is alive but started at
+ * another time, or was recorded before a reboot, is not ours (`exited`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, chownSync, closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import { HelfyError } from '../../core/errors.js';
+import { bootId, groupLive, procStart } from './proc.js';
+import type { LogLine, NativeDirs, ProcessExit, ProcessSpec, ProcessState, Supervisor } from './types.js';
+
+/** Logs larger than this are rotated when their process (re)starts. */
+export const ROTATE_BYTES = 10 * 1024 * 1024;
+/** Rotated logs kept: `<name>.log.1` … `.log.3`. */
+export const ROTATE_KEEP = 3;
+/** readLog's default tail. */
+const DEFAULT_TAIL = 200;
+
+export interface SupervisorOptions {
+  /** Rotation threshold in bytes (default 10 MB; tests pass a small one). */
+  rotateBytes?: number;
+  /** followLog's poll interval (default 250 ms). */
+  pollMs?: number;
+}
+
+/** What `<name>.json` holds. */
+interface StateFile {
+  name: string;
+  kind: 'daemon' | 'job';
+  pid: number;
+  startedAt: number;
+  /** Field 22 of /proc/<pid>/stat at start; null when the process had already ended. */
+  procStart: string | null;
+  bootId: string;
+  labels: Record<string, string>;
+  /** For humans (`cat .helfy/run/api.json`); the environment is never stored. */
+  commandLine: string;
+  cwd: string;
+  user?: string;
+  stopSignal: NodeJS.Signals;
+  graceS: number;
+  logFile: string;
+}
+
+/**
+ * The wrapper, run as `sh -c WRAPPER <$0 label> <exit file> <keep PWD 0|1> <command…>`.
+ * - Traps are set before the command starts, so a stop signal can never kill the wrapper alone.
+ * - A background command of a non-interactive shell starts with SIGINT/SIGQUIT ignored (POSIX);
+ *   the command is run through `env --default-signal=INT,QUIT` so it sees SIGINT (PostgreSQL's
+ *   and Node's handlers are installed anyway, plain programs are not).
+ * - `wait` returns early (>128) when a trapped signal arrives: loop while the command lives; the
+ *   second `wait` picks up a status the shell reaped meanwhile (127 = nothing left to collect).
+ * - dash exports PWD: removed unless the spec's env has it (the command gets exactly spec.env).
+ * - The record is written with the builtin printf only (PATH is the spec's, maybe without
+ *   coreutils); it is only trusted once it parses, and its time is the file's mtime.
+ */
+const WRAPPER = [
+  'x=$1; k=$2; shift 2',
+  '[ "$k" = 1 ] || unset PWD',
+  'c=',
+  'for s in TERM INT HUP QUIT; do trap "[ -n \\"\\$c\\" ] && kill -$s \\$c 2>/dev/null" $s; done',
+  '"$@" &',
+  'c=$!',
+  'while :; do',
+  '  wait $c; s=$?',
+  '  if kill -0 $c 2>/dev/null; then continue; fi',
+  '  wait $c 2>/dev/null; t=$?; [ $t -ne 127 ] && s=$t',
+  '  break',
+  'done',
+  'if [ $s -gt 128 ]; then n=$(kill -l $((s - 128)) 2>/dev/null); printf \'{"code":null,"signal":"SIG%s"}\\n\' "$n" > "$x"',
+  'else printf \'{"code":%d,"signal":null}\\n\' $s > "$x"; fi',
+  'exit $s',
+].join('\n');
+
+function findOnPath(cmd: string): string | undefined {
+  for (const d of (process.env.PATH || '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (!d) continue;
+    const p = join(d, cmd);
+    try {
+      accessSync(p, fsc.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return undefined;
+}
+
+let envBin: { path: string; defaultSignal: boolean } | undefined;
+/** coreutils `env` and whether it has --default-signal (coreutils 8.31+). */
+function envTool(): { path: string; defaultSignal: boolean } {
+  if (!envBin) {
+    const path = findOnPath('env') ?? '/usr/bin/env';
+    const r = spawnSync(path, ['--default-signal=INT', 'true'], { stdio: 'ignore', env: {} });
+    envBin = { path, defaultSignal: r.status === 0 };
+  }
+  return envBin;
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function userIds(user: string): { uid: number; gid: number } {
+  const id = findOnPath('id') ?? '/usr/bin/id';
+  const u = spawnSync(id, ['-u', user], { encoding: 'utf8' });
+  const g = spawnSync(id, ['-g', user], { encoding: 'utf8' });
+  const uid = Number(u.stdout?.trim());
+  const gid = Number(g.stdout?.trim());
+  if (u.status !== 0 || g.status !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) {
+    throw new HelfyError('OPERATION_FAILED', `cannot run as user ${user}: no such user on this machine`, {
+      hint: `create it (e.g. adduser --system ${user}) or run helfy as a regular user`,
+    });
+  }
+  return { uid, gid };
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `n` lines of `file` (read from the end in chunks; a missing file has none). */
+async function tailLines(file: string, n: number): Promise<string[]> {
+  if (n <= 0) return [];
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const chunk = 64 * 1024;
+    let pos = size;
+    let text = '';
+    let newlines = 0;
+    while (pos > 0 && newlines <= n) {
+      const len = Math.min(chunk, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, pos);
+      const s = buf.toString('latin1');
+      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 10) newlines++;
+      text = s + text;
+    }
+    const lines = splitLines(Buffer.from(text, 'latin1').toString('utf8'));
+    return lines.slice(-n);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function allLines(file: string): Promise<string[]> {
+  try {
+    return splitLines(await readFile(file, 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+function splitLines(text: string): string[] {
+  if (!text) return [];
+  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supervisor {
+  const rotateBytes = opts.rotateBytes ?? ROTATE_BYTES;
+  const pollMs = opts.pollMs ?? 250;
+  const base = join(root, '.helfy');
+  const dirs: NativeDirs = { data: join(base, 'data'), logs: join(base, 'logs'), run: join(base, 'run') };
+  const stateFile = (name: string) => join(dirs.run, `${name}.json`);
+  const exitFile = (name: string) => join(dirs.run, `${name}.exit`);
+  const logFile = (name: string) => join(dirs.logs, `${name}.log`);
+
+  function checkName(name: string): void {
+    if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name)) {
+      throw new HelfyError('INTERNAL', `invalid process name "${name}" (letters, digits, . _ - only)`);
+    }
+  }
+
+  async function readExit(name: string): Promise<ProcessExit | undefined> {
+    const f = exitFile(name);
+    const rec = await readJson<{ code: number | null; signal: string | null; at?: number }>(f);
+    if (!rec || (rec.code === undefined && rec.signal === undefined)) return undefined;
+    let at = rec.at;
+    if (at === undefined) {
+      try {
+        at = Math.round((await stat(f)).mtimeMs);
+      } catch {
+        at = Date.now();
+      }
+    }
+    return { code: rec.code ?? null, signal: rec.signal ?? null, at };
+  }
+
+  /** The recorded group leader is alive and is the process we started (same start time, same boot). */
+  function leaderAlive(s: StateFile): boolean {
+    if (s.bootId !== bootId()) return false;
+    const now = procStart(s.pid);
+    return now !== undefined && s.procStart !== null && now === s.procStart;
+  }
+
+  /** Something of our process group is left (the leader, or children that outlived it). */
+  function groupOurs(s: StateFile): boolean {
+    if (s.bootId !== bootId()) return false;
+    if (leaderAlive(s)) return true;
+    // A pid still in use as a process group id is never handed to a new process, so with the
+    // leader gone (not reused: procStart undefined) a live group with its id is what it left.
+    return procStart(s.pid) === undefined && groupLive(s.pid);
+  }
+
+  async function resolve(s: StateFile): Promise<ProcessState> {
+    // Liveness first, the record second: the wrapper writes the record just before it exits, so
+    // a leader seen dead has its record (if any) complete, and a record seen means it has ended.
+    const alive = leaderAlive(s);
+    const exit = await readExit(s.name);
+    const running = alive && !exit;
+    return {
+      name: s.name,
+      kind: s.kind,
+      state: running ? 'running' : 'exited',
+      pid: s.pid,
+      startedAt: s.startedAt,
+      ...(!running && exit ? { exit } : {}),
+      labels: s.labels ?? {},
+      logFile: s.logFile,
+    };
+  }
+
+  async function rotate(name: string): Promise<void> {
+    const f = logFile(name);
+    let size: number;
+    try {
+      size = (await stat(f)).size;
+    } catch {
+      return;
+    }
+    if (size <= rotateBytes) return;
+    await rm(`${f}.${ROTATE_KEEP}`, { force: true });
+    for (let i = ROTATE_KEEP - 1; i >= 1; i--) {
+      if (existsSync(`${f}.${i}`)) await rename(`${f}.${i}`, `${f}.${i + 1}`);
+    }
+    await rename(f, `${f}.1`);
+  }
+
+  const sup: Supervisor = {
+    dirs,
+
+    async start(spec) {
+      checkName(spec.name);
+      const current = await readJson<StateFile>(stateFile(spec.name));
+      if (current && leaderAlive(current) && !(await readExit(spec.name))) {
+        throw new HelfyError('OPERATION_FAILED', `${spec.name} is already running (pid ${current.pid})`, {
+          hint: `stop it first (helfy down ${spec.name}), or leave it running`,
+          data: { name: spec.name, pid: current.pid },
+        });
+      }
+      if (!isAbsolute(spec.command)) throw new HelfyError('INTERNAL', `${spec.name}: command must be an absolute path, got ${spec.command}`);
+      try {
+        accessSync(spec.command, fsc.X_OK);
+      } catch {
+        throw new HelfyError('TOOL_MISSING', `${spec.name}: ${spec.command} does not exist or is not executable`, {
+          hint: 'install it, or point helfy at it with the matching HELFY_* setting',
+        });
+      }
+      if (!existsSync(spec.cwd) || !statSync(spec.cwd).isDirectory()) {
+        throw new HelfyError('OPERATION_FAILED', `${spec.name}: working folder ${spec.cwd} does not exist`);
+      }
+      for (const d of [dirs.data, dirs.logs, dirs.run]) mkdirSync(d, { recursive: true });
+      await rotate(spec.name);
+      await rm(exitFile(spec.name), { force: true });
+
+      const asUser = spec.user && isRoot() && spec.user !== 'root' ? spec.user : undefined;
+      const ids = asUser ? userIds(asUser) : undefined;
+      const log = logFile(spec.name);
+      const fd = openSync(log, 'a', 0o640);
+      const prefix: string[] = [];
+      try {
+        if (ids) chownSync(log, ids.uid, ids.gid);
+        if (asUser) {
+          const setpriv = findOnPath('setpriv');
+          if (!setpriv) {
+            throw new HelfyError('TOOL_MISSING', `${spec.name} must run as user ${asUser}, and setpriv (util-linux) was not found`, {
+              hint: 'install util-linux (apt-get install util-linux), or run helfy as a regular user',
+            });
+          }
+          prefix.push(setpriv, `--reuid=${asUser}`, `--regid=${asUser}`, '--init-groups');
+        }
+        const env = envTool();
+        prefix.push(env.path);
+        if (env.defaultSignal) prefix.push('--default-signal=INT,QUIT');
+        // `env` with `--` never reads the command as a VAR=value assignment.
+        prefix.push('--');
+
+        const child = spawn('/bin/sh', ['-c', WRAPPER, `helfy:${spec.name}`, exitFile(spec.name), 'PWD' in spec.env ? '1' : '0', ...prefix, spec.command, ...spec.args], {
+          cwd: spec.cwd,
+          env: spec.env,
+          detached: true,
+          stdio: ['ignore', fd, fd],
+        });
+        const pid = await new Promise<number>((res, rej) => {
+          child.once('error', rej);
+          child.once('spawn', () => res(child.pid!));
+        });
+        child.unref();
+        const state: StateFile = {
+          name: spec.name,
+          kind: spec.kind,
+          pid,
+          startedAt: Date.now(),
+          procStart: procStart(pid) ?? null,
+          bootId: bootId(),
+          labels: spec.labels,
+          commandLine: [spec.command, ...spec.args].map(quoteArg).join(' '),
+          cwd: spec.cwd,
+          ...(asUser ? { user: asUser } : {}),
+          stopSignal: spec.stopSignal ?? 'SIGTERM',
+          graceS: spec.graceS,
+          logFile: log,
+        };
+        await writeFileAtomic(stateFile(spec.name), `${JSON.stringify(state, null, 2)}\n`);
+        return resolve(state);
+      } finally {
+        closeSync(fd);
+      }
+    },
+
+    async list() {
+      let names: string[];
+      try {
+        names = await readdir(dirs.run);
+      } catch {
+        return [];
+      }
+      const out: ProcessState[] = [];
+      for (const n of names.filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort()) {
+        const s = await readJson<StateFile>(join(dirs.run, n));
+        if (s && typeof s.pid === 'number' && s.name) out.push(await resolve(s));
+      }
+      return out;
+    },
+
+    async get(name) {
+      checkName(name);
+      const s = await readJson<StateFile>(stateFile(name));
+      return s ? resolve(s) : undefined;
+    },
+
+    async stop(name, o = {}) {
+      checkName(name);
+      const s = await readJson<StateFile>(stateFile(name));
+      if (!s || !groupOurs(s)) return false;
+      const graceMs = (o.graceS ?? s.graceS) * 1000;
+      const signal = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-s.pid, sig);
+        } catch {
+          /* the group is gone */
+        }
+      };
+      signal(s.stopSignal || 'SIGTERM');
+      const deadline = Date.now() + graceMs;
+      while (groupLive(s.pid) && Date.now() < deadline) await sleep(50);
+      if (groupLive(s.pid)) {
+        signal('SIGKILL');
+        const hard = Date.now() + 10_000;
+        while (groupLive(s.pid) && Date.now() < hard) await sleep(20);
+        // The wrapper died with its group and could not say how: the supervisor knows.
+        if (!(await readExit(name))) {
+          await writeFileAtomic(exitFile(name), `${JSON.stringify({ code: null, signal: 'SIGKILL', at: Date.now() })}\n`);
+        }
+      }
+      return true;
+    },
+
+    async forget(name) {
+      checkName(name);
+      const s = await readJson<StateFile>(stateFile(name));
+      if (s && leaderAlive(s) && !(await readExit(name))) {
+        throw new HelfyError('OPERATION_FAILED', `${name} is still running (pid ${s.pid}); stop it before forgetting it`);
+      }
+      await rm(stateFile(name), { force: true });
+      await rm(exitFile(name), { force: true });
+    },
+
+    async readLog(name, o = {}) {
+      checkName(name);
+      const f = logFile(name);
+      let lines: string[];
+      if (o.tail === undefined) {
+        lines = [...(await allLines(`${f}.1`)), ...(await allLines(f))];
+      } else {
+        lines = await tailLines(f, o.tail);
+        if (lines.length < o.tail) lines = [...(await tailLines(`${f}.1`, o.tail - lines.length)), ...lines];
+      }
+      return lines.map((text) => ({ stream: 'stdout' as const, text }));
+    },
+
+    async followLog(name, o, onLine, signal) {
+      checkName(name);
+      const f = logFile(name);
+      const sizeOf = async () => {
+        try {
+          return (await stat(f)).size;
+        } catch {
+          return -1;
+        }
+      };
+      // The size before the tail is read: a line written in between is shown twice rather than never.
+      let pos = Math.max(0, await sizeOf());
+      if (o.tail === undefined || o.tail > 0) (await sup.readLog(name, { tail: o.tail })).forEach(onLine);
+      let partial = '';
+      const emit = (text: string) => onLine({ stream: 'stdout', text });
+      while (!signal.aborted) {
+        const size = await sizeOf();
+        if (size >= 0 && size < pos) pos = 0; // truncated or replaced (a restart rotated it)
+        if (size > pos) {
+          const fh = await open(f, 'r');
+          try {
+            const len = size - pos;
+            const buf = Buffer.alloc(len);
+            const { bytesRead } = await fh.read(buf, 0, len, pos);
+            pos += bytesRead;
+            const text = partial + buf.subarray(0, bytesRead).toString('utf8');
+            const parts = text.split('\n');
+            partial = parts.pop() ?? '';
+            for (const l of parts) emit(l.replace(/\r$/, ''));
+          } finally {
+            await fh.close();
+          }
+          continue;
+        }
+        await new Promise<void>((r) => {
+          const t = setTimeout(done, pollMs);
+          function done() {
+            clearTimeout(t);
+            signal.removeEventListener('abort', done);
+            r();
+          }
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+      if (partial) emit(partial);
+    },
+  };
+  return sup;
+}

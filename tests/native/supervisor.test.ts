@@ -1,0 +1,408 @@
+/**
+ * The native supervisor with real processes: detached daemons and jobs that outlive the process
+ * that started them, exit records, stale/reused pids, group stop with SIGKILL escalation, the
+ * `postgres` user when running as root, exact environments, log rotation, tail and follow.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HelfyError } from '../../src/core/errors.js';
+import { groupLive, groupMembers, pidAlive, procStart, procStat } from '../../src/runtime/native/proc.js';
+import { openSupervisor } from '../../src/runtime/native/supervisor.js';
+import type { ProcessSpec, ProcessState, Supervisor } from '../../src/runtime/native/types.js';
+
+const REPO = resolve(__dirname, '../..');
+const SH = '/bin/sh';
+const NODE = process.execPath;
+const BASE_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' };
+
+let root: string;
+let sup: Supervisor;
+
+function spec(name: string, kind: ProcessSpec['kind'], command: string, args: string[], extra: Partial<ProcessSpec> = {}): ProcessSpec {
+  return { name, kind, command, args, env: BASE_ENV, cwd: root, graceS: 5, labels: {}, ...extra };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const exited = (name: string) => until(`${name} to exit`, async () => {
+  const s = await sup.get(name);
+  return s?.state === 'exited' ? s : undefined;
+});
+
+const logHas = (name: string, text: string) =>
+  until(`"${text}" in ${name}.log`, async () => (await sup.readLog(name)).some((l) => l.text === text));
+
+/** The child of the wrapper (the service process itself). */
+function cmdline(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The wrapper's child (the service process itself), once it has exec'd `command`: before that it
+ * is still the shell's fork (or setpriv / env on their way), which neither runs as the target
+ * user nor has its signal dispositions reset yet.
+ */
+function serviceChild(wrapperPid: number, command = '/usr/bin/sleep'): Promise<number> {
+  return until(`the service child ${command}`, () =>
+    groupMembers(wrapperPid).find((p) => procStat(p)?.ppid === wrapperPid && cmdline(p)[0] === command));
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'helfy-sup-'));
+  sup = openSupervisor(root, { rotateBytes: 4096, pollMs: 50 });
+});
+
+afterAll(async () => {
+  for (const s of await sup.list()) await sup.stop(s.name, { graceS: 1 });
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('start / list / stop', () => {
+  it('runs a daemon detached in its own process group, with its state file and dirs', async () => {
+    const st = await sup.start(spec('sleeper', 'daemon', '/usr/bin/sleep', ['300'], { labels: { 'dev.helfy.config-hash': 'abc' } }));
+    expect(st).toMatchObject({ name: 'sleeper', kind: 'daemon', state: 'running', labels: { 'dev.helfy.config-hash': 'abc' } });
+    expect(st.logFile).toBe(join(root, '.helfy/logs/sleeper.log'));
+    expect(sup.dirs).toEqual({ data: join(root, '.helfy/data'), logs: join(root, '.helfy/logs'), run: join(root, '.helfy/run') });
+    // The recorded pid leads its own group (and session), not ours.
+    expect(procStat(st.pid)?.pgrp).toBe(st.pid);
+    expect(procStat(process.pid)?.pgrp).not.toBe(st.pid);
+    const file = JSON.parse(readFileSync(join(root, '.helfy/run/sleeper.json'), 'utf8'));
+    expect(file).toMatchObject({ name: 'sleeper', pid: st.pid, procStart: procStart(st.pid), commandLine: '/usr/bin/sleep 300', stopSignal: 'SIGTERM' });
+    expect(file.bootId).toBe(readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    const listed = await sup.list();
+    expect(listed.map((s) => [s.name, s.state])).toContainEqual(['sleeper', 'running']);
+  });
+
+  it('refuses to start a name that is running', async () => {
+    const err = await sup.start(spec('sleeper', 'daemon', '/usr/bin/sleep', ['300'])).catch((e) => e);
+    expect(err).toBeInstanceOf(HelfyError);
+    expect(err.code).toBe('OPERATION_FAILED');
+    expect(err.message).toMatch(/sleeper is already running \(pid \d+\)/);
+    expect(err.hint).toMatch(/stop it first/);
+  });
+
+  it('stop: SIGTERM to the group ends it; the exit record says SIGTERM; stopping again returns false', async () => {
+    const before = (await sup.get('sleeper'))!;
+    const child = await serviceChild(before.pid);
+    expect(await sup.stop('sleeper')).toBe(true);
+    expect(groupLive(before.pid)).toBe(false);
+    expect(procStart(child)).toBeUndefined();
+    const after = (await sup.get('sleeper'))!;
+    expect(after.state).toBe('exited');
+    expect(after.exit).toMatchObject({ code: null, signal: 'SIGTERM' });
+    expect(await sup.stop('sleeper')).toBe(false);
+    expect(await sup.stop('never-started')).toBe(false);
+  });
+
+  it('forget removes the records; a stopped name can start again', async () => {
+    await sup.forget('sleeper');
+    expect(await sup.get('sleeper')).toBeUndefined();
+    const st = await sup.start(spec('sleeper', 'daemon', '/usr/bin/sleep', ['300']));
+    expect(st.state).toBe('running');
+    const err = await sup.forget('sleeper').catch((e) => e);
+    expect(err).toBeInstanceOf(HelfyError);
+    expect(await sup.stop('sleeper', { graceS: 2 })).toBe(true);
+    await sup.forget('sleeper');
+    expect((await sup.list()).map((s) => s.name)).not.toContain('sleeper');
+  });
+
+  it("a job's exit code and output are recorded", async () => {
+    await sup.start(spec('job3', 'job', SH, ['-c', 'echo hello from job; exit 3']));
+    const s = await exited('job3');
+    expect(s.kind).toBe('job');
+    expect(s.exit).toMatchObject({ code: 3, signal: null });
+    expect(Math.abs(s.exit!.at - Date.now())).toBeLessThan(60_000);
+    expect((await sup.readLog('job3')).map((l) => l.text)).toEqual(['hello from job']);
+  });
+
+  it('a missing command or working folder is refused before anything starts', async () => {
+    const a = await sup.start(spec('nope', 'job', '/no/such/binary', [])).catch((e) => e);
+    expect(a).toBeInstanceOf(HelfyError);
+    expect(a.code).toBe('TOOL_MISSING');
+    expect(a.message).toContain('/no/such/binary');
+    const b = await sup.start(spec('nope', 'job', SH, ['-c', 'true'], { cwd: join(root, 'missing') })).catch((e) => e);
+    expect(b.message).toContain('does not exist');
+    expect(await sup.get('nope')).toBeUndefined();
+  });
+
+  it('stop escalates to SIGKILL after graceS for a process that ignores SIGTERM', async () => {
+    const script = "process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('ready'); setInterval(() => {}, 1000);";
+    const st = await sup.start(spec('stubborn', 'daemon', NODE, ['-e', script], { graceS: 1 }));
+    await logHas('stubborn', 'ready');
+    const t0 = Date.now();
+    expect(await sup.stop('stubborn')).toBe(true);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(groupLive(st.pid)).toBe(false);
+    const s = (await sup.get('stubborn'))!;
+    expect(s.state).toBe('exited');
+    expect(s.exit).toMatchObject({ code: null, signal: 'SIGKILL' });
+    // It did receive the stop signal first (from the group signal and the wrapper's forward).
+    expect((await sup.readLog('stubborn')).map((l) => l.text)).toContain('ignoring SIGTERM');
+  });
+
+  it('stop uses the spec stopSignal (SIGINT reaches the command although it runs in the background)', async () => {
+    const script = "process.on('SIGINT', () => { console.log('got SIGINT'); process.exit(0); }); console.log('ready'); setInterval(() => {}, 1000);";
+    await sup.start(spec('intme', 'daemon', NODE, ['-e', script], { stopSignal: 'SIGINT', graceS: 10 }));
+    await logHas('intme', 'ready');
+    expect(await sup.stop('intme')).toBe(true);
+    const s = (await sup.get('intme'))!;
+    expect(s.exit).toMatchObject({ code: 0, signal: null });
+    expect((await sup.readLog('intme')).map((l) => l.text)).toContain('got SIGINT');
+    // A plain program that installs no handler still dies of SIGINT (not ignored).
+    const st = await sup.start(spec('intsleep', 'daemon', '/usr/bin/sleep', ['300'], { stopSignal: 'SIGINT', graceS: 10 }));
+    await serviceChild(st.pid);
+    const t0 = Date.now();
+    expect(await sup.stop('intsleep')).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect((await sup.get('intsleep'))!.exit).toMatchObject({ code: null, signal: 'SIGINT' });
+  });
+
+  it('stop ends the whole group: a grandchild dies with its parent', async () => {
+    const st = await sup.start(spec('family', 'daemon', SH, ['-c', '/usr/bin/sleep 300 & /usr/bin/sleep 301 & echo spawned; wait']));
+    await logHas('family', 'spawned');
+    const members = await until('wrapper, sh and two sleeps', () => {
+      const m = groupMembers(st.pid);
+      return m.length >= 4 ? m : undefined;
+    });
+    const sleeps = members.filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('/usr/bin/sleep'));
+    expect(sleeps).toHaveLength(2);
+    expect(await sup.stop('family')).toBe(true);
+    for (const p of members) expect(procStart(p)).toBeUndefined();
+    expect(groupMembers(st.pid)).toEqual([]);
+  });
+
+  it('a wrapper signalled alone forwards SIGTERM to the command (no orphan)', async () => {
+    const st = await sup.start(spec('fwd', 'daemon', '/usr/bin/sleep', ['300']));
+    const child = await serviceChild(st.pid);
+    process.kill(st.pid, 'SIGTERM');
+    const s = await exited('fwd');
+    expect(s.exit).toMatchObject({ code: null, signal: 'SIGTERM' });
+    await until('the command to be gone', () => procStart(child) === undefined);
+  });
+});
+
+describe('stale records', () => {
+  it('kill -9 of the service process: exited, with the wrapper record (SIGKILL)', async () => {
+    const st = await sup.start(spec('crash', 'daemon', '/usr/bin/sleep', ['300']));
+    const child = await serviceChild(st.pid);
+    process.kill(child, 'SIGKILL');
+    const s = await exited('crash');
+    expect(s.exit).toMatchObject({ code: null, signal: 'SIGKILL' });
+  });
+
+  it('kill -9 of the whole group (wrapper too): exited without a record', async () => {
+    const st = await sup.start(spec('massacre', 'daemon', '/usr/bin/sleep', ['300']));
+    await serviceChild(st.pid);
+    process.kill(-st.pid, 'SIGKILL');
+    const s = await exited('massacre');
+    expect(s.exit).toBeUndefined();
+    expect(await sup.stop('massacre')).toBe(false);
+  });
+
+  it('a live pid that is another process (other start time, or recorded before a reboot) is exited', async () => {
+    const run = join(root, '.helfy/run');
+    const mine = { kind: 'daemon', pid: process.pid, startedAt: Date.now() - 1000, labels: {}, commandLine: 'x', cwd: root, stopSignal: 'SIGTERM', graceS: 1 };
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    writeFileSync(join(run, 'reused.json'), JSON.stringify({ ...mine, name: 'reused', procStart: '1', bootId: boot, logFile: join(root, '.helfy/logs/reused.log') }));
+    writeFileSync(join(run, 'rebooted.json'), JSON.stringify({ ...mine, name: 'rebooted', procStart: procStart(process.pid), bootId: 'another-boot', logFile: join(root, '.helfy/logs/rebooted.log') }));
+    // The control: the same pid with the right start time and boot is running.
+    writeFileSync(join(run, 'control.json'), JSON.stringify({ ...mine, name: 'control', procStart: procStart(process.pid), bootId: boot, logFile: join(root, '.helfy/logs/control.log') }));
+    const byName = new Map((await sup.list()).map((s) => [s.name, s]));
+    expect(byName.get('reused')?.state).toBe('exited');
+    expect(byName.get('rebooted')?.state).toBe('exited');
+    expect(byName.get('control')?.state).toBe('running');
+    // Never signal a process that is not ours.
+    expect(await sup.stop('reused')).toBe(false);
+    expect(await sup.stop('rebooted')).toBe(false);
+    await sup.start(spec('reused', 'daemon', '/usr/bin/sleep', ['300'])).then((s) => expect(s.state).toBe('running'));
+    await sup.stop('reused', { graceS: 2 });
+    for (const n of ['reused', 'rebooted']) await sup.forget(n);
+    rmSync(join(run, 'control.json'));
+    expect(pidAlive(process.pid)).toBe(true);
+  });
+});
+
+describe('detached from the starter', () => {
+  function runStarter(code: string): { status: number | null; stdout: string; stderr: string; pid: number } {
+    const file = join(root, `starter-${Date.now()}.mts`);
+    writeFileSync(file, code);
+    const r = spawnSync(NODE, ['--import', 'tsx', file], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid ?? -1 };
+  }
+  const sup_ = JSON.stringify(join(REPO, 'src/runtime/native/supervisor.ts'));
+
+  it('a daemon survives the process that started it, and the test sees it running', async () => {
+    const r = runStarter(`
+      import { openSupervisor } from ${sup_};
+      const s = await openSupervisor(${JSON.stringify(root)}).start({ name: 'orphan', kind: 'daemon', command: '/usr/bin/sleep', args: ['300'],
+        env: { PATH: '/usr/bin:/bin' }, cwd: ${JSON.stringify(root)}, graceS: 2, labels: { by: 'starter' } });
+      console.log(JSON.stringify(s));
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const started = JSON.parse(r.stdout) as ProcessState;
+    expect(pidAlive(r.pid)).toBe(false);
+    expect(pidAlive(started.pid)).toBe(true);
+    expect(procStat(started.pid)?.ppid).not.toBe(r.pid);
+    const seen = await sup.get('orphan');
+    expect(seen).toMatchObject({ state: 'running', pid: started.pid, labels: { by: 'starter' } });
+    expect(await sup.stop('orphan')).toBe(true);
+    expect((await sup.get('orphan'))!.state).toBe('exited');
+  });
+
+  it("a job's exit code is recorded after the starter is gone", async () => {
+    const r = runStarter(`
+      import { openSupervisor } from ${sup_};
+      await openSupervisor(${JSON.stringify(root)}).start({ name: 'latejob', kind: 'job', command: '/bin/sh',
+        args: ['-c', 'sleep 1; echo finished late; exit 7'], env: { PATH: '/usr/bin:/bin' }, cwd: ${JSON.stringify(root)}, graceS: 2, labels: {} });
+    `);
+    expect(r.status).toBe(0);
+    expect((await sup.get('latejob'))?.state).toBe('running');
+    const s = await exited('latejob');
+    expect(s.exit).toMatchObject({ code: 7, signal: null });
+    expect((await sup.readLog('latejob')).map((l) => l.text)).toEqual(['finished late']);
+  });
+});
+
+describe('environment and user', () => {
+  it('the process gets exactly spec.env (not helfy’s environment)', async () => {
+    process.env.HELFY_SUPERVISOR_LEAK = 'leak';
+    try {
+      const env = { PATH: '/usr/bin:/bin', SECRET_PASSWORD: 's3cr=t with spaces', EMPTY: '' };
+      await sup.start(spec('envjob', 'job', '/usr/bin/env', [], { env }));
+      expect((await exited('envjob')).exit?.code).toBe(0);
+      const lines = (await sup.readLog('envjob')).map((l) => l.text).sort();
+      expect(lines).toEqual(['EMPTY=', 'PATH=/usr/bin:/bin', 'SECRET_PASSWORD=s3cr=t with spaces']);
+      // Secrets are passed through the environment, never on a command line or in the state file.
+      expect(readFileSync(join(root, '.helfy/run/envjob.json'), 'utf8')).not.toContain('s3cr=t');
+    } finally {
+      delete process.env.HELFY_SUPERVISOR_LEAK;
+    }
+  });
+
+  it('PWD is passed when the spec has it', async () => {
+    await sup.start(spec('pwdjob', 'job', '/usr/bin/env', [], { env: { PWD: root } }));
+    await exited('pwdjob');
+    expect((await sup.readLog('pwdjob')).map((l) => l.text)).toEqual([`PWD=${root}`]);
+  });
+
+  const root_ = typeof process.getuid === 'function' && process.getuid() === 0;
+  it(root_ ? 'as root, `user: postgres` runs the process as postgres, and the log is theirs' : 'as a regular user, `user` is ignored (runs as us)', async () => {
+    const dir = join(root, 'userwork');
+    mkdirSync(dir, { recursive: true });
+    await sup.start(spec('whoami', 'job', '/usr/bin/id', ['-un'], { user: 'postgres', cwd: '/tmp' }));
+    await exited('whoami');
+    const me = spawnSync('/usr/bin/id', ['-un'], { encoding: 'utf8' }).stdout.trim();
+    const expected = root_ ? 'postgres' : me;
+    expect((await sup.readLog('whoami')).map((l) => l.text)).toEqual([expected]);
+    const pgUid = Number(spawnSync('/usr/bin/id', ['-u', expected], { encoding: 'utf8' }).stdout.trim());
+    expect(statSync(join(root, '.helfy/logs/whoami.log')).uid).toBe(pgUid);
+    if (root_) {
+      // A daemon too: its process (not the wrapper) runs as postgres.
+      const st = await sup.start(spec('pgsleep', 'daemon', '/usr/bin/sleep', ['300'], { user: 'postgres', cwd: '/tmp' }));
+      const child = await serviceChild(st.pid);
+      const uid = readFileSync(`/proc/${child}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1];
+      expect(Number(uid)).toBe(pgUid);
+      expect(await sup.stop('pgsleep')).toBe(true);
+      expect((await sup.get('pgsleep'))!.exit).toMatchObject({ signal: 'SIGTERM' });
+    }
+  });
+
+  it('an unknown user is a clear error when running as root', async () => {
+    if (!root_) {
+      expect(root_).toBe(false);
+      return;
+    }
+    const err = await sup.start(spec('nouser', 'job', '/usr/bin/true', [], { user: 'no-such-user-helfy' })).catch((e) => e);
+    expect(err).toBeInstanceOf(HelfyError);
+    expect(err.message).toContain('no-such-user-helfy');
+  });
+});
+
+describe('logs', () => {
+  const line = (i: number) => `line ${String(i).padStart(5, '0')} ${'x'.repeat(80)}`;
+
+  it('rotates a log over the threshold at start, keeps 3, and reads the tail across one rotation', async () => {
+    const logs = join(root, '.helfy/logs');
+    // 100 lines ≈ 9.4 KB > 4096 B: each run rotates the previous one away.
+    const script = (from: number) => `i=${from}; while [ $i -lt ${from + 100} ]; do printf 'line %05d ${'x'.repeat(80)}\\n' $i; i=$((i+1)); done`;
+    for (let run = 0; run < 5; run++) {
+      await sup.start(spec('chatty', 'job', SH, ['-c', script(run * 100)]));
+      expect((await exited('chatty')).exit?.code).toBe(0);
+    }
+    // Runs 0..4 wrote logs; the current holds run 4, .1 run 3, .2 run 2, .3 run 1; run 0 was dropped.
+    const first = (f: string) => readFileSync(join(logs, f), 'utf8').split('\n')[0];
+    expect(first('chatty.log')).toBe(line(400));
+    expect(first('chatty.log.1')).toBe(line(300));
+    expect(first('chatty.log.2')).toBe(line(200));
+    expect(first('chatty.log.3')).toBe(line(100));
+    expect(() => statSync(join(logs, 'chatty.log.4'))).toThrow();
+    const tail = (await sup.readLog('chatty', { tail: 150 })).map((l) => l.text);
+    expect(tail).toHaveLength(150);
+    expect(tail[0]).toBe(line(350));
+    expect(tail[149]).toBe(line(499));
+    expect((await sup.readLog('chatty', { tail: 3 })).map((l) => l.text)).toEqual([line(497), line(498), line(499)]);
+    // No tail: the current log and one rotation.
+    expect((await sup.readLog('chatty')).map((l) => l.text)).toHaveLength(200);
+    expect(await sup.readLog('no-log-here', { tail: 10 })).toEqual([]);
+  });
+
+  it('a log under the threshold is appended to, not rotated', async () => {
+    await sup.start(spec('small', 'job', SH, ['-c', 'echo one']));
+    await exited('small');
+    await sup.start(spec('small', 'job', SH, ['-c', 'echo two']));
+    await exited('small');
+    expect((await sup.readLog('small')).map((l) => l.text)).toEqual(['one', 'two']);
+    expect(() => statSync(join(root, '.helfy/logs/small.log.1'))).toThrow();
+  });
+
+  it('followLog shows the tail, then new lines as they are written, and stops on abort', async () => {
+    const script = "let i = 0; console.log('start'); const t = setInterval(() => { console.log('tick ' + (++i)); if (i === 5) process.stdout.write('partial-'); if (i >= 6) { clearInterval(t); } }, 150);";
+    await sup.start(spec('ticker', 'daemon', NODE, ['-e', script]));
+    await logHas('ticker', 'start');
+    const seen: string[] = [];
+    const ac = new AbortController();
+    const following = sup.followLog('ticker', { tail: 1 }, (l) => {
+      expect(l.stream).toBe('stdout');
+      seen.push(l.text);
+    }, ac.signal);
+    await until('tick 6 in the follow', () => seen.includes('partial-tick 6'));
+    ac.abort();
+    await following;
+    expect(seen[0]).toBe('start');
+    expect(seen.slice(seen.indexOf('tick 1'))).toEqual(['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5', 'partial-tick 6']);
+    const n = seen.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.length).toBe(n);
+    await sup.stop('ticker', { graceS: 2 });
+  });
+
+  it('followLog with tail 0 shows only lines written after it began', async () => {
+    const seen: string[] = [];
+    const ac = new AbortController();
+    await sup.start(spec('oldlines', 'job', SH, ['-c', 'echo old']));
+    await exited('oldlines');
+    const following = sup.followLog('oldlines', { tail: 0 }, (l) => seen.push(l.text), ac.signal);
+    await new Promise((r) => setTimeout(r, 200));
+    await sup.start(spec('oldlines', 'job', SH, ['-c', 'echo new']));
+    await until('the new line', () => seen.includes('new'));
+    ac.abort();
+    await following;
+    expect(seen).toEqual(['new']);
+  });
+});
