@@ -5,8 +5,8 @@
  * (no Unix socket: every client, helfy's own included, comes over TCP). The command lines are
  * built by `initdbArgs()` / `postgresServerArgs()`, which the test suite's PostgreSQL uses too.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { HelfyError } from '../../../core/errors.js';
 import { service } from '../../../stack/catalog.js';
@@ -88,6 +88,24 @@ export function postgresOsUser(): OsUser | undefined {
 /** Argv prefix that runs a command as `user` (root only). */
 export function asUser(user: OsUser | undefined, cmd: string, args: string[]): [string, string[]] {
   return user ? ['setpriv', [`--reuid=${user.name}`, `--regid=${user.name}`, '--init-groups', '--', cmd, ...args]] : [cmd, args];
+}
+
+/**
+ * As root the server runs as `postgres`, which must be able to reach its data folder: every
+ * folder above it must let others through (o+x) or belong to that user. Refused with the folder
+ * to open otherwise (helfy does not change the permissions of a home folder by itself).
+ */
+export function checkReachable(dir: string, user: OsUser): void {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== user.uid && (st.mode & 0o001) === 0) {
+      throw new HelfyError('FS_ERROR', `PostgreSQL runs as the \`${user.name}\` OS user (helfy runs as root), which cannot reach ${dir}: ${d} is closed to other users`, {
+        hint: `Let it through with \`chmod o+x ${d}\` (lists nothing, only lets it pass), or run helfy as a normal user.`,
+        exitCode: 3,
+      });
+    }
+    if (dirname(d) === d) return;
+  }
 }
 
 export function postgresDataDir(nctx: Pick<NativeContext, 'dirs'>): string {
@@ -181,7 +199,10 @@ export async function postgresService(nctx: NativeContext): Promise<NativeServic
       checkDataVersion(pgdata, install, '.helfy/data/postgres/pgdata');
       const base = join(nctx.dirs.data, 'postgres');
       mkdirSync(base, { recursive: true, mode: 0o700 });
-      if (user) chownSync(base, user.uid, user.gid);
+      if (user) {
+        checkReachable(base, user);
+        chownSync(base, user.uid, user.gid);
+      }
       if (!existsSync(join(pgdata, 'PG_VERSION'))) {
         if (existsSync(pgdata)) {
           throw new HelfyError('DATA_INCOMPATIBLE', `data folder .helfy/data/postgres/pgdata exists but holds no PostgreSQL cluster (no PG_VERSION)`, {
