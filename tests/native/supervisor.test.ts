@@ -151,8 +151,17 @@ describe('start / list / stop', () => {
     const s = (await sup.get('stubborn'))!;
     expect(s.state).toBe('exited');
     expect(s.exit).toMatchObject({ code: null, signal: 'SIGKILL' });
-    // It did receive the stop signal first (from the group signal and the wrapper's forward).
-    expect((await sup.readLog('stubborn')).map((l) => l.text)).toContain('ignoring SIGTERM');
+    // It did receive the stop signal first, once.
+    expect((await sup.readLog('stubborn')).map((l) => l.text).filter((t) => t === 'ignoring SIGTERM')).toHaveLength(1);
+  });
+
+  it('the command gets the stop signal exactly once (not once from stop and again from the wrapper)', async () => {
+    const script = "let n = 0; process.on('SIGTERM', () => { console.log('term ' + (++n)); setTimeout(() => process.exit(0), 500); }); console.log('ready'); setInterval(() => {}, 1000);";
+    await sup.start(spec('once', 'daemon', NODE, ['-e', script], { graceS: 10 }));
+    await logHas('once', 'ready');
+    expect(await sup.stop('once')).toBe(true);
+    expect((await sup.get('once'))!.exit).toMatchObject({ code: 0, signal: null });
+    expect((await sup.readLog('once')).map((l) => l.text)).toEqual(['ready', 'term 1']);
   });
 
   it('stop uses the spec stopSignal (SIGINT reaches the command although it runs in the background)', async () => {
@@ -164,8 +173,9 @@ describe('start / list / stop', () => {
     expect(s.exit).toMatchObject({ code: 0, signal: null });
     expect((await sup.readLog('intme')).map((l) => l.text)).toContain('got SIGINT');
     // A plain program that installs no handler still dies of SIGINT (not ignored).
-    const st = await sup.start(spec('intsleep', 'daemon', '/usr/bin/sleep', ['300'], { stopSignal: 'SIGINT', graceS: 10 }));
-    await serviceChild(st.pid);
+    // Right after start (no wait): start returns once the command has been exec'd, so the
+    // shell fork's ignored SIGINT is already reset.
+    await sup.start(spec('intsleep', 'daemon', '/usr/bin/sleep', ['300'], { stopSignal: 'SIGINT', graceS: 10 }));
     const t0 = Date.now();
     expect(await sup.stop('intsleep')).toBe(true);
     expect(Date.now() - t0).toBeLessThan(8000);

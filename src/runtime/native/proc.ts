@@ -78,3 +78,24 @@ export function groupMembers(pgid: number): number[] {
 export function groupLive(pgid: number): boolean {
   return groupAlive(pgid) && groupMembers(pgid).length > 0;
 }
+
+/** The argument vector of a process (empty when it is gone or unreadable). */
+export function cmdline(pid: number): string[] {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return raw ? raw.replace(/\0$/, '').split('\0') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Direct children of `pid` (/proc/<pid>/task/<pid>/children, or a /proc scan without it). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    const out: number[] = [];
+    for (const n of readdirSync('/proc')) if (/^\d+$/.test(n) && procStat(Number(n))?.ppid === pid) out.push(Number(n));
+    return out;
+  }
+}

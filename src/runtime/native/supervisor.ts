@@ -8,7 +8,8 @@
  * it starts the command, waits for it, and writes `<name>.exit` ({code, signal}) when it ends, so a
  * job's exit code and a daemon's crash are known after the helfy that started them is gone. The
  * wrapper forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT to the command (it never leaves it orphaned);
- * `stop` signals the whole group, so grandchildren go too. The state file `<name>.json` records
+ * `stop` signals every process of the group but the wrapper (so the command gets it once, and
+ * grandchildren get it too), then SIGKILLs the whole group after the grace period. The state file `<name>.json` records
  * the leader's pid with its start time and the boot id: a pid that is alive but started at
  * another time, or was recorded before a reboot, is not ours (`exited`).
  */
@@ -18,7 +19,7 @@ import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { HelfyError } from '../../core/errors.js';
-import { bootId, groupLive, procStart } from './proc.js';
+import { bootId, childrenOf, cmdline, groupLive, groupMembers, procStart } from './proc.js';
 import type { LogLine, NativeDirs, ProcessExit, ProcessSpec, ProcessState, Supervisor } from './types.js';
 
 /** Logs larger than this are rotated when their process (re)starts. */
@@ -187,6 +188,25 @@ function splitLines(text: string): string[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Waits (briefly: at most 2 s) until the wrapper's child has exec'd the command. Until then it is
+ * the shell's fork, with SIGINT ignored (a stop signal sent now could be lost) and not yet the
+ * target user: after this, `start` has really started the command. Also done when the wrapper or
+ * the command has already ended.
+ */
+async function untilExecd(wrapper: number, exitRecord: string, tools: string[]): Promise<void> {
+  const own = cmdline(wrapper).join('\0');
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    if (procStart(wrapper) === undefined || existsSync(exitRecord)) return;
+    for (const c of childrenOf(wrapper)) {
+      const argv = cmdline(c);
+      if (argv.length && argv.join('\0') !== own && !tools.includes(argv[0]!)) return;
+    }
+    await sleep(5);
+  }
+}
+
 export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supervisor {
   const rotateBytes = opts.rotateBytes ?? ROTATE_BYTES;
   const pollMs = opts.pollMs ?? 250;
@@ -327,6 +347,7 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
           child.once('spawn', () => res(child.pid!));
         });
         child.unref();
+        await untilExecd(pid, exitFile(spec.name), prefix.slice(0, -1));
         const state: StateFile = {
           name: spec.name,
           kind: spec.kind,
@@ -375,18 +396,25 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
       const s = await readJson<StateFile>(stateFile(name));
       if (!s || !groupOurs(s)) return false;
       const graceMs = (o.graceS ?? s.graceS) * 1000;
-      const signal = (sig: NodeJS.Signals) => {
+      const signal = (target: number, sig: NodeJS.Signals) => {
         try {
-          process.kill(-s.pid, sig);
+          process.kill(target, sig);
         } catch {
-          /* the group is gone */
+          /* gone */
         }
       };
-      signal(s.stopSignal || 'SIGTERM');
+      // The stop signal goes to every process of the group except the wrapper: the wrapper would
+      // forward it to the command, which would then get it twice (a second SIGINT/SIGTERM is
+      // "force quit" to some programs). Without a live wrapper, the group as a whole.
+      if (leaderAlive(s)) {
+        for (const p of groupMembers(s.pid)) if (p !== s.pid) signal(p, s.stopSignal || 'SIGTERM');
+      } else {
+        signal(-s.pid, s.stopSignal || 'SIGTERM');
+      }
       const deadline = Date.now() + graceMs;
       while (groupLive(s.pid) && Date.now() < deadline) await sleep(50);
       if (groupLive(s.pid)) {
-        signal('SIGKILL');
+        signal(-s.pid, 'SIGKILL');
         const hard = Date.now() + 10_000;
         while (groupLive(s.pid) && Date.now() < hard) await sleep(20);
         // The wrapper died with its group and could not say how: the supervisor knows.
