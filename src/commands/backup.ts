@@ -26,6 +26,8 @@ import { compareFigures, type FigureDiff } from '../backup/plan.js';
 import { parseKeep, planPrune, type PruneDecision } from '../backup/prune.js';
 import { backupRoot, checkFiles, completePartial, createPartial, findBackup, scanBackups, writeLock, writeVerifyRecord, type LockInfo } from '../backup/store.js';
 import type { BackupRuntime, ServiceImage } from '../runtime/docker/backup.js';
+import type { NativeStackRuntime } from '../runtime/native/stack.js';
+import type { StackRuntime } from '../stack/runtime.js';
 import { formatBytes } from '../stack/down.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -47,9 +49,8 @@ export interface BackupSession {
  */
 export async function openBackupSession(ctx: Context, o: { recover: boolean; lock?: string } = { recover: true }): Promise<BackupSession> {
   const { openStack } = await import('../stack/open.js');
-  const { cfg } = await openStack(ctx, { requireSecrets: o.recover || Boolean(o.lock), compose: false });
-  const { dockerBackupRuntime } = await import('../runtime/docker/backup.js');
-  const brt = dockerBackupRuntime({ env: ctx.env, project: cfg.projectName, pgUser: cfg.postgres.superuser, pgPassword: cfg.postgres.superuserPassword });
+  const { cfg, rt } = await openStack(ctx, { requireSecrets: o.recover || Boolean(o.lock), compose: false });
+  const brt = await backupRuntimeFor(ctx, cfg, rt);
   const root = backupRoot(cfg);
   let release: () => Promise<void> = async () => {};
   if (o.lock) {
@@ -67,6 +68,13 @@ export async function openBackupSession(ctx: Context, o: { recover: boolean; loc
     throw e;
   }
   return { cfg, root, brt, release };
+}
+
+/** The BackupRuntime of the runtime the stack runs on (Docker containers, or native processes). */
+export async function backupRuntimeFor(ctx: Context, cfg: HelfyConfig, rt: StackRuntime): Promise<BackupRuntime> {
+  if (rt.kind === 'native') return (rt as NativeStackRuntime).backupRuntime();
+  const { dockerBackupRuntime } = await import('../runtime/docker/backup.js');
+  return dockerBackupRuntime({ env: ctx.env, project: cfg.projectName, pgUser: cfg.postgres.superuser, pgPassword: cfg.postgres.superuserPassword });
 }
 
 /** Start order: the reverse of WRITERS (temporal before the worker and the API). */

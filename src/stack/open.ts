@@ -77,5 +77,5 @@ export async function openStack(
 async function openNative(ctx: Context, cfg: HelfyConfig, opts: { requireSecrets: boolean }): Promise<OpenStack> {
   const env = composeEnv(cfg, { placeholderSecrets: !opts.requireSecrets });
   const { nativeRuntime } = await import('../runtime/native/stack.js');
-  return { cfg, rt: nativeRuntime({ cfg, env: ctx.env, vars: env.vars, log: ctx.log }), env };
+  return { cfg, rt: nativeRuntime({ cfg, env: ctx.env, vars: env.vars, log: ctx.log, hashes: env.hashes }), env };
 }
