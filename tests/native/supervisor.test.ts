@@ -4,7 +4,7 @@
  * `postgres` user when running as root, exact environments, log rotation, tail and follow.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -331,6 +331,37 @@ describe('environment and user', () => {
       expect(await sup.stop('pgsleep')).toBe(true);
       expect((await sup.get('pgsleep'))!.exit).toMatchObject({ signal: 'SIGTERM' });
     }
+  });
+
+  it('runs a real PostgreSQL: initdb as a job, the server as a daemon (as postgres when root), SIGINT stop is a clean shutdown', async () => {
+    const bin = ['/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin'].find((d) => existsSync(join(d, 'postgres')));
+    expect(bin, 'a Debian PostgreSQL server (the test services use it too)').toBeDefined();
+    chmodSync(root, 0o711);
+    const data = join(root, '.helfy/data/pgtest');
+    mkdirSync(sup.dirs.data, { recursive: true });
+    mkdirSync(data, { mode: 0o700 });
+    const user = root_ ? 'postgres' : undefined;
+    if (user) {
+      const uid = Number(spawnSync('/usr/bin/id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
+      const gid = Number(spawnSync('/usr/bin/id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
+      chownSync(data, uid, gid);
+    }
+    const env = { PATH: `${bin}:/usr/bin:/bin`, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
+    await sup.start(spec('pginit', 'job', join(bin!, 'initdb'), ['-D', data, '-U', 'helfy', '--auth=trust', '-E', 'UTF8'], { env, user, cwd: data }));
+    const init = await until('initdb', async () => {
+      const s = await sup.get('pginit');
+      return s?.state === 'exited' ? s : undefined;
+    }, 60_000);
+    expect(init.exit, (await sup.readLog('pginit')).map((l) => l.text).join('\n')).toMatchObject({ code: 0 });
+    await sup.start(spec('pgtest', 'daemon', join(bin!, 'postgres'), ['-D', data, '-c', "listen_addresses=", '-c', `unix_socket_directories=${data}`], { env, user, cwd: data, stopSignal: 'SIGINT', graceS: 30 }));
+    await until('PostgreSQL ready', async () => (await sup.readLog('pgtest')).some((l) => l.text.includes('ready to accept connections')), 60_000);
+    expect((await sup.get('pgtest'))!.state).toBe('running');
+    expect(await sup.stop('pgtest')).toBe(true);
+    const s = (await sup.get('pgtest'))!;
+    expect(s.exit).toMatchObject({ code: 0, signal: null });
+    const log = (await sup.readLog('pgtest')).map((l) => l.text);
+    expect(log.some((t) => t.includes('fast shutdown request'))).toBe(true);
+    expect(log.some((t) => t.includes('database system is shut down'))).toBe(true);
   });
 
   it('an unknown user is a clear error when running as root', async () => {
