@@ -9,8 +9,10 @@
 # (tests/support/services/neo4j.ts does exactly that).
 #
 # Needs Java 17 (5.26 is the last Neo4j line that runs on 17) and Maven; both are
-# apt-installed if missing. The last line on stdout is the install directory; all
-# other output goes to stderr. Idempotent: a cached install returns immediately.
+# apt-installed if missing. The fetch itself is native/neo4j/install.sh, the same
+# script helfy's native runtime runs (one way to install, one cache). The last
+# line on stdout is the install directory; all other output goes to stderr.
+# Idempotent: a cached install returns immediately.
 #
 # Env: NEO4J_VERSION (default below), HELFY_CACHE_DIR.
 set -euo pipefail
@@ -18,12 +20,12 @@ set -euo pipefail
 NEO4J_VERSION="${NEO4J_VERSION:-5.26.30}"
 CACHE_ROOT="${HELFY_CACHE_DIR:-$HOME/.cache/helfy}"
 PREFIX="$CACHE_ROOT/neo4j-$NEO4J_VERSION"
-STAMP="$PREFIX/.installed"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SHARED="$HERE/../../../native/neo4j/install.sh"
 
 log() { echo "[neo4j-install] $*" >&2; }
 
-if [[ -f "$STAMP" && -f "$PREFIX/lib/neo4j-$NEO4J_VERSION.jar" ]]; then
+if [[ -f "$PREFIX/.installed" && -f "$PREFIX/lib/neo4j-$NEO4J_VERSION.jar" ]]; then
   echo "$PREFIX"
   exit 0
 fi
@@ -51,31 +53,4 @@ if ! command -v mvn >/dev/null 2>&1; then
 fi
 log "java $(java_major "$(command -v java)"), $(mvn -B -v -Dstyle.color=never 2>/dev/null | head -n1 | sed "s/\x1b\[[0-9;]*m//g")"
 
-mkdir -p "$PREFIX"
-exec 9>"$PREFIX/.lock"
-flock 9
-if [[ -f "$STAMP" ]]; then echo "$PREFIX"; exit 0; fi
-
-TMPLIB="$(mktemp -d "$PREFIX/.lib.XXXXXX")"
-trap 'rm -rf "$TMPLIB"' EXIT
-
-log "fetching org.neo4j:neo4j:$NEO4J_VERSION and runtime dependencies with maven"
-start=$(date +%s)
-mvn -B -q -Dstyle.color=never -f "$HERE/pom.xml" \
-  -Dneo4j.version="$NEO4J_VERSION" \
-  dependency:copy-dependencies \
-  -DincludeScope=runtime \
-  -DoutputDirectory="$TMPLIB" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
-log "fetched $(ls "$TMPLIB" | wc -l) jars in $(( $(date +%s) - start ))s"
-
-if [[ ! -f "$TMPLIB/neo4j-$NEO4J_VERSION.jar" ]]; then
-  log "ERROR: neo4j-$NEO4J_VERSION.jar missing after mvn copy-dependencies"
-  exit 1
-fi
-
-rm -rf "$PREFIX/lib"
-mv "$TMPLIB" "$PREFIX/lib"
-chmod 755 "$PREFIX/lib"
-echo "$NEO4J_VERSION" > "$STAMP"
-log "installed to $PREFIX"
-echo "$PREFIX"
+NEO4J_VERSION="$NEO4J_VERSION" HELFY_CACHE_DIR="$CACHE_ROOT" exec bash "$SHARED"
