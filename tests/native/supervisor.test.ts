@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HelfyError } from '../../src/core/errors.js';
-import { groupLive, groupMembers, pidAlive, procStart, procStat } from '../../src/runtime/native/proc.js';
+import { cmdline, groupLive, groupMembers, pidAlive, procStart, procStat } from '../../src/runtime/native/proc.js';
 import { openSupervisor } from '../../src/runtime/native/supervisor.js';
 import type { ProcessSpec, ProcessState, Supervisor } from '../../src/runtime/native/types.js';
 
@@ -44,14 +44,6 @@ const logHas = (name: string, text: string) =>
   until(`"${text}" in ${name}.log`, async () => (await sup.readLog(name)).some((l) => l.text === text));
 
 /** The child of the wrapper (the service process itself). */
-function cmdline(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
-  }
-}
-
 /**
  * The wrapper's child (the service process itself), once it has exec'd `command`: before that it
  * is still the shell's fork (or setpriv / env on their way), which neither runs as the target
@@ -224,6 +216,31 @@ describe('stale records', () => {
     expect(await sup.stop('massacre')).toBe(false);
   });
 
+  it('leftovers of a run whose wrapper died (children still alive) are stopped, and start cleans them up', async () => {
+    const st = await sup.start(spec('leftover', 'daemon', SH, ['-c', '/usr/bin/sleep 300 & echo spawned; exec /usr/bin/sleep 301']));
+    await logHas('leftover', 'spawned');
+    const kids = await until('sh and both sleeps', () => {
+      const m = groupMembers(st.pid).filter((p) => p !== st.pid);
+      return m.length === 2 && m.every((p) => cmdline(p)[0] === '/usr/bin/sleep') ? m : undefined;
+    });
+    process.kill(st.pid, 'SIGKILL'); // the wrapper alone
+    await exited('leftover');
+    expect(kids.every((p) => procStart(p) !== undefined)).toBe(true);
+    // A new start of the same name first ends what the old run left (it would hold ports).
+    const again = await sup.start(spec('leftover', 'daemon', '/usr/bin/sleep', ['302']));
+    for (const p of kids) expect(procStart(p)).toBeUndefined();
+    expect(again.state).toBe('running');
+    expect(await sup.stop('leftover')).toBe(true);
+    // And stop alone reaches leftovers too (no wrapper to go through).
+    const third = await sup.start(spec('leftover', 'daemon', SH, ['-c', '/usr/bin/sleep 303 & echo spawned; wait']));
+    await until('the grandchild', () => groupMembers(third.pid).some((p) => cmdline(p)[1] === '303'));
+    process.kill(third.pid, 'SIGKILL');
+    await exited('leftover');
+    expect(groupLive(third.pid)).toBe(true);
+    expect(await sup.stop('leftover')).toBe(true);
+    expect(groupLive(third.pid)).toBe(false);
+  });
+
   it('a live pid that is another process (other start time, or recorded before a reboot) is exited', async () => {
     const run = join(root, '.helfy/run');
     const mine = { kind: 'daemon', pid: process.pid, startedAt: Date.now() - 1000, labels: {}, commandLine: 'x', cwd: root, stopSignal: 'SIGTERM', graceS: 1 };
@@ -279,7 +296,7 @@ describe('detached from the starter', () => {
     const r = runStarter(`
       import { openSupervisor } from ${sup_};
       await openSupervisor(${JSON.stringify(root)}).start({ name: 'latejob', kind: 'job', command: '/bin/sh',
-        args: ['-c', 'sleep 1; echo finished late; exit 7'], env: { PATH: '/usr/bin:/bin' }, cwd: ${JSON.stringify(root)}, graceS: 2, labels: {} });
+        args: ['-c', 'sleep 3; echo finished late; exit 7'], env: { PATH: '/usr/bin:/bin' }, cwd: ${JSON.stringify(root)}, graceS: 2, labels: {} });
     `);
     expect(r.status).toBe(0);
     expect((await sup.get('latejob'))?.state).toBe('running');

@@ -310,6 +310,9 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
       if (!existsSync(spec.cwd) || !statSync(spec.cwd).isDirectory()) {
         throw new HelfyError('OPERATION_FAILED', `${spec.name}: working folder ${spec.cwd} does not exist`);
       }
+      // What a previous run left behind (its wrapper died, children of it live on, e.g. still
+      // holding the port): stopped now, since the new state file would lose track of it.
+      if (current && !leaderAlive(current) && groupOurs(current)) await sup.stop(spec.name);
       for (const d of [dirs.data, dirs.logs, dirs.run]) mkdirSync(d, { recursive: true });
       await rotate(spec.name);
       await rm(exitFile(spec.name), { force: true });
