@@ -276,9 +276,9 @@ describe('postgres, temporal-schema and temporal', () => {
     expect(new Set(Object.values(kept)).size).toBe(8);
     expect(svc.ports).toEqual([ws.cfg.ports.temporal, ...TEMPORAL_INTERNAL_PORTS.map((k) => kept[k])]);
     const yaml = readFileSync(join(ws.nctx.dirs.data, 'temporal', 'config', 'helfy.yaml'), 'utf8');
-    expect(yaml).toContain(`"grpcPort": ${ws.cfg.ports.temporal}`);
-    expect(yaml).toContain(`"connectAddr": "127.0.0.1:${ws.cfg.ports.postgres}"`);
-    expect(yaml).toContain('"bindOnIP": "127.0.0.1"');
+    expect(yaml).toContain(`grpcPort: ${ws.cfg.ports.temporal}`);
+    expect(yaml).toContain(`connectAddr: "127.0.0.1:${ws.cfg.ports.postgres}"`);
+    expect(yaml).toContain('bindOnIP: "127.0.0.1"');
     expect(statSync(join(ws.nctx.dirs.data, 'temporal', 'config')).mode & 0o077).toBe(0);
     // The dynamic config is the file the container mounts.
     expect(readFileSync(join(ws.root, '.helfy', 'temporal', 'dynamicconfig', 'helfy.yaml'), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'compose', 'temporal', 'dynamicconfig', 'helfy.yaml'), 'utf8'));

@@ -22,7 +22,7 @@ export type { NativeContext, NativeLocator, NativeService } from './services/com
 export { appBuildMissing, ensureAppBuilt, nativeAppEnvironment, BUILD_STAMP } from './services/apps.js';
 export { initdbArgs, postgresServerArgs, postgresDataDir, PG_HBA, timescalePackage, type InitdbOptions, type PostgresServerOptions } from './services/postgres.js';
 export { neo4jConf, neo4jConfSettings, neo4jInitialAuthIni, neo4jJvmArgs, NEO4J_DIRS, NEO4J_JVM_FLAGS, type Neo4jConfOptions, type Neo4jJvmOptions } from './services/neo4j.js';
-export { schemaScript, temporalConfigYaml, temporalServerArgs, toYaml, TEMPORAL_INTERNAL_PORTS, type TemporalConfigOptions, type TemporalInternalPorts } from './services/temporal.js';
+export { schemaScript, temporalConfigYaml, temporalServerArgs, TEMPORAL_INTERNAL_PORTS, type TemporalConfigOptions, type TemporalInternalPorts } from './services/temporal.js';
 
 /** The spec, preparation, health check and ports of one native service. */
 export async function nativeService(name: NativeServiceName, nctx: NativeContext): Promise<NativeService> {

@@ -1,10 +1,10 @@
 // Real Neo4j 5.26 Community server, run straight from its Maven jars
 // (infra/services/neo4j/install.sh) with a throw-away home/conf/data dir.
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import neo4j from 'neo4j-driver';
+import { neo4jConf, neo4jInitialAuthIni, neo4jJvmArgs, NEO4J_DIRS } from '../../../src/runtime/native/services/neo4j.js';
 import {
   errMsg,
   freePorts,
@@ -39,16 +39,8 @@ export interface StartNeo4jOptions {
   quickJit?: boolean;
 }
 
-/**
- * Contents of data/dbms/auth.ini for user neo4j, as written by
- * `neo4j-admin dbms set-initial-password`: SHA-256 of salt+password, re-hashed
- * to 1024 iterations (Shiro SimpleHash), hex; no "password change required" flag.
- */
-export function neo4jInitialAuthIni(password: string, salt: Buffer = randomBytes(32)): string {
-  let digest = createHash('sha256').update(salt).update(Buffer.from(password, 'utf8')).digest();
-  for (let i = 1; i < 1024; i++) digest = createHash('sha256').update(digest).digest();
-  return `neo4j:SHA-256,${digest.toString('hex')},${salt.toString('hex')},1024:\n`;
-}
+// Moved into the product (the native runtime writes it too); re-exported for the tests using it.
+export { neo4jInitialAuthIni };
 
 export interface Neo4jServer {
   boltUrl: string;
@@ -75,30 +67,6 @@ function resolveJava(): string {
   return 'java';
 }
 
-// Mirrors the server.jvm.additional defaults of the Neo4j 5 distribution,
-// minus -XX:+AlwaysPreTouch (slow start-up for no benefit in tests).
-const JVM_FLAGS = [
-  '-XX:+UseG1GC',
-  '-XX:ParallelGCThreads=2',
-  '-XX:-OmitStackTraceInFastThrow',
-  '-XX:+UnlockExperimentalVMOptions',
-  '-XX:+TrustFinalNonStaticFields',
-  '-XX:+DisableExplicitGC',
-  '-Djdk.nio.maxCachedBufferSize=1024',
-  '-Dio.netty.tryReflectionSetAccessible=true',
-  '-Djdk.tls.ephemeralDHKeySize=2048',
-  '-Djdk.tls.rejectClientInitiatedRenegotiation=true',
-  '-XX:FlightRecorderOptions=stackdepth=256',
-  '-XX:+UnlockDiagnosticVMOptions',
-  '-XX:+DebugNonSafepoints',
-  '--add-opens=java.base/java.nio=ALL-UNNAMED',
-  '--add-opens=java.base/java.io=ALL-UNNAMED',
-  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-  '--enable-native-access=ALL-UNNAMED',
-  '-Dlog4j2.disable.jmx=true',
-  '-Dfile.encoding=UTF-8',
-];
-
 export async function startNeo4j(opts: StartNeo4jOptions = {}): Promise<Neo4jServer> {
   let lastErr: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
@@ -123,9 +91,8 @@ async function startNeo4jOnce(opts: StartNeo4jOptions): Promise<Neo4jServer> {
 
   const dir = makeTempDir('neo4j');
   const confDir = join(dir, 'conf');
-  const sub = ['data', 'logs', 'run', 'plugins', 'import', 'licenses'] as const;
   mkdirSync(confDir);
-  for (const s of sub) mkdirSync(join(dir, s));
+  for (const s of NEO4J_DIRS) mkdirSync(join(dir, s));
   const logFile = join(dir, 'logs', 'neo4j.log');
   const debugLog = join(dir, 'logs', 'debug.log');
   const consoleLog = join(dir, 'console.log');
@@ -133,38 +100,24 @@ async function startNeo4jOnce(opts: StartNeo4jOptions): Promise<Neo4jServer> {
   let stopServer: (() => Promise<void>) | undefined;
   try {
     const [boltPort, httpPort] = (await freePorts(2, host)) as [number, number];
-    const conf: Record<string, string> = {
-      'server.directories.data': join(dir, 'data'),
-      'server.directories.logs': join(dir, 'logs'),
-      'server.directories.run': join(dir, 'run'),
-      'server.directories.plugins': join(dir, 'plugins'),
-      'server.directories.import': join(dir, 'import'),
-      'server.directories.licenses': join(dir, 'licenses'),
-      'server.default_listen_address': host,
-      'server.default_advertised_address': host,
-      'server.bolt.enabled': 'true',
-      'server.bolt.listen_address': `${host}:${boltPort}`,
-      'server.bolt.advertised_address': `${host}:${boltPort}`,
-      'server.bolt.tls_level': 'DISABLED',
-      'server.http.enabled': 'true',
-      'server.http.listen_address': `${host}:${httpPort}`,
-      'server.http.advertised_address': `${host}:${httpPort}`,
-      'server.https.enabled': 'false',
-      'server.memory.heap.initial_size': heap,
-      'server.memory.heap.max_size': heap,
-      'server.memory.pagecache.size': opts.pageCache ?? '128m',
-      'dbms.memory.transaction.total.max': '256m',
-      'dbms.security.auth_enabled': 'true',
-      'dbms.usage_report.enabled': 'false',
-      'db.tx_log.rotation.retention_policy': '1 files',
-      'server.threads.worker_count': '4',
-      ...opts.config,
-    };
+    // The product's neo4j.conf (src/runtime/native/services/neo4j.ts), plus settings for tests.
     writeFileSync(
       join(confDir, 'neo4j.conf'),
-      Object.entries(conf)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n') + '\n',
+      neo4jConf({
+        home: dir,
+        listen: host,
+        boltPort,
+        httpPort,
+        heapInitial: heap,
+        heapMax: heap,
+        pageCache: opts.pageCache ?? '128m',
+        extra: {
+          'dbms.memory.transaction.total.max': '256m',
+          'db.tx_log.rotation.retention_policy': '1 files',
+          'server.threads.worker_count': '4',
+          ...opts.config,
+        },
+      }),
     );
 
     const env = { ...process.env, NEO4J_HOME: dir, NEO4J_CONF: confDir };
@@ -185,17 +138,8 @@ async function startNeo4jOnce(opts: StartNeo4jOptions): Promise<Neo4jServer> {
 
     const server = spawnServer({
       cmd: java,
-      args: [
-        `-Xms${heap}`,
-        `-Xmx${heap}`,
-        ...JVM_FLAGS,
-        ...(opts.quickJit === false ? [] : ['-XX:TieredStopAtLevel=1']),
-        '-cp',
-        classpath,
-        'org.neo4j.server.CommunityEntryPoint',
-        `--home-dir=${dir}`,
-        `--config-dir=${confDir}`,
-      ],
+      // The product's JVM command line; C1 only unless asked (faster start-up).
+      args: neo4jJvmArgs({ libDir: join(installDir, 'lib'), home: dir, confDir, heapInitial: heap, heapMax: heap, quickJit: opts.quickJit !== false }),
       logFile: consoleLog,
       env,
       cwd: dir,

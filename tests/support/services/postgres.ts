@@ -3,6 +3,8 @@ import { chmodSync, chownSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
+import { lookupUser, type OsUser } from '../../../src/runtime/native/services/common.js';
+import { asUser, initdbArgs, PG_HBA, postgresServerArgs } from '../../../src/runtime/native/services/postgres.js';
 import {
   errMsg,
   freePort,
@@ -44,32 +46,12 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-interface OsUser {
-  name: string;
-  uid: number;
-  gid: number;
-}
-
-function lookupUser(name: string): OsUser | undefined {
-  const line = readFileSync('/etc/passwd', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`${name}:`));
-  if (!line) return undefined;
-  const f = line.split(':');
-  return { name, uid: Number(f[2]), gid: Number(f[3]) };
-}
-
 /** postgres refuses to run as root: when we are root, run it as the `postgres` OS user. */
 function serverOsUser(): OsUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const u = lookupUser('postgres');
   if (!u) throw new Error("running as root but there is no 'postgres' OS user (run infra/services/postgres/install.sh)");
   return u;
-}
-
-function asUser(osUser: OsUser | undefined, cmd: string, args: string[]): [string, string[]] {
-  if (!osUser) return [cmd, args];
-  return ['setpriv', [`--reuid=${osUser.name}`, `--regid=${osUser.name}`, '--init-groups', '--', cmd, ...args]];
 }
 
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresServer> {
@@ -105,15 +87,8 @@ async function startPostgresOnce(opts: StartPostgresOptions): Promise<PostgresSe
 
   let stopServer: (() => Promise<void>) | undefined;
   try {
-    const [icmd, iargs] = asUser(osUser, join(binDir, 'initdb'), [
-      '-D', dataDir,
-      '-U', user,
-      `--pwfile=${pwFile}`,
-      '--auth=scram-sha-256',
-      '-E', 'UTF8',
-      '--locale=C.UTF-8',
-      '--no-sync',
-    ]);
+    // The product's initdb command line (src/runtime/native/services/postgres.ts), without fsync.
+    const [icmd, iargs] = asUser(osUser, join(binDir, 'initdb'), initdbArgs({ dataDir, superuser: user, pwFile, noSync: true }));
     const init = await execa(icmd, iargs, { cwd: dir, reject: false, all: true, stdin: 'ignore', env: { ...process.env, LC_ALL: 'C.UTF-8' } });
     if (init.exitCode !== 0) {
       throw new Error(`initdb failed (exit ${init.exitCode}):\n${String(init.all ?? '').split('\n').slice(-30).join('\n')}`);
@@ -121,22 +96,25 @@ async function startPostgresOnce(opts: StartPostgresOptions): Promise<PostgresSe
     writeFileSync(pwFile, ''); // the hash is in the cluster now
 
     const port = opts.port ?? (await freePort(host));
-    const settings: Record<string, string | number> = {
-      listen_addresses: host,
-      unix_socket_directories: dir,
-      fsync: 'off',
-      synchronous_commit: 'off',
-      full_page_writes: 'off',
-      max_connections: 200,
-      shared_buffers: '128MB',
-      max_wal_size: '1GB',
-      password_encryption: 'scram-sha-256',
-      log_min_messages: 'warning',
-      log_line_prefix: '%m [%p] ',
-      ...opts.settings,
-    };
-    const args = ['-D', dataDir, '-p', String(port)];
-    for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
+    // The product's server command line and pg_hba.conf, plus settings for throw-away data.
+    writeFileSync(join(dataDir, 'pg_hba.conf'), PG_HBA);
+    if (osUser) chownSync(join(dataDir, 'pg_hba.conf'), osUser.uid, osUser.gid);
+    const args = postgresServerArgs({
+      dataDir,
+      port,
+      listen: host,
+      socketDir: dir,
+      settings: {
+        fsync: 'off',
+        synchronous_commit: 'off',
+        full_page_writes: 'off',
+        shared_buffers: '128MB',
+        max_wal_size: '1GB',
+        log_min_messages: 'warning',
+        log_line_prefix: '%m [%p] ',
+        ...opts.settings,
+      },
+    });
 
     const server = spawnServer({
       cmd: join(binDir, 'postgres'),

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import pg from 'pg';
+import { schemaScript, temporalConfigYaml, temporalServerArgs } from '../../../src/runtime/native/services/temporal.js';
+import { toYaml, type YamlValue } from '../../../src/stack/yaml.js';
 import type { PostgresServer } from './postgres.js';
 import {
   errMsg,
@@ -79,25 +81,6 @@ async function prepareDatabases(
   }
 }
 
-function toYaml(v: unknown, indent = 0): string {
-  const pad = ' '.repeat(indent);
-  if (Array.isArray(v)) {
-    if (v.length === 0) return ' []';
-    return v
-      .map((x) => {
-        const inner = toYaml(x, indent + 2);
-        return `\n${pad}-${inner.startsWith('\n') ? inner.replace(/^\n\s*/, ' ') : inner}`;
-      })
-      .join('');
-  }
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>);
-    if (entries.length === 0) return ' {}';
-    return entries.map(([k, x]) => `\n${pad}${JSON.stringify(k)}:${toYaml(x, indent + 2)}`).join('');
-  }
-  return ` ${JSON.stringify(v ?? null)}`;
-}
-
 export async function startTemporal(opts: StartTemporalOptions): Promise<TemporalServer> {
   if (!opts?.postgres) throw new Error('startTemporal: opts.postgres (from startPostgres()) is required');
   const installDir = await runInstall('temporal');
@@ -116,34 +99,29 @@ export async function startTemporal(opts: StartTemporalOptions): Promise<Tempora
 
   await prepareDatabases(pgs, dbUser, dbPassword, [database, visibilityDatabase]);
 
-  // Schema: setup-schema -v 0.0, then update-schema up to the newest versioned dir.
-  const toolBase = [
-    '--plugin', 'postgres12',
-    '--endpoint', pgs.host,
-    '--port', String(pgs.port),
-    '--user', dbUser,
-    '--password', dbPassword,
-  ];
-  for (const [db, sub] of [
-    [database, 'temporal'],
-    [visibilityDatabase, 'visibility'],
-  ] as const) {
-    for (const cmd of [
-      ['setup-schema', '-v', '0.0'],
-      ['update-schema', '-d', join(schemaRoot, sub, 'versioned')],
-    ]) {
-      const r = await execa(sqlTool, [...toolBase, '--database', db, ...cmd], {
-        reject: false,
-        all: true,
-        stdin: 'ignore',
-        timeout: 180_000,
-      });
-      if (r.exitCode !== 0) {
-        throw new Error(
-          `temporal-sql-tool ${cmd[0]} on ${db} failed (exit ${r.exitCode}):\n${String(r.all ?? '').split('\n').slice(-30).join('\n')}`,
-        );
-      }
-    }
+  // Schema: the product's job (the Docker temporal-schema script: setup-schema -v 0.0, then
+  // update-schema up to the newest versioned dir, on both databases), run the way the native
+  // runtime runs it: /bin/sh with temporal-sql-tool on PATH, connection in SQL_* variables.
+  const r = await execa('/bin/sh', ['-c', schemaScript()], {
+    env: {
+      PATH: `${join(installDir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      SQL_PLUGIN: 'postgres12',
+      SQL_HOST: pgs.host,
+      SQL_PORT: String(pgs.port),
+      SQL_USER: dbUser,
+      SQL_PASSWORD: dbPassword,
+      DBNAME: database,
+      VISIBILITY_DBNAME: visibilityDatabase,
+      TEMPORAL_SCHEMA_DIR: join(installDir, 'schema'),
+    },
+    extendEnv: false,
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+    timeout: 180_000,
+  });
+  if (r.exitCode !== 0) {
+    throw new Error(`temporal-schema failed (exit ${r.exitCode}):\n${String(r.all ?? '').split('\n').slice(-30).join('\n')}`);
   }
 
   let lastErr: unknown;
@@ -180,56 +158,6 @@ async function launch(
       number, number, number, number, number, number, number, number, number,
     ];
 
-    const sqlStore = (database: string, maxConns: number) => ({
-      sql: {
-        pluginName: 'postgres12',
-        databaseName: database,
-        connectAddr: `${pgs.host}:${pgs.port}`,
-        connectProtocol: 'tcp',
-        user: db.user,
-        password: db.password,
-        maxConns,
-        maxIdleConns: maxConns,
-        maxConnLifetime: '1h',
-      },
-    });
-    const rpc = (grpcPort: number, membershipPort: number, extra: Record<string, unknown> = {}) => ({
-      rpc: { grpcPort, membershipPort, bindOnIP: host, ...extra },
-    });
-    const config = {
-      log: { stdout: false, level: 'info', outputFile: logFile },
-      persistence: {
-        defaultStore: 'postgres-default',
-        visibilityStore: 'postgres-visibility',
-        numHistoryShards: opts.numHistoryShards ?? 4,
-        datastores: {
-          'postgres-default': sqlStore(db.database, 20),
-          'postgres-visibility': sqlStore(db.visibilityDatabase, 5),
-        },
-      },
-      global: {
-        membership: { maxJoinDuration: '30s', broadcastAddress: host },
-        // no pprof, no metrics listener
-        pprof: { port: 0 },
-      },
-      services: {
-        frontend: rpc(feGrpc, feMember, { httpPort: feHttp }),
-        history: rpc(hiGrpc, hiMember),
-        matching: rpc(maGrpc, maMember),
-        worker: rpc(woGrpc, woMember),
-      },
-      clusterMetadata: {
-        enableGlobalNamespace: false,
-        failoverVersionIncrement: 10,
-        masterClusterName: 'active',
-        currentClusterName: 'active',
-        clusterInformation: {
-          active: { enabled: true, initialFailoverVersion: 1, rpcName: 'frontend', rpcAddress: `${host}:${feGrpc}` },
-        },
-      },
-      dcRedirectionPolicy: { policy: 'noop' },
-      dynamicConfigClient: { filepath: dynamicConfigFile, pollInterval: '10s' },
-    };
     const dynamicConfig: Record<string, unknown> = {
       'limit.maxIDLength': [{ value: 255, constraints: {} }],
       // Search attributes created by a test are usable right away.
@@ -238,12 +166,34 @@ async function launch(
       'frontend.workerVersioningWorkflowAPIs': [{ value: true }],
       ...opts.dynamicConfig,
     };
-    writeFileSync(configFile, `# generated by tests/support/services/temporal.ts${toYaml(config)}\n`);
-    writeFileSync(dynamicConfigFile, `# generated by tests/support/services/temporal.ts${toYaml(dynamicConfig)}\n`);
+    // The product's config file (src/runtime/native/services/temporal.ts), logging to a file.
+    const config = temporalConfigYaml(
+      {
+        bind: host,
+        frontendPort: feGrpc,
+        ports: {
+          frontendMembership: feMember,
+          frontendHttp: feHttp,
+          historyGrpc: hiGrpc,
+          historyMembership: hiMember,
+          matchingGrpc: maGrpc,
+          matchingMembership: maMember,
+          workerGrpc: woGrpc,
+          workerMembership: woMember,
+        },
+        db: { host: pgs.host, port: pgs.port, ...db },
+        dynamicConfigFile,
+        logFile,
+        numHistoryShards: opts.numHistoryShards ?? 4,
+      },
+      'generated by tests/support/services/temporal.ts',
+    );
+    writeFileSync(configFile, config);
+    writeFileSync(dynamicConfigFile, `# generated by tests/support/services/temporal.ts\n${toYaml(dynamicConfig as Record<string, YamlValue>)}`);
 
     const server = spawnServer({
       cmd: serverBin,
-      args: ['--config-file', configFile, '--allow-no-auth', 'start'],
+      args: temporalServerArgs(configFile),
       logFile: consoleLog,
       cwd: dir,
       dirs: [dir],

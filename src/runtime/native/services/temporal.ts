@@ -17,28 +17,9 @@ import { service } from '../../../stack/catalog.js';
 import { workspaceConfigDir, writeConfigMounts } from '../../../stack/config-mounts.js';
 import { runProbe } from '../../../stack/probes.js';
 import { TEMPORAL_DB, TEMPORAL_ROLE, TEMPORAL_VISIBILITY_DB } from '../../../stack/services/vars.js';
+import { toYaml, type YamlValue } from '../../../stack/yaml.js';
 import type { ProcessSpec } from '../types.js';
 import { baseEnv, connectHost, freePortsInRange, isPortFree, specHash, type NativeContext, type NativeService } from './common.js';
-
-/** A small YAML writer (JSON scalars are valid YAML): enough for Temporal's config files. */
-export function toYaml(v: unknown, indent = 0): string {
-  const pad = ' '.repeat(indent);
-  if (Array.isArray(v)) {
-    if (v.length === 0) return ' []';
-    return v
-      .map((x) => {
-        const inner = toYaml(x, indent + 2);
-        return `\n${pad}-${inner.startsWith('\n') ? inner.replace(/^\n\s*/, ' ') : inner}`;
-      })
-      .join('');
-  }
-  if (v !== null && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>);
-    if (entries.length === 0) return ' {}';
-    return entries.map(([k, x]) => `\n${pad}${JSON.stringify(k)}:${toYaml(x, indent + 2)}`).join('');
-  }
-  return ` ${JSON.stringify(v ?? null)}`;
-}
 
 /** The internal ports of one temporal-server process. */
 export const TEMPORAL_INTERNAL_PORTS = [
@@ -120,7 +101,7 @@ export function temporalConfigYaml(o: TemporalConfigOptions, header = 'generated
     dcRedirectionPolicy: { policy: 'noop' },
     dynamicConfigClient: { filepath: o.dynamicConfigFile, pollInterval: '10s' },
   };
-  return `# ${header}${toYaml(config)}\n`;
+  return `# ${header}\n${toYaml(config as unknown as Record<string, YamlValue>)}`;
 }
 
 /** temporal-server's command line for a config file (no authorizer: a local stack). */
