@@ -15,6 +15,7 @@ import { loadConfig, type HelfyConfig } from '../../src/config/load.js';
 import { SETTINGS, type Setting } from '../../src/config/settings.js';
 import { HelfyError } from '../../src/core/errors.js';
 import { bootstrapPostgres } from '../../src/db/postgres/bootstrap.js';
+import { ensureNamespace } from '../../src/db/temporal/namespace.js';
 import {
   appBuildMissing,
   BUILD_STAMP,
@@ -156,6 +157,7 @@ const everythingSaid = (ws: Workspace) => [...ws.log.lines.map((l) => l.msg), ..
 describe('postgres, temporal-schema and temporal', () => {
   let ws: Workspace;
   let pgProc: SpawnedServer;
+  let temporalProc: SpawnedServer;
 
   beforeAll(async () => {
     ws = await workspace();
@@ -299,6 +301,10 @@ describe('postgres, temporal-schema and temporal', () => {
     const now = JSON.parse(readFileSync(portsFile, 'utf8')) as Record<string, number>;
     expect(now.historyGrpc).not.toBe(kept.historyGrpc);
     expect({ ...now, historyGrpc: 0 }).toEqual({ ...kept, historyGrpc: 0 });
+    expect(third.ports).toContain(now.historyGrpc);
+    // ... and the server starts on them (it stays up for the worker below).
+    temporalProc = launch(ws, third.spec);
+    await waitHealthy(ws, third, temporalProc, 2 * MIN);
     await blocker.stop('SIGKILL', 1000);
   }, 5 * MIN);
 
@@ -349,6 +355,37 @@ describe('postgres, temporal-schema and temporal', () => {
     expect(await waitHealthy(ws, web, proc, MIN)).toMatch(/^web 0\.\d+\.\d+: ok$/);
     await proc.stop('SIGTERM', 5000);
   }, 3 * MIN);
+
+  test('ensureAppBuilt on the API with node_modules already there (no stamp): no npm ci, one real build, then nothing; its worker starts and reports healthy', async () => {
+    const root = ws.root;
+    const tpl = join(REPO_ROOT, 'templates', 'api');
+    const dir = join(root, 'apps', 'api');
+    cpSync(tpl, dir, { recursive: true, filter: (src) => !/\/(node_modules|dist)(\/|$)/.test(src.slice(tpl.length)) });
+    // node_modules as hard links (fast, and the template's own files are never written).
+    await execa('cp', ['-al', join(tpl, 'node_modules'), join(dir, 'node_modules')]);
+    rmSync(join(dir, 'node_modules', '.helfy-install'), { force: true });
+    const lines: string[] = [];
+    expect(appBuildMissing({ root }, 'api')).toBe(true);
+    expect(await ensureAppBuilt({ root }, 'api', (l) => lines.push(l))).toEqual({ built: true, dir });
+    expect(lines.filter((l) => l.startsWith('api: npm'))).toEqual(['api: npm run build']);
+    for (const f of ['dist/server.js', 'dist/worker.js', 'dist/workflow-bundle.js']) expect(existsSync(join(dir, f))).toBe(true);
+    const builtAt = statSync(join(dir, 'dist', 'server.js')).mtimeMs;
+    const again: string[] = [];
+    expect(await ensureAppBuilt({ root }, 'api', (l) => again.push(l))).toEqual({ built: false, dir });
+    expect(again).toEqual([]);
+    expect(statSync(join(dir, 'dist', 'server.js')).mtimeMs).toBe(builtAt);
+
+    // The worker from that build, on the native PostgreSQL and Temporal above.
+    await ensureNamespace({ address: `127.0.0.1:${ws.cfg.ports.temporal}`, namespace: ws.cfg.temporal.namespace, retentionHours: 24 });
+    const worker = await nativeService('worker', ws.nctx);
+    expect(worker.spec.cwd).toBe(dir);
+    await worker.prepare();
+    const proc = launch(ws, worker.spec);
+    expect(await waitHealthy(ws, worker, proc, 2 * MIN)).toMatch(/^worker 0\.\d+\.\d+: ok$/);
+    // What it logged carries none of the secrets its environment holds.
+    await proc.stop('SIGTERM', 15_000);
+    for (const sec of ws.secrets) expect(logOf(ws, 'worker')).not.toContain(sec);
+  }, 4 * MIN);
 });
 
 describe('postgres refusals (nothing touched)', () => {
@@ -447,25 +484,4 @@ describe('ensureAppBuilt', () => {
     expect(third.filter((l) => l.startsWith('web: npm'))).toEqual(['web: npm run build']);
     expect(readFileSync(counter, 'utf8')).toBe('build\nbuild\n');
   }, 3 * MIN);
-
-  test('the API with node_modules already installed (no stamp): no npm ci, one real build, then nothing', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'helfy-native-api-'));
-    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-    const tpl = join(REPO_ROOT, 'templates', 'api');
-    const dir = join(root, 'apps', 'api');
-    cpSync(tpl, dir, { recursive: true, filter: (src) => !/\/(node_modules|dist)(\/|$)/.test(src.slice(tpl.length)) });
-    // node_modules as hard links (fast, and the template's own files are never written).
-    await execa('cp', ['-al', join(tpl, 'node_modules'), join(dir, 'node_modules')]);
-    rmSync(join(dir, 'node_modules', '.helfy-install'), { force: true });
-    const lines: string[] = [];
-    expect(appBuildMissing({ root }, 'api')).toBe(true);
-    expect(await ensureAppBuilt({ root }, 'api', (l) => lines.push(l))).toEqual({ built: true, dir });
-    expect(lines.filter((l) => l.startsWith('api: npm'))).toEqual(['api: npm run build']);
-    for (const f of ['dist/server.js', 'dist/worker.js', 'dist/workflow-bundle.js']) expect(existsSync(join(dir, f))).toBe(true);
-    const builtAt = statSync(join(dir, 'dist', 'server.js')).mtimeMs;
-    const again: string[] = [];
-    expect(await ensureAppBuilt({ root }, 'api', (l) => again.push(l))).toEqual({ built: false, dir });
-    expect(again).toEqual([]);
-    expect(statSync(join(dir, 'dist', 'server.js')).mtimeMs).toBe(builtAt);
-  }, 4 * MIN);
 });
