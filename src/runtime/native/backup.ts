@@ -24,13 +24,15 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HelfyError } from '../../core/errors.js';
 import { DiskFullError, type BackupRuntime, type ServiceImage, type StreamOpts, type StreamResult } from '../docker/backup.js';
+import { procStart } from './proc.js';
+import { baseEnv as nativeBaseEnv } from './services/common.js';
 import type { Neo4jInstall, PostgresInstall, Supervisor } from './types.js';
 
 export interface NativeBackupOptions {
@@ -49,9 +51,9 @@ export interface NativeBackupOptions {
   postgres(o: { wantMajor?: number }): Promise<PostgresInstall>;
   /** The Neo4j jars and the Java to run neo4j-admin with. */
   neo4j(): Promise<Neo4jInstall>;
-  /** Default `<root>/.helfy/data/neo4j` (conf/neo4j.conf inside). */
+  /** Default `<supervisor data>/neo4j` = `<root>/.helfy/data/neo4j` (conf/neo4j.conf inside). */
   neo4jHome?: string;
-  /** Default `<root>/.helfy/data/postgres/pgdata` (only read: PG_VERSION). */
+  /** Default `<root>/.helfy/data/postgres/pgdata` (only PG_VERSION is read). */
   pgData?: string;
   /** PATH / HOME / LANG for the tools (default process.env). Nothing else of it is passed on. */
   env?: NodeJS.ProcessEnv;
@@ -75,17 +77,6 @@ interface Marker {
 }
 
 const MARKER = 'owner.json';
-
-/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined when gone. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 function isEnospc(e: unknown): boolean {
   const err = e as { code?: string; message?: string; cause?: { code?: string } };
@@ -121,16 +112,6 @@ function adminJvm(heap = '256m'): string[] {
   ];
 }
 
-/** JVM flags of a (scratch) Neo4j server, as the test services and the service definition use. */
-const SERVER_JVM = [
-  '-XX:+UseG1GC', '-XX:ParallelGCThreads=2', '-XX:-OmitStackTraceInFastThrow', '-XX:+UnlockExperimentalVMOptions',
-  '-XX:+TrustFinalNonStaticFields', '-XX:+DisableExplicitGC', '-Djdk.nio.maxCachedBufferSize=1024',
-  '-Dio.netty.tryReflectionSetAccessible=true', '-XX:TieredStopAtLevel=1',
-  '--add-opens=java.base/java.nio=ALL-UNNAMED', '--add-opens=java.base/java.io=ALL-UNNAMED',
-  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED', '--enable-native-access=ALL-UNNAMED',
-  '-Dlog4j2.disable.jmx=true', '-Dfile.encoding=UTF-8',
-];
-
 /** neo4j.conf of a throw-away home under `dir` (check / scratch server). */
 function scratchConf(dir: string, extra: Record<string, string> = {}): string {
   const conf: Record<string, string> = {
@@ -149,17 +130,13 @@ function scratchConf(dir: string, extra: Record<string, string> = {}): string {
 
 export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
   const env = o.env ?? process.env;
-  const neo4jHome = o.neo4jHome ?? join(o.root, '.helfy', 'data', 'neo4j');
-  const pgData = o.pgData ?? join(o.root, '.helfy', 'data', 'postgres', 'pgdata');
-  const tmpRoot = join(o.root, '.helfy', 'tmp', 'backup');
+  // The service definitions' folders (services/neo4j.ts, services/postgres.ts postgresDataDir).
+  const neo4jHome = o.neo4jHome ?? join(o.supervisor.dirs.data, 'neo4j');
+  const pgData = o.pgData ?? join(o.supervisor.dirs.data, 'postgres', 'pgdata');
+  const tmpRoot = nativeBackupTmp(o.root);
   const owner = `${hostname()}:${process.pid}`;
   const execaMod = () => import('execa');
-  const baseEnv = (): Record<string, string> => ({
-    PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    ...(env.HOME ? { HOME: env.HOME } : {}),
-    LANG: env.LANG ?? 'C.UTF-8',
-    ...(env.TZ ? { TZ: env.TZ } : {}),
-  });
+  const baseEnv = () => nativeBaseEnv(env);
 
   // ---- PostgreSQL tools -------------------------------------------------------------------
 
@@ -324,7 +301,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
   /** Kills the marker's process (when it is still the same process) and removes its folder. */
   async function removeMarked(dir: string, m: Marker): Promise<boolean> {
     let killed = false;
-    if (m.pid && m.procStart && processStartTime(m.pid) === m.procStart) {
+    if (m.pid && m.procStart && procStart(m.pid) === m.procStart) {
       killed = await killAndWait(m.pid, Boolean(m.group), 'SIGKILL', 0);
     }
     await rm(dir, { recursive: true, force: true });
@@ -333,9 +310,9 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
 
   /** `signal` to the process (or its group), SIGKILL after `graceMs`; true when it was alive. */
   async function killAndWait(pid: number, group: boolean, signal: NodeJS.Signals, graceMs: number): Promise<boolean> {
-    const start = processStartTime(pid);
+    const start = procStart(pid);
     if (!start) return false;
-    const alive = () => processStartTime(pid) === start && !/^\S+ Z/.test(procState(pid));
+    const alive = () => procStart(pid) === start;
     const send = (s: NodeJS.Signals) => {
       try {
         process.kill(group ? -pid : pid, s);
@@ -352,15 +329,6 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
       while (alive() && Date.now() < hard) await new Promise((r) => setTimeout(r, 50));
     }
     return true;
-  }
-
-  function procState(pid: number): string {
-    try {
-      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return s.slice(s.lastIndexOf(')') + 2);
-    } catch {
-      return '';
-    }
   }
 
   // ---- Neo4j admin --------------------------------------------------------------------------
@@ -389,7 +357,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
         ...so, cwd: neo4jHome,
         onSpawn: async (pid) => {
           m.marker.pid = pid;
-          m.marker.procStart = processStartTime(pid);
+          m.marker.procStart = procStart(pid);
           await m.save().catch(() => undefined);
         },
       });
@@ -486,7 +454,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
         const child = execa(c.cmd, c.args, { env: c.env, extendEnv: false, reject: false, all: true, stdin: 'ignore', cwd: m.dir, ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: true });
         if (child.pid) {
           m.marker.pid = child.pid;
-          m.marker.procStart = processStartTime(child.pid);
+          m.marker.procStart = procStart(child.pid);
           await m.save().catch(() => undefined);
         }
         const r = await child;
@@ -505,27 +473,22 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
       };
       try {
         const boltPort = await freeLoopbackPort();
-        for (const d of ['conf', 'data', 'logs', 'run', 'plugins', 'import', 'licenses']) await mkdir(join(m.dir, d));
-        await writeFile(join(m.dir, 'conf', 'neo4j.conf'), scratchConf(m.dir, {
-          'server.default_listen_address': '127.0.0.1',
-          'server.default_advertised_address': '127.0.0.1',
-          'server.bolt.listen_address': `127.0.0.1:${boltPort}`,
-          'server.bolt.advertised_address': `127.0.0.1:${boltPort}`,
-          'server.bolt.tls_level': 'DISABLED',
-          'server.http.enabled': 'false',
-          'server.https.enabled': 'false',
-          'dbms.security.auth_enabled': 'false',
-          'server.memory.heap.initial_size': '512m',
-          'server.memory.heap.max_size': '512m',
-          'server.memory.pagecache.size': '64m',
-          'db.tx_log.rotation.retention_policy': '1 files',
+        const { neo4jConf, neo4jJvmArgs, NEO4J_DIRS } = await import('./services/neo4j.js');
+        for (const d of ['conf', ...NEO4J_DIRS]) await mkdir(join(m.dir, d));
+        // The service definition's neo4j.conf, with what a throw-away server differs in: no auth, no HTTP, small memory.
+        await writeFile(join(m.dir, 'conf', 'neo4j.conf'), neo4jConf({
+          home: m.dir, listen: '127.0.0.1', boltPort, httpPort: 0, heapInitial: '512m', heapMax: '512m', pageCache: '64m',
+          extra: {
+            'server.http.enabled': 'false', 'server.http.listen_address': '127.0.0.1:0', 'dbms.security.auth_enabled': 'false',
+            'server.directories.transaction.logs.root': join(m.dir, 'data', 'transactions'), 'db.tx_log.rotation.retention_policy': '1 files',
+          },
         }));
         const load = await adminCmd(m.dir, join(m.dir, 'conf'), ['database', 'load', 'neo4j', '--from-stdin', '--overwrite-destination=true']);
         await fromFile(load.cmd, load.args, load.env, dumpFile, {
           ...so, cwd: m.dir,
           onSpawn: async (p) => {
             m.marker.pid = p;
-            m.marker.procStart = processStartTime(p);
+            m.marker.procStart = procStart(p);
             await m.save().catch(() => undefined);
           },
         });
@@ -534,7 +497,8 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
         // this helfy's use of it (remove(); after a kill -9 the sweep, by the marker).
         const logFd = openSync(join(m.dir, 'logs', 'console.log'), 'a', 0o600);
         try {
-          const child = spawn(n.java.bin, ['-Xms512m', '-Xmx512m', ...SERVER_JVM, '-cp', `${n.libDir}/*`, 'org.neo4j.server.CommunityEntryPoint', `--home-dir=${m.dir}`, `--config-dir=${join(m.dir, 'conf')}`], {
+          const args = neo4jJvmArgs({ libDir: n.libDir, home: m.dir, confDir: join(m.dir, 'conf'), heapInitial: '512m', heapMax: '512m', quickJit: true });
+          const child = spawn(n.java.bin, args, {
             cwd: m.dir, env: { ...baseEnv(), NEO4J_HOME: m.dir, NEO4J_CONF: join(m.dir, 'conf') }, detached: true, stdio: ['ignore', logFd, logFd],
           });
           child.on('error', () => undefined);
@@ -542,7 +506,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
           pid = child.pid;
           child.unref();
           m.marker.pid = pid;
-          m.marker.procStart = processStartTime(pid);
+          m.marker.procStart = procStart(pid);
           m.marker.group = true;
           await m.save();
         } finally {
