@@ -201,7 +201,8 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     for (const n of users) waiter.pendingNotes.delete(n);
     if (r.cancelled) return { kind: 'interrupted' };
     if (r.exitCode !== 0) return { kind: 'build-failed', services: toBuild, output: r.output, exitCode: r.exitCode };
-    built = { services: toBuild, images: toBuild.map(imageOf), durationMs: Date.now() - tb };
+    // Native: no images; the apps' build output (npm run build) in their folders.
+    built = { services: toBuild, images: toBuild.map((n) => (native ? `${n} app (npm run build)` : imageOf(n))), durationMs: Date.now() - tb };
     return { kind: 'ready' };
   };
 

@@ -86,7 +86,7 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
   it('a port held by a foreign listener: PORT_IN_USE naming the holder process, nothing started', async () => {
     const blocker = await listen(ws.ports.neo4jBolt);
     try {
-      const r = await ws.run(['up', 'neo4j', 'temporal', '--json']);
+      const r = await ws.run(['up', 'neo4j', 'temporal']);
       expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).toContain(`error: port ${ws.ports.neo4jBolt} (neo4j, HELFY_NEO4J_BOLT_PORT) on 127.0.0.1 is in use by process `);
       // The holder is this test process (its name may be vitest's worker title).
@@ -98,6 +98,15 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
       await new Promise((r) => blocker.close(r));
     }
   }, 120_000);
+
+  it('up temporal-ui: a usage error (no native build of the UI), nothing started', async () => {
+    const r = await ws.run(['up', 'temporal-ui']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: temporal-ui has no native build: the native runtime cannot run it');
+    expect(r.stderr).toContain('HELFY_RUNTIME=docker');
+    const run = join(ws.dir, '.helfy/run');
+    expect(existsSync(run) ? readdirSync(run).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+  }, 60_000);
 
   it('up starts the stores and Temporal as local processes and waits until they are healthy', async () => {
     const r = await ws.run(['up', 'neo4j', 'temporal', '--json'], { timeoutMs: 600_000 });

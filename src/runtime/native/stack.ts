@@ -147,9 +147,9 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
     neo4j: memo(() => o.locate!.neo4j(), (v) => (installs.neo4j = v)),
     temporal: memo(() => o.locate!.temporal(), (v) => (installs.temporal = v)),
   } : {
-    postgres: memo(async () => (await locateMod()).findPostgres(cfg), (v) => (installs.postgres = v)),
-    neo4j: memo(async () => (await locateMod()).ensureNeo4j(cfg, (l) => progress(l)), (v) => (installs.neo4j = v)),
-    temporal: memo(async () => (await locateMod()).ensureTemporal(cfg, (l) => progress(l)), (v) => (installs.temporal = v)),
+    postgres: memo(async () => (await locateMod()).findPostgres(cfg, { env: o.env }), (v) => (installs.postgres = v)),
+    neo4j: memo(async () => (await locateMod()).ensureNeo4j(cfg, (l) => progress(l), { env: o.env }), (v) => (installs.neo4j = v)),
+    temporal: memo(async () => (await locateMod()).ensureTemporal(cfg, (l) => progress(l), { env: o.env }), (v) => (installs.temporal = v)),
   };
   const needs = (name: ServiceName): (keyof NativeLocator)[] =>
     name === 'postgres' ? ['postgres'] : name === 'neo4j' ? ['neo4j'] : name === 'temporal' || name === 'temporal-schema' ? ['temporal'] : [];
@@ -425,7 +425,7 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
           if (r.exitCode !== 0) throw new HelfyError('OPERATION_FAILED', `could not start ${name}: ${r.output.at(-1) ?? `exit ${r.exitCode}`}`, { hint: '`helfy up` starts it (and says why it does not).' });
         },
         pg: { host: cfg.postgres.host, port: cfg.postgres.port, user: cfg.postgres.superuser, password: cfg.postgres.superuserPassword },
-        postgres: async (x) => (o.locate ? locator.postgres() : (await locateMod()).findPostgres(cfg, x)),
+        postgres: async (x) => (o.locate ? locator.postgres() : (await locateMod()).findPostgres(cfg, { ...x, env: o.env })),
         neo4j: () => locator.neo4j(),
         env: o.env,
       });
