@@ -176,7 +176,10 @@ describe('postgres, temporal-schema and temporal', () => {
     // TimescaleDB is optional here: one warning, naming the package.
     expect(ws.log.of('warn').join('\n')).toContain(`timescaledb-2-postgresql-${pgInstall.major}`);
 
+    // As root (PostgreSQL then runs as `postgres`), helfy's own closed folders are opened (o+x).
+    chmodSync(join(ws.root, '.helfy'), 0o700);
     await svc.prepare();
+    if (process.getuid?.() === 0) expect(statSync(join(ws.root, '.helfy')).mode & 0o777).toBe(0o701);
     expect(readFileSync(join(pgdata, 'PG_VERSION'), 'utf8').trim()).toBe(String(pgInstall.major));
     expect(readFileSync(join(pgdata, 'pg_hba.conf'), 'utf8')).toMatch(/^host\s+all all 0\.0\.0\.0\/0 scram-sha-256$/m);
     // The password file given to initdb is gone.
@@ -332,7 +335,13 @@ describe('postgres, temporal-schema and temporal', () => {
       TRUST_PROXY: '127.0.0.1',
     });
     expect(api.spec.env.PATH).toBeTruthy();
-    const workerPort = Number(readFileSync(join(ws.nctx.dirs.data, 'worker', 'port'), 'utf8'));
+    // nativeService only reads; prepare() keeps the worker's port.
+    const portFile = join(ws.nctx.dirs.data, 'worker', 'port');
+    expect(existsSync(portFile)).toBe(false);
+    const picked = worker.spec.env.HEALTH_PORT;
+    await worker.prepare();
+    const workerPort = Number(readFileSync(portFile, 'utf8'));
+    expect(String(workerPort)).toBe(picked);
     expect(worker.spec.env).toMatchObject({ HELFY_SERVICE: 'worker', HEALTH_PORT: String(workerPort), NODE_ENV: 'production', DATABASE_URL: api.spec.env.DATABASE_URL });
     expect(worker.ports).toEqual([workerPort]);
     expect(worker.spec.env.NEO4J_PASSWORD).toBeUndefined();
@@ -402,6 +411,24 @@ describe('postgres refusals (nothing touched)', () => {
     expect(e.message).toBe(`data folder .helfy/data/postgres/pgdata was written by PostgreSQL 14, the server found is ${pgInstall.major} (${pgInstall.version}, ${pgInstall.binDir})`);
     expect(listTree(ws.nctx.dirs.data)).toEqual(before);
     expect(readFileSync(join(pgdata, 'postgresql.conf'), 'utf8')).toBe('# theirs\n');
+  });
+
+  test('as root, a workspace the postgres user cannot get through: refused naming the folder, nothing created', async () => {
+    const ws = await workspace();
+    const svc = await nativeService('postgres', ws.nctx);
+    if (process.getuid?.() !== 0) {
+      // Not root: PostgreSQL runs as this user, nothing to get through.
+      expect(svc.spec.user).toBeUndefined();
+      return;
+    }
+    chmodSync(ws.root, 0o700);
+    const e = await thrown(svc.prepare());
+    expect(e.code).toBe('FS_ERROR');
+    expect(e.exitCode).toBe(3);
+    expect(e.message).toContain(`${ws.root} is closed to other users`);
+    expect(e.hint).toBe(`Let it through with \`chmod o+x ${ws.root}\` (lists nothing, only lets it pass), or run helfy as a normal user.`);
+    expect(existsSync(join(ws.nctx.dirs.data, 'postgres', 'pgdata'))).toBe(false);
+    expect(statSync(ws.root).mode & 0o777).toBe(0o700);
   });
 
   test('TimescaleDB required but the server has none: TIMESCALE_MISSING naming the package to install', async () => {

@@ -14,7 +14,7 @@
  * global install needs `helfy init` (apps/ in the workspace) first.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { appSource, type AppName } from '../../../config/apps.js';
 import type { HelfyConfig } from '../../../config/load.js';
 import { writeFileAtomicSync } from '../../../core/atomic-write.js';
@@ -118,7 +118,7 @@ export function nativeAppEnvironment(cfg: HelfyConfig, name: DevProcessName, o: 
   return env;
 }
 
-/** The worker's health port: picked once, kept in .helfy/data/worker/port. */
+/** The worker's health port as kept in .helfy/data/worker/port. */
 function readWorkerPort(file: string): number | undefined {
   try {
     const n = Number(readFileSync(file, 'utf8').trim());
@@ -128,15 +128,22 @@ function readWorkerPort(file: string): number | undefined {
   }
 }
 
-async function pickWorkerPort(cfg: HelfyConfig, file: string, check: boolean): Promise<number> {
+/**
+ * The worker's health port: the kept one when it is still usable (not a configured port; with
+ * `check`, free right now), else a fresh free one. `persist` writes it (prepare), otherwise it is
+ * only held in memory (nativeService only reads).
+ */
+async function pickWorkerPort(cfg: HelfyConfig, file: string, o: { check: boolean; persist: boolean; current?: number }): Promise<number> {
   const host = connectHost(cfg.bindAddress);
-  const have = readWorkerPort(file);
   const cfgPorts = Object.values(cfg.ports);
-  if (have !== undefined && !cfgPorts.includes(have) && (!check || (await isPortFree(host, have)))) return have;
-  let p = await freePort(host);
-  while (cfgPorts.includes(p)) p = await freePort(host);
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileAtomicSync(file, `${p}\n`);
+  const usable = async (p: number | undefined) => p !== undefined && !cfgPorts.includes(p) && (!o.check || (await isPortFree(host, p)));
+  const have = readWorkerPort(file);
+  let p: number | undefined = (await usable(have)) ? have : (await usable(o.current)) ? o.current : undefined;
+  while (p === undefined || cfgPorts.includes(p)) p = await freePort(host);
+  if (o.persist && p !== have) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomicSync(file, `${p}\n`);
+  }
   return p;
 }
 
@@ -145,7 +152,7 @@ export async function appService(name: DevProcessName, nctx: NativeContext): Pro
   const { app, entry } = APP_ENTRY[name];
   const { dir } = appSource(cfg.root, app);
   const portFile = join(nctx.dirs.data, 'worker', 'port');
-  let workerPort = name === 'worker' ? await pickWorkerPort(cfg, portFile, false) : 0;
+  let workerPort = name === 'worker' ? await pickWorkerPort(cfg, portFile, { check: false, persist: false }) : 0;
   const spec: ProcessSpec = {
     name,
     kind: 'daemon',
@@ -169,7 +176,7 @@ export async function appService(name: DevProcessName, nctx: NativeContext): Pro
         throw new HelfyError('OPERATION_FAILED', `${name}: ${join(dir, entry)} is not built`, { hint: 'Run `helfy up --build` (npm ci + npm run build of the app).' });
       }
       if (name === 'worker') {
-        const p = await pickWorkerPort(cfg, portFile, true);
+        const p = await pickWorkerPort(cfg, portFile, { check: true, persist: true, current: workerPort });
         if (p !== workerPort) {
           workerPort = p;
           spec.env.HEALTH_PORT = String(p);

@@ -5,7 +5,7 @@
  * (no Unix socket: every client, helfy's own included, comes over TCP). The command lines are
  * built by `initdbArgs()` / `postgresServerArgs()`, which the test suite's PostgreSQL uses too.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { HelfyError } from '../../../core/errors.js';
@@ -92,17 +92,22 @@ export function asUser(user: OsUser | undefined, cmd: string, args: string[]): [
 
 /**
  * As root the server runs as `postgres`, which must be able to reach its data folder: every
- * folder above it must let others through (o+x) or belong to that user. Refused with the folder
- * to open otherwise (helfy does not change the permissions of a home folder by itself).
+ * folder above it must let others through (o+x) or belong to that user. helfy's own folders
+ * (under `ownedRoot`, the workspace's .helfy) are opened (o+x: lets through, lists nothing); a
+ * folder of the user's is refused with the command to run (helfy does not change the
+ * permissions of a home folder by itself).
  */
-export function checkReachable(dir: string, user: OsUser): void {
+export function checkReachable(dir: string, user: OsUser, ownedRoot?: string): void {
   for (let d = dirname(dir); ; d = dirname(d)) {
     const st = statSync(d);
     if (st.uid !== user.uid && (st.mode & 0o001) === 0) {
-      throw new HelfyError('FS_ERROR', `PostgreSQL runs as the \`${user.name}\` OS user (helfy runs as root), which cannot reach ${dir}: ${d} is closed to other users`, {
-        hint: `Let it through with \`chmod o+x ${d}\` (lists nothing, only lets it pass), or run helfy as a normal user.`,
-        exitCode: 3,
-      });
+      if (ownedRoot && (d === ownedRoot || d.startsWith(`${ownedRoot}/`))) chmodSync(d, (st.mode & 0o7777) | 0o001);
+      else {
+        throw new HelfyError('FS_ERROR', `PostgreSQL runs as the \`${user.name}\` OS user (helfy runs as root), which cannot reach ${dir}: ${d} is closed to other users`, {
+          hint: `Let it through with \`chmod o+x ${d}\` (lists nothing, only lets it pass), or run helfy as a normal user.`,
+          exitCode: 3,
+        });
+      }
     }
     if (dirname(d) === d) return;
   }
@@ -200,7 +205,7 @@ export async function postgresService(nctx: NativeContext): Promise<NativeServic
       const base = join(nctx.dirs.data, 'postgres');
       mkdirSync(base, { recursive: true, mode: 0o700 });
       if (user) {
-        checkReachable(base, user);
+        checkReachable(base, user, join(cfg.root, '.helfy'));
         chownSync(base, user.uid, user.gid);
       }
       if (!existsSync(join(pgdata, 'PG_VERSION'))) {
