@@ -486,7 +486,7 @@ describe('ensureAppBuilt', () => {
     const counter = join(root, 'builds.txt');
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'tiny-web', version: '1.0.0', private: true, scripts: { build: `node build.mjs` } }));
     writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ name: 'tiny-web', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'tiny-web', version: '1.0.0' } } }));
-    writeFileSync(join(dir, '.dockerignore'), 'node_modules\ndist\n');
+    // No .dockerignore: its own dist/ and node_modules still never count as sources.
     writeFileSync(join(dir, 'build.mjs'), `import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(counter)}, 'build\\n');\nmkdirSync('dist/server', { recursive: true });\nwriteFileSync('dist/server/index.mjs', '');\n`);
     const lines: string[] = [];
     expect(appBuildMissing({ root }, 'web')).toBe(true);

@@ -8,12 +8,13 @@
  *
  * `ensureAppBuilt()`: `npm ci` when the dependencies are missing or stale (src/dev/install.ts),
  * then `npm run build`; the stamp `dist/.helfy-native-build` holds the build tag of the sources
- * (buildTag(dir, 'native'), which leaves out what .dockerignore leaves out: node_modules, dist), so
- * a second call with unchanged sources does nothing. The bundled templates are built in place
+ * (`nativeBuildTag`: what .dockerignore leaves in, never node_modules or dist), so a second call
+ * with unchanged sources does nothing. The bundled templates are built in place
  * (templates/<app>/dist, git-ignored): fine for a checkout or a user-writable install; a read-only
  * global install needs `helfy init` (apps/ in the workspace) first.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { appSource, type AppName } from '../../../config/apps.js';
 import type { HelfyConfig } from '../../../config/load.js';
@@ -22,7 +23,7 @@ import { HelfyError } from '../../../core/errors.js';
 import { childEnvironment, devEnvironment, type DevProcessName } from '../../../dev/env.js';
 import { installState, writeStamp } from '../../../dev/install.js';
 import { service } from '../../../stack/catalog.js';
-import { buildTag } from '../../../stack/env.js';
+import { dockerignore } from '../../../stack/env.js';
 import { hostFor, httpUrl, probeHttp, runProbe } from '../../../stack/probes.js';
 import { runGroupProcess } from '../../process/group.js';
 import type { ProcessSpec } from '../types.js';
@@ -39,9 +40,30 @@ export const APP_ENTRY: Record<DevProcessName, { app: AppName; entry: string }> 
 
 const ENTRIES: Record<AppName, string[]> = { api: ['dist/server.js', 'dist/worker.js'], web: ['dist/server/index.mjs'] };
 
-/** The build tag a native build of this folder must carry. */
+/** What never changes a build: the build's own output and what it installs (whatever .dockerignore says). */
+const NEVER_HASHED = /^(node_modules|dist|\.helfy)(\/|$)/;
+
+function filesUnder(dir: string, ignored: (rel: string) => boolean, base = dir): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    const rel = p.slice(base.length + 1);
+    if (NEVER_HASHED.test(rel) || ignored(rel)) continue;
+    if (e.isDirectory()) out.push(...filesUnder(p, ignored, base));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The build tag a native build of this folder must carry: a hash of its sources as the image
+ * build sees them (.dockerignore, like buildTag of src/stack/env.ts), and never of node_modules
+ * or dist/ (an app without a .dockerignore would otherwise change its tag by being built).
+ */
 export function nativeBuildTag(dir: string): string {
-  return buildTag(dir, 'native');
+  const h = createHash('sha256').update('native\n');
+  for (const f of filesUnder(dir, dockerignore(dir))) h.update(`${f.slice(dir.length)}\n`).update(readFileSync(f));
+  return h.digest('hex').slice(0, 12);
 }
 
 /** True when the app has no native build of its current sources ("image missing" for `up`). */
