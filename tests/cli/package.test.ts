@@ -15,6 +15,8 @@ describe('npm package', () => {
     const paths = info.files.map((f) => f.path);
     expect(paths).toContain('bin/helfy.js');
     expect(paths).toContain('dist/main.js');
+    // The native runtime's first-use installers (src/runtime/native/locate.ts runs them from the package).
+    expect(paths).toEqual(expect.arrayContaining(['native/neo4j/install.sh', 'native/neo4j/pom.xml', 'native/temporal/install.sh']));
     expect(paths.some((p) => p.startsWith('src/') || p.startsWith('tests/') || p === '.env')).toBe(false);
 
     const app = tempDir('helfy-install-');
