@@ -178,6 +178,9 @@ describe('postgres, temporal-schema and temporal', () => {
 
     // As root (PostgreSQL then runs as `postgres`), helfy's own closed folders are opened (o+x).
     chmodSync(join(ws.root, '.helfy'), 0o700);
+    // Leftovers of an initdb killed half-way (a pid that is gone) are removed first.
+    mkdirSync(join(ws.nctx.dirs.data, 'postgres', 'pgdata.init-999999999', 'base'), { recursive: true });
+    writeFileSync(join(ws.nctx.dirs.data, 'postgres', '.pwfile-999999999'), 'old secret\n');
     await svc.prepare();
     if (process.getuid?.() === 0) expect(statSync(join(ws.root, '.helfy')).mode & 0o777).toBe(0o701);
     expect(readFileSync(join(pgdata, 'PG_VERSION'), 'utf8').trim()).toBe(String(pgInstall.major));

@@ -5,7 +5,7 @@
  * (no Unix socket: every client, helfy's own included, comes over TCP). The command lines are
  * built by `initdbArgs()` / `postgresServerArgs()`, which the test suite's PostgreSQL uses too.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { HelfyError } from '../../../core/errors.js';
@@ -137,6 +137,23 @@ function serverEnv(install: PostgresInstall): Record<string, string> {
   return { ...baseEnv(), LC_ALL: 'C.UTF-8', ...(install.libDir ? { LD_LIBRARY_PATH: install.libDir } : {}) };
 }
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Leftovers of an initdb whose helfy was killed (`pgdata.init-<pid>`, `.pwfile-<pid>`): removed. */
+function removeStaleInit(base: string): void {
+  for (const n of readdirSync(base)) {
+    const m = /^(?:pgdata\.init|\.pwfile)-(\d+)$/.exec(n);
+    if (m && !pidAlive(Number(m[1]))) rmSync(join(base, n), { recursive: true, force: true });
+  }
+}
+
 /** initdb into a fresh folder beside pgdata, renamed into place only when it succeeded. */
 async function initCluster(nctx: NativeContext, install: PostgresInstall, pgdata: string, user: OsUser | undefined): Promise<void> {
   const { cfg } = nctx;
@@ -214,6 +231,7 @@ export async function postgresService(nctx: NativeContext): Promise<NativeServic
             hint: `Move ${pgdata} away (or \`helfy down --volumes\`) and run \`helfy up\` again.`,
           });
         }
+        removeStaleInit(base);
         await initCluster(nctx, install, pgdata, user);
       }
     },
