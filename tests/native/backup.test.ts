@@ -252,6 +252,17 @@ describe('native backup runtime: PostgreSQL', () => {
     await expect(brt.dumpDatabase('postgres', out, {})).rejects.toThrow(/does not match/);
     expect(existsSync(out)).toBe(false);
   });
+  it('a bin folder without pg_dump (a server-only install) is TOOL_MISSING naming the path, not a spawn stack trace', async () => {
+    const root = workspace();
+    const bin = join(root, 'server-only-bin');
+    mkdirSync(bin);
+    symlinkSync(join(server.binDir, 'psql'), join(bin, 'psql'));
+    const brt = runtime(root, openSupervisor(root), {}, { postgres: async () => ({ binDir: bin, version: '15', major: 15, source: 'setting', timescale: false }) });
+    const e = await brt.pgDumpVersion().then(() => undefined, (x: unknown) => x as { code: string; message: string; hint: string });
+    expect(e?.code).toBe('TOOL_MISSING');
+    expect(e?.message).toBe(`pg_dump not found at ${join(bin, 'pg_dump')}`);
+    expect(e?.hint).toMatch(/postgresql-client-<major>|HELFY_POSTGRES_BIN/);
+  });
 });
 
 describe('native backup runtime: Neo4j', () => {

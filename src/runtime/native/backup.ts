@@ -218,6 +218,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
       throw new HelfyError('FS_ERROR', `cannot write ${file}: ${(writeError as Error).message}`, { cause: writeError });
     }
     if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+    if ((r as { code?: string }).code === 'ENOENT') throw notFound(cmd);
     if (r.exitCode !== 0) throw toolFailed(cmd, args, r.exitCode, String(r.stderr ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
     const size = (await stat(file)).size;
     if (size !== bytes) throw new DiskFullError(file, size);
@@ -247,6 +248,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
     const r = await child;
     input.destroy();
     if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+    if ((r as { code?: string }).code === 'ENOENT') throw notFound(cmd);
     if (r.exitCode !== 0) throw toolFailed(cmd, args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
     return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex'), output: String(r.all ?? '') };
   }
@@ -259,6 +261,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
       ...(so.cwd ? { cwd: so.cwd } : {}), ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: true,
     });
     if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+    if ((r as { code?: string }).code === 'ENOENT') throw notFound(cmd);
     if (r.exitCode !== 0) throw toolFailed(cmd, args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
     return String(r.stdout ?? '');
   }
@@ -459,6 +462,7 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
         }
         const r = await child;
         if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
+        if ((r as { code?: string }).code === 'ENOENT') throw notFound(c.cmd);
         return { ok: r.exitCode === 0, output: String(r.all ?? '') };
       } finally {
         await rm(m.dir, { recursive: true, force: true }).catch(() => undefined);
@@ -539,6 +543,18 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
       return { containers, volumes };
     },
   };
+}
+
+/** A tool that is not there (a server-only PostgreSQL without the client tools, a moved Java). */
+function notFound(cmd: string): HelfyError {
+  const tool = cmd.slice(cmd.lastIndexOf('/') + 1);
+  const java = /java$/.test(tool);
+  return new HelfyError('TOOL_MISSING', `${tool} not found at ${cmd}`, {
+    hint: java
+      ? 'Install a Java 17+ runtime (e.g. apt-get install openjdk-17-jre-headless) or point HELFY_JAVA at one.'
+      : `Install the PostgreSQL client tools of the server's major beside it (e.g. apt-get install postgresql-client-<major>), or point HELFY_POSTGRES_BIN at a folder that has ${tool}.`,
+    data: { tool, path: cmd },
+  });
 }
 
 function toolFailed(cmd: string, args: string[], code: number | undefined, output: string): HelfyError {
