@@ -77,6 +77,19 @@ export function appBuildMissing(cfg: Pick<HelfyConfig, 'root'>, app: AppName): b
   }
 }
 
+/**
+ * The build is a production build whatever the shell says (Vite and React pick their JSX runtime
+ * by NODE_ENV: a build under NODE_ENV=test/development calls jsxDEV, which React's production
+ * runtime lacks); `npm ci` installs the dev dependencies the build needs (NODE_ENV=production
+ * would omit them).
+ */
+function buildEnvironment(npmCommand: string): NodeJS.ProcessEnv {
+  const env = childEnvironment(process.env, {});
+  if (npmCommand === 'run') env.NODE_ENV = 'production';
+  else delete env.NODE_ENV;
+  return env;
+}
+
 async function run(app: AppName, dir: string, args: string[], onLine: (line: string) => void): Promise<void> {
   const tail: string[] = [];
   let r: { code: number | null; cancelled: boolean };
@@ -86,7 +99,7 @@ async function run(app: AppName, dir: string, args: string[], onLine: (line: str
       command: 'npm',
       args,
       cwd: dir,
-      env: childEnvironment(process.env, {}),
+      env: buildEnvironment(args[0]!),
       onLine: (l) => {
         tail.push(l);
         if (tail.length > 40) tail.shift();
