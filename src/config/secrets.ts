@@ -2,9 +2,17 @@
 import { randomBytes } from 'node:crypto';
 import { SETTINGS, type Setting } from './settings.js';
 
-/** 24 random bytes → 32 URL-safe characters (192 bits). */
+/**
+ * 24 random bytes → 32 URL-safe characters (192 bits), never starting with `-` or `_`: a value
+ * passed as a command-line argument that starts with `-` is read as an option (the Neo4j image's
+ * entrypoint runs `neo4j-admin dbms set-initial-password <password>`, and 1 secret in 32 made
+ * Neo4j exit 64 "Missing required parameter: '<password>'" on its first start).
+ */
 export function generateSecret(bytes = 24): string {
-  return randomBytes(bytes).toString('base64url');
+  for (;;) {
+    const v = randomBytes(bytes).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(v)) return v;
+  }
 }
 
 export const SECRET_KEYS = (SETTINGS as readonly Setting[]).filter((s) => s.secret).map((s) => s.env);
@@ -16,5 +24,6 @@ export function weakness(value: string): string | undefined {
   if (value.length < 24) return `shorter than 24 characters (${value.length})`;
   if (WEAK.has(value.toLowerCase())) return 'a well-known default';
   if (new Set(value).size < 8) return 'too few distinct characters';
+  if (value.startsWith('-')) return "starts with '-' (the Neo4j image's neo4j-admin reads it as an option)";
   return undefined;
 }

@@ -137,10 +137,11 @@ describe('configuration resolution', () => {
 });
 
 describe('secrets', () => {
-  it('generates long, URL-safe, distinct values', () => {
-    const values = Array.from({ length: 200 }, () => generateSecret());
+  it('generates long, URL-safe, distinct values that never start like a command-line option', () => {
+    // 2000 draws: with a plain base64url value about 62 of them would start with - or _.
+    const values = Array.from({ length: 2000 }, () => generateSecret());
     for (const v of values) {
-      expect(v).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(v).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{31}$/);
       expect(weakness(v)).toBeUndefined();
     }
     expect(new Set(values).size).toBe(values.length);
@@ -148,6 +149,7 @@ describe('secrets', () => {
   it('flags weak values', () => {
     expect(weakness('password')).toMatch(/shorter than 24/);
     expect(weakness('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).toMatch(/distinct/);
+    expect(weakness('-Zm9vYmFyYmF6cXV4cXV1eGNvcmdl')).toMatch(/starts with '-'/);
     expect(weakness('neo4j')).toBeDefined();
   });
   it('treats declared secrets and *PASSWORD*/*SECRET*/*TOKEN* names as secret', () => {
