@@ -12,8 +12,9 @@ for (const suite of list(doc.testsuites?.testsuite)) {
     const f = list(tc.failure)[0] ?? list(tc.error)[0];
     if (f === undefined) continue;
     const text = typeof f === 'string' ? f : (f.message ?? f['#text'] ?? '');
-    const why = String(text).split('\n').find((l) => l.trim() !== '') ?? '';
-    failed.push(`  ✗ ${suite.name} › ${tc.name}\n      ${why.trim().slice(0, 300)}`);
+    // The message squeezed onto one line (a JSON error document spans many).
+    const why = String(text).replace(/\s+/g, ' ').trim();
+    failed.push(`  ✗ ${suite.name} › ${tc.name}\n      ${why.length > 500 ? `${why.slice(0, 500)}…` : why}`);
   }
 }
 console.error(failed.length ? `::: ${failed.length} failed test(s):\n${failed.join('\n')}` : '::: no failed test in the JUnit report (the failure was outside the tests: see above)');
