@@ -11,11 +11,10 @@
  * container, no bind mount of the backup folder for dumps), every restore from a host file into
  * the tool's stdin; `onBytes` reports progress. A full disk surfaces as ENOSPC from the write.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { HelfyError } from '../../core/errors.js';
+import { toolCapture, toolFailure, toolFromFile, toolToFile, type ToolRun } from '../tool-run.js';
+import type { StreamResult } from '../tool-run.js';
 import { dockerClient } from './engine.js';
 
 export type BackupService = 'postgres' | 'neo4j' | 'temporal' | 'api' | 'worker' | 'web' | 'temporal-ui';
@@ -32,12 +31,8 @@ export interface ServiceImage {
   digests: string[];
 }
 
-export interface StreamResult {
-  bytes: number;
-  durationMs: number;
-  /** sha256 (hex) of what was written (dumps) or read (restores), computed while streaming. */
-  sha256: string;
-}
+export type { StreamResult } from '../tool-run.js';
+export { DiskFullError } from '../tool-run.js';
 
 export interface BackupRuntime {
   /** Each service container of the project with its image. */
@@ -105,21 +100,6 @@ export interface DockerBackupOptions {
   pgPassword: string;
 }
 
-function isEnospc(e: unknown): boolean {
-  const err = e as { code?: string; message?: string; cause?: { code?: string } };
-  return err?.code === 'ENOSPC' || err?.cause?.code === 'ENOSPC' || /ENOSPC|No space left on device/i.test(String(err?.message ?? ''));
-}
-
-export class DiskFullError extends HelfyError {
-  constructor(file: string, bytes: number, cause?: unknown) {
-    super('OPERATION_FAILED', `disk full while writing ${file} (${bytes} bytes written): no space left on device`, {
-      hint: 'Free space on that disk or point HELFY_BACKUP_DIR at a larger one; the incomplete backup was removed.',
-      cause,
-      data: { reason: 'ENOSPC', file },
-    });
-  }
-}
-
 export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
   const dockerBin = o.env.DOCKER ?? 'docker';
   // verify's own containers and volumes: found again by project (removeOneOffs, the sweep) and owner.
@@ -153,80 +133,12 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
   const pgEnv = () => ['-e', 'PGPASSWORD', '-e', 'PGUSER'];
   const toolEnv = { ...o.env, PGPASSWORD: o.pgPassword, PGUSER: o.pgUser };
 
-  /** Runs the docker CLI with stdout into `file` (created/truncated); reports bytes while it grows. */
-  async function toFile(args: string[], file: string, so: StreamOpts): Promise<StreamResult> {
-    const { execa } = await execaMod();
-    const t0 = performance.now();
-    const out = createWriteStream(file, { flags: 'w', mode: 0o600 });
-    let bytes = 0;
-    const hash = createHash('sha256');
-    let writeError: unknown;
-    out.on('error', (e) => {
-      writeError = e;
-      child.kill('SIGTERM');
-    });
-    const child = execa(dockerBin, args, {
-      env: toolEnv, extendEnv: false, reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true },
-      ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: false,
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      hash.update(chunk);
-      so.onBytes?.(bytes);
-    });
-    child.stdout!.pipe(out);
-    const r = await child;
-    await new Promise<void>((resolve) => (out.writableFinished || out.destroyed ? resolve() : out.end(resolve)));
-    if (writeError) {
-      if (isEnospc(writeError)) throw new DiskFullError(file, bytes, writeError);
-      throw new HelfyError('FS_ERROR', `cannot write ${file}: ${(writeError as Error).message}`, { cause: writeError });
-    }
-    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
-    if (r.exitCode !== 0) throw toolFailed(args, r.exitCode, String(r.stderr ?? ''));
-    // A write that filled the disk exactly at the end shows up in the final size.
-    const size = (await stat(file)).size;
-    if (size !== bytes) throw new DiskFullError(file, size);
-    return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex') };
-  }
-
-  /** Runs the docker CLI with stdin from `file`. */
-  async function fromFile(args: string[], file: string, so: StreamOpts): Promise<StreamResult & { output: string }> {
-    const { execa } = await execaMod();
-    const t0 = performance.now();
-    const input = createReadStream(file);
-    let bytes = 0;
-    const hash = createHash('sha256');
-    input.on('data', (chunk) => {
-      bytes += chunk.length;
-      hash.update(chunk);
-      so.onBytes?.(bytes);
-    });
-    const child = execa(dockerBin, args, {
-      env: toolEnv, extendEnv: false, reject: false, stdin: 'pipe', all: true,
-      ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: false,
-    });
-    // The tool may stop reading early (an error): that is its exit code's story, not an EPIPE crash.
-    child.stdin!.on('error', () => undefined);
-    input.on('error', (e) => child.kill('SIGTERM', e));
-    input.pipe(child.stdin!);
-    const r = await child;
-    input.destroy();
-    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
-    if (r.exitCode !== 0) throw toolFailed(args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
-    return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex'), output: String(r.all ?? '') };
-  }
-
-  async function capture(args: string[], so: StreamOpts & { input?: string; inputFile?: string } = {}): Promise<string> {
-    const { execa } = await execaMod();
-    const r = await execa(dockerBin, args, {
-      env: toolEnv, extendEnv: false, reject: false, all: true,
-      ...(so.input !== undefined ? { input: so.input } : so.inputFile ? { inputFile: so.inputFile } : { stdin: 'ignore' as const }),
-      ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: false,
-    });
-    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
-    if (r.exitCode !== 0) throw toolFailed(args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
-    return String(r.stdout ?? '');
-  }
+  const run = (args: string[]): ToolRun => ({ cmd: dockerBin, args, env: toolEnv, cleanup: false, fail: (code, out) => toolFailed(args, code, out) });
+  /** The docker CLI with stdout into `file` (created/truncated); reports bytes while it grows. */
+  const toFile = (args: string[], file: string, so: StreamOpts) => toolToFile(run(args), file, so);
+  /** The docker CLI with stdin from `file`. */
+  const fromFile = (args: string[], file: string, so: StreamOpts) => toolFromFile(run(args), file, so);
+  const capture = (args: string[], so: StreamOpts & { input?: string; inputFile?: string } = {}) => toolCapture(run(args), so);
 
   /** `docker run --rm` of the neo4j container's own image with its volumes, as a one-off. */
   async function neo4jOneOff(so: StreamOpts, extra: string[], cmd: string[]): Promise<string[]> {
@@ -390,14 +302,8 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
 
 function toolFailed(args: string[], code: number | undefined, output: string): HelfyError {
   const tool = args.find((a) => /^(pg_dump|pg_dumpall|pg_restore|psql|neo4j-admin)$/.test(a)) ?? args[0] ?? 'docker';
-  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  const firstError = lines.find((l) => /error|fatal|failed|No space/i.test(l)) ?? lines[lines.length - 1] ?? 'no output';
-  const full = { message: firstError };
-  if (isEnospc(full)) {
-    return new HelfyError('OPERATION_FAILED', `${tool} failed: no space left on device`, { hint: 'Free disk space (the engine\'s disk, or HELFY_BACKUP_DIR\'s).', details: lines.slice(-10) });
-  }
-  return new HelfyError('OPERATION_FAILED', `${tool} failed (exit ${code ?? '?'}): ${firstError.replace(/PGPASSWORD=\S+/g, 'PGPASSWORD=***')}`, {
-    details: lines.slice(-10).map((l) => l.replace(/PGPASSWORD=\S+/g, 'PGPASSWORD=***')),
+  return toolFailure(tool, code, output, {
+    diskHint: 'Free disk space (the engine\'s disk, or HELFY_BACKUP_DIR\'s).',
     hint: 'The lines above are the tool\'s own output; `helfy logs postgres` / `helfy logs neo4j` may say more.',
   });
 }

@@ -23,14 +23,15 @@
  * the Docker runtime. A full disk surfaces as DiskFullError.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HelfyError } from '../../core/errors.js';
-import { DiskFullError, type BackupRuntime, type ServiceImage, type StreamOpts, type StreamResult } from '../docker/backup.js';
+import type { BackupRuntime, ServiceImage, StreamOpts } from '../docker/backup.js';
+import { toolCapture, toolFailure, toolFromFile, toolToFile, type ToolRun } from '../tool-run.js';
 import { procStart } from './proc.js';
 import { baseEnv as nativeBaseEnv } from './services/common.js';
 import type { Neo4jInstall, PostgresInstall, Supervisor } from './types.js';
@@ -78,10 +79,6 @@ interface Marker {
 
 const MARKER = 'owner.json';
 
-function isEnospc(e: unknown): boolean {
-  const err = e as { code?: string; message?: string; cause?: { code?: string } };
-  return err?.code === 'ENOSPC' || err?.cause?.code === 'ENOSPC' || /ENOSPC|No space left on device/i.test(String(err?.message ?? ''));
-}
 
 function parseMajor(version: string): number {
   // "pg_dump (PostgreSQL) 16.4 (Debian …)" / "16.4" / "9.6.24" (not supported anyway)
@@ -189,82 +186,12 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
     onSpawn?: (pid: number) => void | Promise<void>;
   }
 
-  async function toFile(cmd: string, args: string[], childEnv: Record<string, string>, file: string, so: RunOpts): Promise<StreamResult> {
-    const { execa } = await execaMod();
-    const t0 = performance.now();
-    const out = createWriteStream(file, { flags: 'w', mode: 0o600 });
-    let bytes = 0;
-    const hash = createHash('sha256');
-    let writeError: unknown;
-    out.on('error', (e) => {
-      writeError = e;
-      child.kill('SIGTERM');
-    });
-    const child = execa(cmd, args, {
-      env: childEnv, extendEnv: false, reject: false, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false, stderr: true },
-      ...(so.cwd ? { cwd: so.cwd } : {}), ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: true,
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      hash.update(chunk);
-      so.onBytes?.(bytes);
-    });
-    child.stdout!.pipe(out);
-    if (child.pid) await so.onSpawn?.(child.pid);
-    const r = await child;
-    await new Promise<void>((resolve) => (out.writableFinished || out.destroyed ? resolve() : out.end(resolve)));
-    if (writeError) {
-      if (isEnospc(writeError)) throw new DiskFullError(file, bytes, writeError);
-      throw new HelfyError('FS_ERROR', `cannot write ${file}: ${(writeError as Error).message}`, { cause: writeError });
-    }
-    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
-    if ((r as { code?: string }).code === 'ENOENT') throw notFound(cmd);
-    if (r.exitCode !== 0) throw toolFailed(cmd, args, r.exitCode, String(r.stderr ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
-    const size = (await stat(file)).size;
-    if (size !== bytes) throw new DiskFullError(file, size);
-    return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex') };
-  }
-
-  async function fromFile(cmd: string, args: string[], childEnv: Record<string, string>, file: string, so: RunOpts): Promise<StreamResult & { output: string }> {
-    const { execa } = await execaMod();
-    const t0 = performance.now();
-    const input = createReadStream(file);
-    let bytes = 0;
-    const hash = createHash('sha256');
-    input.on('data', (chunk) => {
-      bytes += chunk.length;
-      hash.update(chunk);
-      so.onBytes?.(bytes);
-    });
-    const child = execa(cmd, args, {
-      env: childEnv, extendEnv: false, reject: false, stdin: 'pipe', all: true,
-      ...(so.cwd ? { cwd: so.cwd } : {}), ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: true,
-    });
-    child.stdin!.on('error', () => undefined);
-    input.on('error', (e) => child.kill('SIGTERM', e));
-    input.pipe(child.stdin!);
-    // After the pipe is attached: the 'data' listener above already made the file flow.
-    if (child.pid) await so.onSpawn?.(child.pid);
-    const r = await child;
-    input.destroy();
-    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
-    if ((r as { code?: string }).code === 'ENOENT') throw notFound(cmd);
-    if (r.exitCode !== 0) throw toolFailed(cmd, args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
-    return { bytes, durationMs: performance.now() - t0, sha256: hash.digest('hex'), output: String(r.all ?? '') };
-  }
-
-  async function capture(cmd: string, args: string[], childEnv: Record<string, string>, so: RunOpts & { input?: string }): Promise<string> {
-    const { execa } = await execaMod();
-    const r = await execa(cmd, args, {
-      env: childEnv, extendEnv: false, reject: false, all: true,
-      ...(so.input !== undefined ? { input: so.input } : { stdin: 'ignore' as const }),
-      ...(so.cwd ? { cwd: so.cwd } : {}), ...(so.signal ? { cancelSignal: so.signal } : {}), forceKillAfterDelay: 3000, cleanup: true,
-    });
-    if (r.isCanceled) throw new HelfyError('INTERRUPTED', 'interrupted');
-    if ((r as { code?: string }).code === 'ENOENT') throw notFound(cmd);
-    if (r.exitCode !== 0) throw toolFailed(cmd, args, r.exitCode, String(r.all ?? '') || String((r as { shortMessage?: string }).shortMessage ?? ''));
-    return String(r.stdout ?? '');
-  }
+  const run = (cmd: string, args: string[], env: Record<string, string>, cwd?: string): ToolRun => ({
+    cmd, args, env, ...(cwd ? { cwd } : {}), cleanup: true, fail: (code, out) => toolFailed(cmd, args, code, out), notFound: () => notFound(cmd),
+  });
+  const toFile = (cmd: string, args: string[], childEnv: Record<string, string>, file: string, so: RunOpts) => toolToFile(run(cmd, args, childEnv, so.cwd), file, so);
+  const fromFile = (cmd: string, args: string[], childEnv: Record<string, string>, file: string, so: RunOpts) => toolFromFile(run(cmd, args, childEnv, so.cwd), file, so);
+  const capture = (cmd: string, args: string[], childEnv: Record<string, string>, so: RunOpts & { input?: string }) => toolCapture(run(cmd, args, childEnv, so.cwd), so);
 
   // ---- markers (temp folders of one-offs and verify) -----------------------------------------
 
@@ -558,16 +485,9 @@ function notFound(cmd: string): HelfyError {
 }
 
 function toolFailed(cmd: string, args: string[], code: number | undefined, output: string): HelfyError {
-  const base = cmd.slice(cmd.lastIndexOf('/') + 1);
-  const tool = args.includes('org.neo4j.cli.AdminTool') ? 'neo4j-admin' : base;
-  const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean);
-  const firstError = lines.find((l) => /error|fatal|failed|No space/i.test(l)) ?? lines[lines.length - 1] ?? 'no output';
-  if (isEnospc({ message: firstError })) {
-    return new HelfyError('OPERATION_FAILED', `${tool} failed: no space left on device`, { hint: 'Free disk space (the workspace\'s, or HELFY_BACKUP_DIR\'s).', details: lines.slice(-10) });
-  }
-  const clean = (l: string) => l.replace(/PGPASSWORD=\S+/g, 'PGPASSWORD=***');
-  return new HelfyError('OPERATION_FAILED', `${tool} failed (exit ${code ?? '?'}): ${clean(firstError)}`, {
-    details: lines.slice(-10).map(clean),
+  const tool = args.includes('org.neo4j.cli.AdminTool') ? 'neo4j-admin' : cmd.slice(cmd.lastIndexOf('/') + 1);
+  return toolFailure(tool, code, output, {
+    diskHint: 'Free disk space (the workspace\'s, or HELFY_BACKUP_DIR\'s).',
     hint: 'The lines above are the tool\'s own output; `helfy logs postgres` / `helfy logs neo4j` may say more.',
   });
 }

@@ -96,6 +96,14 @@ export interface Supervisor {
   readLog(name: string, o?: { tail?: number }): Promise<LogLine[]>;
   /** Calls `onLine` for each new line until `signal` aborts. */
   followLog(name: string, o: { tail?: number }, onLine: (l: LogLine) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Runs `fn` holding the workspace's lock (`.helfy/run/.lock`, with the holder's pid, start time
+   * and `what`), so two helfy processes never start, stop or back up one workspace's services at
+   * once. A lock held by a live process → HelfyError OPERATION_FAILED naming the holder (pid and
+   * what it is doing) after waiting up to `waitMs` (default 0); a stale lock (dead holder) is taken
+   * over. Re-entrant within one process (a nested call just runs `fn`).
+   */
+  withLock<T>(what: string, fn: () => Promise<T>, o?: { waitMs?: number }): Promise<T>;
 }
 
 /** Where a located or installed server came from (said in `helfy status` / `doctor`). */
