@@ -1,9 +1,11 @@
 /**
  * What every stack command does first: load and validate the configuration, then pick the
- * runtime (cfg.runtime: `docker`, `native`, or `auto` = Docker when an engine answers, else
- * native) and, for Docker, check the engine and compose (in parallel) — each failure is a typed
+ * runtime (cfg.runtime: `docker`, `native`, or `auto` = native while native processes of this
+ * workspace run, else Docker when an engine answers, else native) and, for Docker, check the engine and compose (in parallel) — each failure is a typed
  * error with a hint (configuration: exit 2; engine or compose missing: exit 3).
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadConfig, type HelfyConfig } from '../config/load.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
@@ -28,11 +30,36 @@ function pingFailure(e: unknown): string {
 }
 
 /**
- * The runtime `cfg.runtime` resolves to. `auto` pings the engine with a short timeout and says in
- * one info line when it falls back to native, and why.
+ * The native processes of this workspace that run (per `.helfy/run`'s state files: same pid,
+ * start time, boot and workspace), sorted; [] when there is no `.helfy/run` (no import then).
+ */
+export async function runningNative(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, '.helfy', 'run')).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+  } catch {
+    return [];
+  }
+  if (!names.length) return [];
+  const { openSupervisor } = await import('../runtime/native/supervisor.js');
+  return (await openSupervisor(root).list()).filter((s) => s.state === 'running').map((s) => s.name).sort();
+}
+
+/**
+ * The runtime `cfg.runtime` resolves to. `auto` picks native while native processes of this
+ * workspace run (an engine answering must not make them invisible to status/down, or let up start
+ * a second stack beside them); otherwise it pings the engine with a short timeout. Either way it
+ * says in one info line when it picks native, and why.
  */
 export async function resolveRuntime(ctx: Context, cfg: HelfyConfig, timeoutMs?: number): Promise<{ kind: RuntimeKind; engine?: EngineInfo }> {
   if (cfg.runtime === 'native') return { kind: 'native' };
+  if (cfg.runtime === 'auto') {
+    const live = await runningNative(cfg.root);
+    if (live.length) {
+      ctx.log.info(`runtime: native (native processes of this workspace run: ${live.join(', ')}); \`helfy down\` stops them, HELFY_RUNTIME=docker requires Docker`);
+      return { kind: 'native' };
+    }
+  }
   const { pingEngine, engineTarget } = await import('../runtime/docker/engine.js');
   if (cfg.runtime === 'docker') return { kind: 'docker', engine: await pingEngine(ctx.env, timeoutMs ?? 2000) };
   try {

@@ -53,7 +53,12 @@ export interface NativeRuntimeOptions {
   locate?: NativeLocator;
   /** composeEnv(cfg).hashes: the dev.helfy.config-hash label of a service started without `up`'s (backup/restore). */
   hashes?: Partial<Record<ServiceName, string>>;
+  /** How long up/down/stop wait for another helfy holding the workspace lock (default LOCK_WAIT_MS). */
+  lockWaitMs?: number;
 }
+
+/** How long up/down/stop wait for the workspace lock another helfy holds before failing with its name. */
+export const LOCK_WAIT_MS = 1500;
 
 export const NATIVE_SERVICE_NAMES = CATALOG.map((d) => d.name).filter((n) => n !== 'temporal-ui');
 
@@ -131,6 +136,15 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
 
   let supervisor: Promise<Supervisor> | undefined;
   const sup = () => (supervisor ??= import('./supervisor.js').then((m) => m.openSupervisor(cfg.root)));
+  /**
+   * Runs `fn` holding the workspace lock (.helfy/run/.lock): two helfy processes never start or
+   * stop this workspace's services at once (a second `helfy up` used to race the first one's
+   * initdb). Another helfy holding it: waits LOCK_WAIT_MS, then an error naming it.
+   */
+  const locked = async <T>(what: string, fn: (s: Supervisor) => Promise<T>): Promise<T> => {
+    const s = await sup();
+    return s.withLock(what, () => fn(s), { waitMs: o.lockWaitMs ?? LOCK_WAIT_MS });
+  };
 
   // The servers, each located (or installed) once per helfy run.
   const installs: { postgres?: PostgresInstall; neo4j?: Neo4jInstall; temporal?: TemporalInstall } = {};
@@ -178,7 +192,13 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
   const healthOf = async (s: ProcessState, name: ServiceName): Promise<{ health: DockerHealth; detail: string }> => {
     let r: { ok: boolean; detail: string };
     try {
-      r = await (await svc(name)).health(2000);
+      // The stores' and Temporal's checks are their catalog probes: run directly, so a health check
+      // (status) never builds a definition, whose locator may install Neo4j/Temporal on first use.
+      // The apps' definitions locate nothing.
+      if (name === 'postgres' || name === 'neo4j' || name === 'temporal') {
+        const p = await runProbe(service(name), cfg, 2000);
+        r = { ok: Boolean(p?.ok), detail: p?.detail ?? 'no probe' };
+      } else r = await (await svc(name)).health(2000);
     } catch (e) {
       r = { ok: false, detail: (e as Error).message };
     }
@@ -342,7 +362,13 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
           say(`${name}: completed earlier`);
           continue;
         }
-        if (cur) await s.forget(name);
+        if (cur) {
+          // A run whose wrapper died (kill -9 of the wrapper alone) may have left its command
+          // alive, still serving and holding the port: stopped (through the supervisor, which knows
+          // the group is ours) before its record is forgotten, or nothing would track it again.
+          if (cur.state === 'exited' && (await s.stop(name))) say(`${name}: stopped what an earlier run left running (pid ${cur.pid})`);
+          await s.forget(name);
+        }
         const prev = progress;
         progress = say;
         try {
@@ -466,7 +492,10 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
       const free = await Promise.all(ports.map((p) => isPortFree(cfg.bindAddress, p)));
       const busy = ports.filter((_, i) => !free[i]);
       if (!busy.length) return [];
-      const [{ procStat }, running] = await Promise.all([import('./proc.js'), list().then((l) => l.filter((s) => s.state === 'running'))]);
+      const [{ procStat, groupLive }, all] = await Promise.all([import('./proc.js'), list()]);
+      // Ours: a running process, and what an exited run left alive (its wrapper died, its
+      // command still serves): `up` stops that leftover before it starts the service again.
+      const running = all.filter((s) => s.state === 'running' || groupLive(s.pid));
       const groups = new Map(running.map((s) => [s.pid, s.name]));
       const owner = (port: number) => CATALOG.find((d) => d.ports.some((p) => cfg.ports[p.config] === port))?.name;
       return Promise.all(busy.map(async (port): Promise<{ port: number; holder: PortHolder }> => {
@@ -477,5 +506,12 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
       }));
     },
   };
+  // up, down and stop (and prepare: initdb) hold the workspace lock; backup/restore's
+  // stop/start of the writers come through here too (startService → up, or under their own lock).
+  const unlocked = { prepare: rt.prepare!, up: rt.up, down: rt.down, stop: rt.stop };
+  rt.prepare = (names, opts) => locked('helfy up', () => unlocked.prepare.call(rt, names, opts));
+  rt.up = (names, opts) => locked('helfy up', () => unlocked.up.call(rt, names, opts));
+  rt.down = (opts) => locked('helfy down', () => unlocked.down.call(rt, opts));
+  rt.stop = (names, opts) => locked(`stopping ${names.join(', ')}`, () => unlocked.stop.call(rt, names, opts));
   return rt;
 }

@@ -8,7 +8,7 @@
  * the same `neo4jConf()` / `neo4jJvmArgs()` / `neo4jInitialAuthIni()`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../../../core/atomic-write.js';
 import { service } from '../../../stack/catalog.js';
@@ -149,8 +149,12 @@ export async function neo4jService(nctx: NativeContext): Promise<NativeService> 
     spec,
     ports: [cfg.ports.neo4jBolt, cfg.ports.neo4jHttp],
     async prepare() {
-      mkdirSync(confDir, { recursive: true });
-      for (const d of NEO4J_DIRS) mkdirSync(join(home, d), { recursive: true });
+      // The store, its logs (query.log, security.log) and neo4j.conf are Neo4j's (it runs as
+      // helfy's user): closed to other users, like PostgreSQL's data folder.
+      for (const d of [home, confDir, ...NEO4J_DIRS.map((x) => join(home, x))]) {
+        mkdirSync(d, { recursive: true, mode: 0o700 });
+        chmodSync(d, 0o700);
+      }
       writeFileAtomicSync(join(confDir, 'neo4j.conf'), conf);
       // The initial password, for a new store only (the system database keeps it afterwards).
       const dbms = join(home, 'data', 'dbms');
