@@ -13,9 +13,11 @@
  * the leader's pid with its start time and the boot id: a pid that is alive but started at
  * another time, or was recorded before a reboot, is not ours (`exited`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { accessSync, chownSync, closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { HelfyError } from '../../core/errors.js';
@@ -188,6 +190,65 @@ function splitLines(text: string): string[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** What `.helfy/run/.lock` holds: who works on the workspace, and since when. */
+interface LockFile {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat of the holder (a reused pid is not the holder). */
+  procStart: string | null;
+  bootId: string;
+  what: string;
+  /** ms since epoch. */
+  at: number;
+  /** Unique per acquisition: a holder only ever removes its own lock. */
+  token: string;
+}
+
+/** Lock files (absolute paths) held by the current async call chain: a nested withLock just runs. */
+const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
+/** A takeover guard older than this was left by a helfy that died within its few-ms takeover. */
+const GUARD_STALE_MS = 5000;
+const LOCK_POLL_MS = 100;
+
+/** The holder of `l` is alive: same pid, same start time, same boot. */
+function lockHolderAlive(l: LockFile): boolean {
+  if (l.bootId !== bootId()) return false;
+  const now = procStart(l.pid);
+  return now !== undefined && l.procStart !== null && now === l.procStart;
+}
+
+function isErrno(e: unknown, code: string): boolean {
+  return (e as NodeJS.ErrnoException | undefined)?.code === code;
+}
+
+/**
+ * Creates `file` holding `data` only when no file of that name exists, and complete at the moment
+ * its name appears: the content goes to a temp file first, then link(2) gives it the name. link
+ * fails with EEXIST exactly like open(O_CREAT|O_EXCL), but a reader never sees a half-written lock.
+ * False when the name is taken.
+ */
+async function createExclusive(file: string, data: string): Promise<boolean> {
+  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, data, { flag: 'wx', mode: 0o644 });
+  try {
+    await link(tmp, file);
+    return true;
+  } catch (e) {
+    if (isErrno(e, 'EEXIST')) return false;
+    throw e;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function readLock(file: string): Promise<LockFile | undefined> {
+  const l = await readJson<LockFile>(file);
+  return l && typeof l.pid === 'number' && typeof l.token === 'string' ? l : undefined;
+}
+
+function lockTime(at: number): string {
+  return new Date(at).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 /**
  * Waits (briefly: at most 2 s) until the wrapper's child has exec'd the command. Until then it is
  * the shell's fork, with SIGINT ignored (a stop signal sent now could be lost) and not yet the
@@ -287,8 +348,119 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
     await rename(f, `${f}.1`);
   }
 
+  const lockFile = join(dirs.run, '.lock');
+  const guardFile = join(dirs.run, '.lock.takeover');
+
+  /**
+   * Replaces the stale lock `seen` (dead holder) by `mine`, atomically: only the helfy holding the
+   * takeover guard (created exclusively) may replace a lock, and it re-reads the lock under the
+   * guard, so two helfys that both saw the same stale lock never both take it. True when taken.
+   */
+  async function takeOver(seen: LockFile, mine: LockFile): Promise<boolean> {
+    const guard: LockFile = { ...mine, what: `taking over the lock of pid ${seen.pid}` };
+    if (!(await createExclusive(guardFile, `${JSON.stringify(guard)}\n`))) {
+      // Another helfy is taking it over right now; a guard left by one that died is removed.
+      try {
+        const g = await readLock(guardFile);
+        const old = Date.now() - (await stat(guardFile)).mtimeMs > GUARD_STALE_MS;
+        if (old && (!g || !lockHolderAlive(g))) await rm(guardFile, { force: true });
+      } catch {
+        /* gone meanwhile */
+      }
+      return false;
+    }
+    try {
+      const now = await readLock(lockFile);
+      if (!now || now.token !== seen.token) return false; // changed meanwhile: look again
+      await writeFileAtomic(lockFile, `${JSON.stringify(mine, null, 2)}\n`);
+      return true;
+    } finally {
+      await rm(guardFile, { force: true });
+    }
+  }
+
+  /** Takes the lock file; when it cannot, the live holder if it saw one. */
+  async function tryAcquire(mine: LockFile): Promise<{ ok: true } | { ok: false; holder?: LockFile }> {
+    mkdirSync(dirs.run, { recursive: true });
+    if (await createExclusive(lockFile, `${JSON.stringify(mine, null, 2)}\n`)) return { ok: true };
+    const cur = await readLock(lockFile);
+    if (!cur) {
+      // Unreadable (not written by helfy, or emptied): a lock nobody can be holding.
+      const raw = await readFile(lockFile, 'utf8').catch(() => undefined);
+      if (raw === undefined) return { ok: false }; // released meanwhile
+      return (await takeOverUnreadable(raw, mine)) ? { ok: true } : { ok: false };
+    }
+    if (lockHolderAlive(cur)) return { ok: false, holder: cur };
+    return (await takeOver(cur, mine)) ? { ok: true } : { ok: false };
+  }
+
+  /** An unparsable lock file (not ours to trust) replaced under the takeover guard when unchanged. */
+  async function takeOverUnreadable(raw: string, mine: LockFile): Promise<boolean> {
+    if (!(await createExclusive(guardFile, `${JSON.stringify(mine)}\n`))) return false;
+    try {
+      const now = await readFile(lockFile, 'utf8').catch(() => undefined);
+      if (now !== raw) return false;
+      await writeFileAtomic(lockFile, `${JSON.stringify(mine, null, 2)}\n`);
+      return true;
+    } finally {
+      await rm(guardFile, { force: true });
+    }
+  }
+
+  async function release(mine: LockFile): Promise<void> {
+    const cur = await readLock(lockFile);
+    if (cur?.token === mine.token) await rm(lockFile, { force: true });
+  }
+
   const sup: Supervisor = {
     dirs,
+
+    async withLock(what, fn, o = {}) {
+      const held = heldLocks.getStore();
+      if (held?.has(lockFile)) return fn();
+      const mine: LockFile = {
+        pid: process.pid,
+        procStart: procStart(process.pid) ?? null,
+        bootId: bootId(),
+        what,
+        at: Date.now(),
+        token: randomBytes(8).toString('hex'),
+      };
+      const deadline = Date.now() + Math.max(0, o.waitMs ?? 0);
+      let holder: LockFile | undefined;
+      for (;;) {
+        mine.at = Date.now();
+        const r = await tryAcquire(mine);
+        if (r.ok) break;
+        if (r.holder) holder = r.holder;
+        const late = Date.now() >= deadline;
+        if (late && !holder && Date.now() >= deadline + 2000) {
+          throw new HelfyError('OPERATION_FAILED', `the workspace lock ${lockFile} stays busy`, {
+            hint: 'another helfy is probably starting or stopping services here: run this again in a moment',
+          });
+        }
+        if (late && holder) {
+          const self = holder.pid === process.pid;
+          throw new HelfyError(
+            'OPERATION_FAILED',
+            self
+              ? `this helfy (pid ${holder.pid}) is already working on this workspace: ${holder.what}, since ${lockTime(holder.at)}`
+              : `another helfy (pid ${holder.pid}: ${holder.what}, since ${lockTime(holder.at)}) is working on this workspace`,
+            {
+              hint: `wait for it to finish and run this again${self ? '' : ` (if it hangs: kill ${holder.pid})`}; the lock is ${lockFile}`,
+              data: { lock: lockFile, pid: holder.pid, what: holder.what, since: holder.at },
+            },
+          );
+        }
+        // No holder seen yet (the lock changed hands under us): look again right away once.
+        await sleep(r.holder ? LOCK_POLL_MS : 10);
+      }
+      try {
+        return await heldLocks.run(new Set([...(held ?? []), lockFile]), fn);
+      } finally {
+        await release(mine);
+      }
+    },
 
     async start(spec) {
       checkName(spec.name);
