@@ -16,12 +16,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chownSync, closeSync, constants as fsc, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsc, existsSync, fchownSync, fstatSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { link, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { HelfyError } from '../../core/errors.js';
-import { bootId, childrenOf, cmdline, groupLive, groupMembers, procStart } from './proc.js';
+import { bootId, childrenOf, cmdline, groupLive, groupMembers, procStart, procStat } from './proc.js';
 import type { LogLine, NativeDirs, ProcessExit, ProcessSpec, ProcessState, Supervisor } from './types.js';
 
 /** Logs larger than this are rotated when their process (re)starts. */
@@ -47,6 +47,18 @@ interface StateFile {
   /** Field 22 of /proc/<pid>/stat at start; null when the process had already ended. */
   procStart: string | null;
   bootId: string;
+  /**
+   * This run's id: its exit record is `<name>.<runId>.exit`, so the wrapper of another run of the
+   * same name (an orphan of a race) never marks this one exited. Absent in older state files
+   * (their record is `<name>.exit`).
+   */
+  runId?: string;
+  /**
+   * The workspace root (realpath) of the supervisor that started it: a state file copied into
+   * another workspace names a process that is not that workspace's (never reported running there,
+   * never signalled). Absent in older state files (trusted).
+   */
+  root?: string;
   labels: Record<string, string>;
   /** For humans (`cat .helfy/run/api.json`); the environment is never stored. */
   commandLine: string;
@@ -67,7 +79,8 @@ interface StateFile {
  *   second `wait` picks up a status the shell reaped meanwhile (127 = nothing left to collect).
  * - dash exports PWD: removed unless the spec's env has it (the command gets exactly spec.env).
  * - The record is written with the builtin printf only (PATH is the spec's, maybe without
- *   coreutils); it is only trusted once it parses, and its time is the file's mtime.
+ *   coreutils); it is only trusted once it parses, and its time is the file's mtime. It is a new
+ *   file per run, written with noclobber (`set -C`): never through a file or symlink planted there.
  */
 const WRAPPER = [
   'x=$1; k=$2; shift 2',
@@ -82,6 +95,7 @@ const WRAPPER = [
   '  wait $c 2>/dev/null; t=$?; [ $t -ne 127 ] && s=$t',
   '  break',
   'done',
+  'set -C',
   'if [ $s -gt 128 ]; then n=$(kill -l $((s - 128)) 2>/dev/null); printf \'{"code":null,"signal":"SIG%s"}\\n\' "$n" > "$x"',
   'else printf \'{"code":%d,"signal":null}\\n\' $s > "$x"; fi',
   'exit $s',
@@ -208,6 +222,11 @@ const heldLocks = new AsyncLocalStorage<ReadonlySet<string>>();
 /** A takeover guard older than this was left by a helfy that died within its few-ms takeover. */
 const GUARD_STALE_MS = 5000;
 const LOCK_POLL_MS = 100;
+/** How long start / stop / forget wait for another helfy's lock (an outer withLock makes them not wait at all). */
+const START_LOCK_WAIT_MS = 30_000;
+const STOP_LOCK_WAIT_MS = 90_000;
+/** How long a SIGKILLed group may take to disappear before stop gives up. */
+const KILL_WAIT_MS = 10_000;
 
 /** The holder of `l` is alive: same pid, same start time, same boot. */
 function lockHolderAlive(l: LockFile): boolean {
@@ -274,7 +293,33 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
   const base = join(root, '.helfy');
   const dirs: NativeDirs = { data: join(base, 'data'), logs: join(base, 'logs'), run: join(base, 'run') };
   const stateFile = (name: string) => join(dirs.run, `${name}.json`);
-  const exitFile = (name: string) => join(dirs.run, `${name}.exit`);
+  /** The run's exit record (`<name>.<runId>.exit`; `<name>.exit` for a state file without a run id). */
+  const exitFile = (name: string, runId?: string) => join(dirs.run, runId ? `${name}.${runId}.exit` : `${name}.exit`);
+  const isExitOf = (name: string, f: string) => f === `${name}.exit` || (f.startsWith(`${name}.`) && /^[0-9a-f]{12}\.exit$/.test(f.slice(name.length + 1)));
+  /** Every exit record of `name` (all runs). */
+  async function removeExits(name: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(dirs.run);
+    } catch {
+      return;
+    }
+    for (const f of names) if (isExitOf(name, f)) await rm(join(dirs.run, f), { force: true });
+  }
+  /** The workspace root as the state files record it (symlinks resolved; as given while it does not exist). */
+  let rootReal: string | undefined;
+  const realRoot = () => {
+    if (rootReal === undefined) {
+      try {
+        rootReal = realpathSync(root);
+      } catch {
+        return resolvePath(root);
+      }
+    }
+    return rootReal;
+  };
+  /** The state file was written for this workspace (a copied `.helfy` names another's processes). */
+  const ofThisWorkspace = (s: StateFile) => s.root === undefined || s.root === realRoot();
   const logFile = (name: string) => join(dirs.logs, `${name}.log`);
 
   function checkName(name: string): void {
@@ -283,8 +328,8 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
     }
   }
 
-  async function readExit(name: string): Promise<ProcessExit | undefined> {
-    const f = exitFile(name);
+  async function readExit(s: Pick<StateFile, 'name' | 'runId'>): Promise<ProcessExit | undefined> {
+    const f = exitFile(s.name, s.runId);
     const rec = await readJson<{ code: number | null; signal: string | null; at?: number }>(f);
     if (!rec || (rec.code === undefined && rec.signal === undefined)) return undefined;
     let at = rec.at;
@@ -300,14 +345,14 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
 
   /** The recorded group leader is alive and is the process we started (same start time, same boot). */
   function leaderAlive(s: StateFile): boolean {
-    if (s.bootId !== bootId()) return false;
+    if (!ofThisWorkspace(s) || s.bootId !== bootId()) return false;
     const now = procStart(s.pid);
     return now !== undefined && s.procStart !== null && now === s.procStart;
   }
 
   /** Something of our process group is left (the leader, or children that outlived it). */
   function groupOurs(s: StateFile): boolean {
-    if (s.bootId !== bootId()) return false;
+    if (!ofThisWorkspace(s) || s.bootId !== bootId()) return false;
     if (leaderAlive(s)) return true;
     // A pid still in use as a process group id is never handed to a new process, so with the
     // leader gone (not reused: procStart undefined) a live group with its id is what it left.
@@ -318,7 +363,7 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
     // Liveness first, the record second: the wrapper writes the record just before it exits, so
     // a leader seen dead has its record (if any) complete, and a record seen means it has ended.
     const alive = leaderAlive(s);
-    const exit = await readExit(s.name);
+    const exit = ofThisWorkspace(s) ? await readExit(s) : undefined;
     const running = alive && !exit;
     return {
       name: s.name,
@@ -412,6 +457,175 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
     if (cur?.token === mine.token) await rm(lockFile, { force: true });
   }
 
+  /** Opens the log for appending without following a symlink planted at its name; owned by `ids` when given (fchown of the fd). */
+  function openLog(name: string, file: string, ids: { uid: number; gid: number } | undefined): number {
+    let fd: number;
+    try {
+      fd = openSync(file, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT | fsc.O_NOFOLLOW | fsc.O_NONBLOCK, 0o640);
+    } catch (e) {
+      if (isErrno(e, 'ELOOP')) {
+        throw new HelfyError('OPERATION_FAILED', `${name}: its log ${file} is a symbolic link; refusing to write through it`, {
+          hint: `remove it (rm ${file}) and start again`,
+        });
+      }
+      throw e;
+    }
+    try {
+      if (!fstatSync(fd).isFile()) {
+        throw new HelfyError('OPERATION_FAILED', `${name}: its log ${file} is not a regular file`, { hint: `remove it (rm ${file}) and start again` });
+      }
+      if (ids) fchownSync(fd, ids.uid, ids.gid);
+      return fd;
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+  }
+
+  async function startLocked(spec: ProcessSpec): Promise<ProcessState> {
+    const current = await readJson<StateFile>(stateFile(spec.name));
+    if (current && leaderAlive(current) && !(await readExit(current))) {
+      throw new HelfyError('OPERATION_FAILED', `${spec.name} is already running (pid ${current.pid})`, {
+        hint: `stop it first (helfy down ${spec.name}), or leave it running`,
+        data: { name: spec.name, pid: current.pid },
+      });
+    }
+    if (!isAbsolute(spec.command)) throw new HelfyError('INTERNAL', `${spec.name}: command must be an absolute path, got ${spec.command}`);
+    try {
+      accessSync(spec.command, fsc.X_OK);
+    } catch {
+      throw new HelfyError('TOOL_MISSING', `${spec.name}: ${spec.command} does not exist or is not executable`, {
+        hint: 'install it, or point helfy at it with the matching HELFY_* setting',
+      });
+    }
+    if (!existsSync(spec.cwd) || !statSync(spec.cwd).isDirectory()) {
+      throw new HelfyError('OPERATION_FAILED', `${spec.name}: working folder ${spec.cwd} does not exist`);
+    }
+    // What a previous run left behind (its wrapper died, children of it live on, e.g. still
+    // holding the port): stopped now, since the new state file would lose track of it.
+    if (current && !leaderAlive(current) && groupOurs(current)) await stopLocked(spec.name, {});
+    for (const d of [dirs.data, dirs.logs, dirs.run]) mkdirSync(d, { recursive: true });
+    await rotate(spec.name);
+    await removeExits(spec.name);
+
+    const asUser = spec.user && isRoot() && spec.user !== 'root' ? spec.user : undefined;
+    const ids = asUser ? userIds(asUser) : undefined;
+    const log = logFile(spec.name);
+    const fd = openLog(spec.name, log, ids);
+    const prefix: string[] = [];
+    try {
+      if (asUser) {
+        const setpriv = findOnPath('setpriv');
+        if (!setpriv) {
+          throw new HelfyError('TOOL_MISSING', `${spec.name} must run as user ${asUser}, and setpriv (util-linux) was not found`, {
+            hint: 'install util-linux (apt-get install util-linux), or run helfy as a regular user',
+          });
+        }
+        prefix.push(setpriv, `--reuid=${asUser}`, `--regid=${asUser}`, '--init-groups');
+      }
+      const env = envTool();
+      prefix.push(env.path);
+      if (env.defaultSignal) prefix.push('--default-signal=INT,QUIT');
+      // `env` with `--` never reads the command as a VAR=value assignment.
+      prefix.push('--');
+
+      const runId = randomBytes(6).toString('hex');
+      const exitRecord = exitFile(spec.name, runId);
+      const child = spawn('/bin/sh', ['-c', WRAPPER, `helfy:${spec.name}`, exitRecord, 'PWD' in spec.env ? '1' : '0', ...prefix, spec.command, ...spec.args], {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+      const pid = await new Promise<number>((res, rej) => {
+        child.once('error', rej);
+        child.once('spawn', () => res(child.pid!));
+      });
+      child.unref();
+      // Recorded at once (before waiting for the exec): from here on the run is tracked, whatever
+      // happens to this helfy, and a stop or a second start sees it.
+      const state: StateFile = {
+        name: spec.name,
+        kind: spec.kind,
+        pid,
+        startedAt: Date.now(),
+        procStart: procStart(pid) ?? null,
+        bootId: bootId(),
+        runId,
+        root: realRoot(),
+        labels: spec.labels,
+        commandLine: [spec.command, ...spec.args].map(quoteArg).join(' '),
+        cwd: spec.cwd,
+        ...(asUser ? { user: asUser } : {}),
+        stopSignal: spec.stopSignal ?? 'SIGTERM',
+        graceS: spec.graceS,
+        logFile: log,
+      };
+      await writeFileAtomic(stateFile(spec.name), `${JSON.stringify(state, null, 2)}\n`);
+      await untilExecd(pid, exitRecord, prefix.slice(0, -1));
+      return resolve(state);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** The group's live members with their /proc state letter, for a message ("4711 (D)"). */
+  const describeGroup = (pgid: number) => groupMembers(pgid).map((p) => `${p} (${procStat(p)?.state ?? '?'})`).join(', ');
+
+  async function stopLocked(name: string, o: { graceS?: number }): Promise<boolean> {
+    const s = await readJson<StateFile>(stateFile(name));
+    if (!s || !groupOurs(s)) return false;
+    const graceMs = (o.graceS ?? s.graceS) * 1000;
+    const denied: number[] = [];
+    const signal = (target: number, sig: NodeJS.Signals) => {
+      try {
+        process.kill(target, sig);
+      } catch (e) {
+        if (isErrno(e, 'EPERM')) denied.push(Math.abs(target)); // ESRCH: gone meanwhile
+      }
+    };
+    const refuse = (why: string, hint: string): never => {
+      // Nothing is recorded: the state stays (running, or its live group), so it is not forgotten.
+      throw new HelfyError('OPERATION_FAILED', `could not stop ${name} (pid ${s.pid}): ${why}`, {
+        hint,
+        data: { name, pid: s.pid, members: groupMembers(s.pid) },
+      });
+    };
+    const notAllowed = () =>
+      refuse(
+        `not allowed to signal ${[...new Set(denied)].join(', ')} (it runs as ${s.user ?? 'another user'}, helfy as uid ${process.getuid?.() ?? '?'})`,
+        `run helfy as the user that started it${s.user ? ' or as root' : ''}`,
+      );
+    // The stop signal goes to every process of the group except the wrapper: the wrapper would
+    // forward it to the command, which would then get it twice (a second SIGINT/SIGTERM is
+    // "force quit" to some programs). Without a live wrapper, the group as a whole.
+    if (leaderAlive(s)) {
+      for (const p of groupMembers(s.pid)) if (p !== s.pid) signal(p, s.stopSignal || 'SIGTERM');
+    } else {
+      signal(-s.pid, s.stopSignal || 'SIGTERM');
+    }
+    if (denied.length) notAllowed();
+    const deadline = Date.now() + graceMs;
+    while (groupLive(s.pid) && Date.now() < deadline) await sleep(50);
+    if (groupLive(s.pid)) {
+      signal(-s.pid, 'SIGKILL');
+      if (denied.length) notAllowed();
+      const hard = Date.now() + KILL_WAIT_MS;
+      while (groupLive(s.pid) && Date.now() < hard) await sleep(20);
+      if (groupLive(s.pid)) {
+        refuse(
+          `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL: ${describeGroup(s.pid)} (D = waiting on the kernel, e.g. a hung disk or NFS)`,
+          `find out what it waits on (cat /proc/${s.pid}/stack, ps -o pid,stat,wchan -g ${s.pid}), then run this again`,
+        );
+      }
+      // The wrapper died with its group and could not say how: the supervisor knows (the group is gone).
+      if (!(await readExit(s))) {
+        await writeFileAtomic(exitFile(name, s.runId), `${JSON.stringify({ code: null, signal: 'SIGKILL', at: Date.now() })}\n`);
+      }
+    }
+    return true;
+  }
+
   const sup: Supervisor = {
     dirs,
 
@@ -462,87 +676,9 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
       }
     },
 
-    async start(spec) {
+    start(spec) {
       checkName(spec.name);
-      const current = await readJson<StateFile>(stateFile(spec.name));
-      if (current && leaderAlive(current) && !(await readExit(spec.name))) {
-        throw new HelfyError('OPERATION_FAILED', `${spec.name} is already running (pid ${current.pid})`, {
-          hint: `stop it first (helfy down ${spec.name}), or leave it running`,
-          data: { name: spec.name, pid: current.pid },
-        });
-      }
-      if (!isAbsolute(spec.command)) throw new HelfyError('INTERNAL', `${spec.name}: command must be an absolute path, got ${spec.command}`);
-      try {
-        accessSync(spec.command, fsc.X_OK);
-      } catch {
-        throw new HelfyError('TOOL_MISSING', `${spec.name}: ${spec.command} does not exist or is not executable`, {
-          hint: 'install it, or point helfy at it with the matching HELFY_* setting',
-        });
-      }
-      if (!existsSync(spec.cwd) || !statSync(spec.cwd).isDirectory()) {
-        throw new HelfyError('OPERATION_FAILED', `${spec.name}: working folder ${spec.cwd} does not exist`);
-      }
-      // What a previous run left behind (its wrapper died, children of it live on, e.g. still
-      // holding the port): stopped now, since the new state file would lose track of it.
-      if (current && !leaderAlive(current) && groupOurs(current)) await sup.stop(spec.name);
-      for (const d of [dirs.data, dirs.logs, dirs.run]) mkdirSync(d, { recursive: true });
-      await rotate(spec.name);
-      await rm(exitFile(spec.name), { force: true });
-
-      const asUser = spec.user && isRoot() && spec.user !== 'root' ? spec.user : undefined;
-      const ids = asUser ? userIds(asUser) : undefined;
-      const log = logFile(spec.name);
-      const fd = openSync(log, 'a', 0o640);
-      const prefix: string[] = [];
-      try {
-        if (ids) chownSync(log, ids.uid, ids.gid);
-        if (asUser) {
-          const setpriv = findOnPath('setpriv');
-          if (!setpriv) {
-            throw new HelfyError('TOOL_MISSING', `${spec.name} must run as user ${asUser}, and setpriv (util-linux) was not found`, {
-              hint: 'install util-linux (apt-get install util-linux), or run helfy as a regular user',
-            });
-          }
-          prefix.push(setpriv, `--reuid=${asUser}`, `--regid=${asUser}`, '--init-groups');
-        }
-        const env = envTool();
-        prefix.push(env.path);
-        if (env.defaultSignal) prefix.push('--default-signal=INT,QUIT');
-        // `env` with `--` never reads the command as a VAR=value assignment.
-        prefix.push('--');
-
-        const child = spawn('/bin/sh', ['-c', WRAPPER, `helfy:${spec.name}`, exitFile(spec.name), 'PWD' in spec.env ? '1' : '0', ...prefix, spec.command, ...spec.args], {
-          cwd: spec.cwd,
-          env: spec.env,
-          detached: true,
-          stdio: ['ignore', fd, fd],
-        });
-        const pid = await new Promise<number>((res, rej) => {
-          child.once('error', rej);
-          child.once('spawn', () => res(child.pid!));
-        });
-        child.unref();
-        await untilExecd(pid, exitFile(spec.name), prefix.slice(0, -1));
-        const state: StateFile = {
-          name: spec.name,
-          kind: spec.kind,
-          pid,
-          startedAt: Date.now(),
-          procStart: procStart(pid) ?? null,
-          bootId: bootId(),
-          labels: spec.labels,
-          commandLine: [spec.command, ...spec.args].map(quoteArg).join(' '),
-          cwd: spec.cwd,
-          ...(asUser ? { user: asUser } : {}),
-          stopSignal: spec.stopSignal ?? 'SIGTERM',
-          graceS: spec.graceS,
-          logFile: log,
-        };
-        await writeFileAtomic(stateFile(spec.name), `${JSON.stringify(state, null, 2)}\n`);
-        return resolve(state);
-      } finally {
-        closeSync(fd);
-      }
+      return sup.withLock(`starting ${spec.name}`, () => startLocked(spec), { waitMs: START_LOCK_WAIT_MS });
     },
 
     async list() {
@@ -566,48 +702,21 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
       return s ? resolve(s) : undefined;
     },
 
-    async stop(name, o = {}) {
+    stop(name, o = {}) {
       checkName(name);
-      const s = await readJson<StateFile>(stateFile(name));
-      if (!s || !groupOurs(s)) return false;
-      const graceMs = (o.graceS ?? s.graceS) * 1000;
-      const signal = (target: number, sig: NodeJS.Signals) => {
-        try {
-          process.kill(target, sig);
-        } catch {
-          /* gone */
-        }
-      };
-      // The stop signal goes to every process of the group except the wrapper: the wrapper would
-      // forward it to the command, which would then get it twice (a second SIGINT/SIGTERM is
-      // "force quit" to some programs). Without a live wrapper, the group as a whole.
-      if (leaderAlive(s)) {
-        for (const p of groupMembers(s.pid)) if (p !== s.pid) signal(p, s.stopSignal || 'SIGTERM');
-      } else {
-        signal(-s.pid, s.stopSignal || 'SIGTERM');
-      }
-      const deadline = Date.now() + graceMs;
-      while (groupLive(s.pid) && Date.now() < deadline) await sleep(50);
-      if (groupLive(s.pid)) {
-        signal(-s.pid, 'SIGKILL');
-        const hard = Date.now() + 10_000;
-        while (groupLive(s.pid) && Date.now() < hard) await sleep(20);
-        // The wrapper died with its group and could not say how: the supervisor knows.
-        if (!(await readExit(name))) {
-          await writeFileAtomic(exitFile(name), `${JSON.stringify({ code: null, signal: 'SIGKILL', at: Date.now() })}\n`);
-        }
-      }
-      return true;
+      return sup.withLock(`stopping ${name}`, () => stopLocked(name, o), { waitMs: STOP_LOCK_WAIT_MS });
     },
 
-    async forget(name) {
+    forget(name) {
       checkName(name);
-      const s = await readJson<StateFile>(stateFile(name));
-      if (s && leaderAlive(s) && !(await readExit(name))) {
-        throw new HelfyError('OPERATION_FAILED', `${name} is still running (pid ${s.pid}); stop it before forgetting it`);
-      }
-      await rm(stateFile(name), { force: true });
-      await rm(exitFile(name), { force: true });
+      return sup.withLock(`forgetting ${name}`, async () => {
+        const s = await readJson<StateFile>(stateFile(name));
+        if (s && ((leaderAlive(s) && !(await readExit(s))) || groupOurs(s))) {
+          throw new HelfyError('OPERATION_FAILED', `${name} is still running (pid ${s.pid}); stop it before forgetting it`);
+        }
+        await rm(stateFile(name), { force: true });
+        await removeExits(name);
+      }, { waitMs: STOP_LOCK_WAIT_MS });
     },
 
     async readLog(name, o = {}) {
