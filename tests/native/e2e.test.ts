@@ -1,15 +1,19 @@
 /**
- * The whole Helfy stack on the native runtime, end to end through the built CLI: `helfy up`
- * (PostgreSQL, Neo4j, Temporal and the workspace's api/worker/web built and run as local
- * processes) → migrate → seed → backup → restore → smoke → down --volumes. No Docker: HELFY_RUNTIME=native
- * and DOCKER_HOST pointing nowhere.
+ * The README's set-up, as written, on a machine without a Docker engine, then the whole Helfy
+ * stack on the native runtime end to end — in ONE stack start:
+ *   a fresh `git clone` of HEAD → the README's "Setup in two commands" block run line by line
+ *   through `bash -c` in the clone (npm ci from the warm npm cache; `helfy init --yes && helfy up`
+ *   with DOCKER_HOST pointing nowhere and no HELFY_RUNTIME, so `auto` falls back to native and
+ *   says so) → status healthy (runtime native) → migrate → seed → backup → a change → restore
+ *   → smoke → down --volumes --yes, all through the clone's own CLI, every process gone at the end.
+ * The warm caches (npm's, and helfy's for the Neo4j jars and Temporal binaries) are the
+ * machine's own; ports are free ones exported as HELFY_*_PORT (see readme-setup.ts).
  */
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../stack/e2e-support.js';
+import { cloneRepo, readmeSetupCommands, type Clone } from './readme-setup.js';
 
-const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
 const ALL = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web'];
 
 function groupPids(pgid: number): number[] {
@@ -26,7 +30,7 @@ function groupPids(pgid: number): number[] {
   return out;
 }
 
-async function cypher(ws: Workspace, statement: string): Promise<unknown[][]> {
+async function cypher(ws: Clone, statement: string): Promise<unknown[][]> {
   const auth = Buffer.from(`neo4j:${ws.dotenv().HELFY_NEO4J_PASSWORD}`).toString('base64');
   const res = await fetch(`http://127.0.0.1:${ws.ports.neo4jHttp}/db/neo4j/tx/commit`, {
     method: 'POST', headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json', accept: 'application/json' },
@@ -37,41 +41,64 @@ async function cypher(ws: Workspace, statement: string): Promise<unknown[][]> {
   return body.results[0]!.data.map((d) => d.row);
 }
 
-function pidOf(ws: Workspace, name: string): number | undefined {
+function pidOf(ws: Clone, name: string): number | undefined {
   const f = join(ws.dir, '.helfy/run', `${name}.json`);
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid : undefined;
 }
 
-describe('the Helfy stack on the native runtime: up → migrate → seed → backup → restore → smoke → down', () => {
-  let ws: Workspace;
+describe('the README set-up on a machine without Docker, then the native stack: up → migrate → seed → backup → restore → smoke → down', () => {
+  let ws: Clone;
+  let commands: string[];
   const groups = new Set<number>();
+  const t0 = performance.now();
 
   beforeAll(async () => {
-    ws = await makeWorkspace(`nate${Date.now().toString(36)}`, NATIVE_ENV);
-    // mkdtemp makes it 0700; as root PostgreSQL runs as `postgres`, which must get through (a home folder would need the same).
-    chmodSync(ws.dir, 0o755);
-  }, 120_000);
+    ws = await cloneRepo();
+    commands = readmeSetupCommands(readFileSync(join(ws.dir, 'README.md'), 'utf8'));
+  }, 180_000);
 
   afterAll(async () => {
     if (!ws) return;
-    await ws.run(['down', '--volumes', '--yes']);
+    if (existsSync(join(ws.dir, 'bin/helfy.js')) && existsSync(join(ws.dir, 'dist'))) await ws.run(['down', '--volumes', '--yes'], { timeoutMs: 180_000 });
     for (const g of groups) for (const p of groupPids(g)) process.kill(p, 'SIGKILL');
-  }, 120_000);
+    rmSync(dirname(ws.dir), { recursive: true, force: true });
+    process.stderr.write(`native e2e (README set-up in a fresh clone → down): ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+  }, 240_000);
 
-  it('up builds the apps and brings the whole stack up healthy', async () => {
-    const r = await ws.run(['up', '--json'], { timeoutMs: 1_500_000 });
+  it('the README block is the two commands: npm ci, then init --yes && up', () => {
+    expect(commands).toEqual(['npm ci', 'node bin/helfy.js init --yes && node bin/helfy.js up']);
+  });
+
+  it('npm ci in the fresh clone installs and builds helfy (from the warm npm cache)', async () => {
+    const r = await ws.sh(commands[0]!, 900_000);
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
-    expect(r.json.runtime.kind).toBe('native');
-    expect(r.json.status).toBe('started');
-    expect(Object.fromEntries(r.json.services.map((s: { name: string; state: string }) => [s.name, s.state]))).toEqual({
-      postgres: 'healthy', neo4j: 'healthy', 'temporal-schema': 'completed', temporal: 'healthy', api: 'healthy', worker: 'healthy', web: 'healthy',
-    });
-    expect(r.json.built.services).toEqual(['api', 'web']);
+    expect(existsSync(join(ws.dir, 'dist'))).toBe(true);
+    const v = await ws.run(['--version']);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(ws.dir, 'package.json'), 'utf8')).version);
+    process.stderr.write(`npm ci in the fresh clone: ${(r.durationMs / 1000).toFixed(1)} s\n`);
+  }, 920_000);
+
+  it('init --yes && up, as written: auto falls back to native in one line, builds the apps, brings the stack up healthy', async () => {
+    const r = await ws.sh(commands[1]!, 1_500_000);
+    expect(r.code, r.stderr.slice(-4000)).toBe(0);
+    const fallback = r.stderr.split('\n').filter((l) => l.includes('runtime: native (no Docker engine'));
+    expect(fallback).toHaveLength(1);
+    expect(fallback[0]).toMatch(/runtime: native \(no Docker engine at \/nonexistent: .+\); set HELFY_RUNTIME=docker to require one$/);
+    expect(r.stderr).toMatch(/built api app \(npm run build\), web app \(npm run build\) in \d/);
+    expect(r.stderr).toMatch(/stack \S+ is up and healthy in \d/);
+    // init wrote the workspace into the clone; the ports are the exported ones.
+    expect(existsSync(join(ws.dir, 'helfy.config.json'))).toBe(true);
+    expect(ws.dotenv().HELFY_NEO4J_PASSWORD).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{20,}$/);
     for (const n of ALL) groups.add(pidOf(ws, n)!);
+    expect([...groups].every((g) => Number.isInteger(g) && g > 1)).toBe(true);
     // The apps run from their build output in the workspace copies.
     expect(existsSync(join(ws.dir, 'apps/api/dist/server.js'))).toBe(true);
     const api = await fetch(`http://127.0.0.1:${ws.ports.api}/health/ready`);
     expect(api.status).toBe(200);
+    const web = await fetch(`http://127.0.0.1:${ws.ports.web}/`);
+    expect(web.status).toBeLessThan(400);
+    process.stderr.write(`init --yes && up (apps built, stack healthy): ${(r.durationMs / 1000).toFixed(1)} s\n`);
   }, 1_560_000);
 
   it('status: every service healthy, runtime native, exit 0', async () => {
@@ -80,6 +107,9 @@ describe('the Helfy stack on the native runtime: up → migrate → seed → bac
     expect(r.json.healthy).toBe(true);
     expect(r.json.runtime.kind).toBe('native');
     expect(r.json.services.filter((s: { healthy: boolean }) => !s.healthy)).toEqual([]);
+    expect(Object.fromEntries(r.json.services.map((s: { name: string; state: string }) => [s.name, s.state]))).toMatchObject({
+      postgres: 'healthy', neo4j: 'healthy', 'temporal-schema': 'completed', temporal: 'healthy', api: 'healthy', worker: 'healthy', web: 'healthy',
+    });
   }, 60_000);
 
   it('migrate: everything was applied by up already', async () => {
