@@ -1,5 +1,5 @@
 /** `helfy doctor`: checks this machine and workspace; each check is ok / warn / fail with a one-line fix. */
-import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -192,7 +192,7 @@ function pingFailure(e: unknown): string {
  * CLI, engine, compose; native → the servers and tools the native runtime runs; auto → the engine
  * ping (1 s, as up) decides, and without an engine one ok line says native and why.
  */
-async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv): Promise<{ kind: 'docker' | 'native'; checks: Check[] }> {
+async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv, root: string | undefined): Promise<{ kind: 'docker' | 'native'; checks: Check[] }> {
   if (mc.runtime === 'native') {
     return { kind: 'native', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'native (HELFY_RUNTIME=native)' }, ...(await nativeChecks(mc, env))] };
   }
@@ -200,18 +200,24 @@ async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv): Promise
     const docker = await Promise.all([dockerCliCheck(env), engineCheck(env), composeCheck(env)]);
     return { kind: 'docker', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'docker (HELFY_RUNTIME=docker)' }, ...docker] };
   }
+  // As src/stack/open.ts resolveRuntime (not imported: it loads the whole stack layer): native
+  // while native processes of this workspace run, else the engine ping decides.
+  const live = root ? await runningNative(root) : [];
+  if (live.length) {
+    const line: Check = { id: 'runtime', title: 'Runtime', status: 'ok', detail: `native (native processes of this workspace run: ${live.join(', ')})` };
+    return { kind: 'native', checks: [line, ...(await nativeChecks(mc, env))] };
+  }
   const { pingEngine, engineTarget } = await import('../runtime/docker/engine.js');
-  const { AUTO_PING_TIMEOUT_MS } = await import('../stack/open.js');
-  // The Docker CLI and compose are looked up meanwhile; they are only reported when the engine answers.
+  // The Docker CLI is looked up meanwhile (a PATH scan). Compose detection runs a child process
+  // (docker-compose v1 takes ~2 s) that would keep this process alive: only once an engine answers.
   const cli = dockerCliCheck(env);
-  const compose = composeCheck(env).catch((e: unknown) => ({ id: 'compose', title: 'Docker Compose', status: 'fail' as const, detail: String((e as Error).message) }));
   // Native lookups start meanwhile too (cheap, and never an install): the slow path is one ping.
   const native = nativeChecks(mc, env);
   native.catch(() => undefined);
   try {
     const info = await pingEngine(env, AUTO_PING_TIMEOUT_MS);
     const engine: Check = { id: 'docker-engine', title: 'Docker engine', status: 'ok', detail: `${info.version} (API ${info.apiVersion}) at ${info.target}` };
-    return { kind: 'docker', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'docker (HELFY_RUNTIME=auto: an engine answers)' }, await cli, engine, await compose] };
+    return { kind: 'docker', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'docker (HELFY_RUNTIME=auto: an engine answers)' }, await cli, engine, await composeCheck(env)] };
   } catch (e) {
     if (!(e instanceof HelfyError) || e.code !== 'DOCKER_UNREACHABLE') throw e;
     let target: string;
@@ -223,6 +229,22 @@ async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv): Promise
     const line: Check = { id: 'runtime', title: 'Runtime', status: 'ok', detail: `native (no Docker engine at ${target}: ${pingFailure(e)})`, fix: 'set HELFY_RUNTIME=docker to require one' };
     return { kind: 'native', checks: [line, ...(await native)] };
   }
+}
+
+/** How long `auto` waits for an engine (src/stack/open.ts AUTO_PING_TIMEOUT_MS: doctor decides as `helfy up` does). */
+const AUTO_PING_TIMEOUT_MS = 1000;
+
+/** This workspace's running native processes (.helfy/run state files; no supervisor import without them). */
+async function runningNative(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, '.helfy', 'run')).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+  } catch {
+    return [];
+  }
+  if (!names.length) return [];
+  const { openSupervisor } = await import('../runtime/native/supervisor.js');
+  return (await openSupervisor(root).list()).filter((s) => s.state === 'running').map((s) => s.name).sort();
 }
 
 /** `1.26.8` >= `1.21`? (numeric, dot by dot) */
@@ -382,7 +404,7 @@ export async function run(ctx: Context, _input: CommandInput): Promise<DoctorRes
     }
   }
   const mc = cfg ?? machineConfig(ctx.env, root ?? ctx.options.cwd);
-  const rt = isCheck(mc) ? Promise.resolve({ kind: 'docker' as const, checks: [mc] }) : runtimeChecks(mc, ctx.env);
+  const rt = isCheck(mc) ? Promise.resolve({ kind: 'docker' as const, checks: [mc] }) : runtimeChecks(mc, ctx.env, cfg?.root);
   const workspaceChecks = async (): Promise<Check[]> => {
     if (!root) return [{ id: 'workspace', title: 'Workspace', status: 'warn', detail: `none found from ${ctx.options.cwd}`, fix: 'Run `helfy init` to create one.' }];
     if (!cfg) return [{ id: 'config', title: 'Configuration (.env, helfy.config.json)', status: 'fail', detail: [configError!.message, ...configError!.details].join('; '), fix: configError!.hint }];

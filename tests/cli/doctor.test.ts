@@ -274,7 +274,7 @@ describe('helfy doctor: the native runtime', () => {
     expect(r.code).toBe(0);
   });
 
-  it("a port held by this workspace's own supervised process (real supervisor, real listener) is ok: the stack is running", async () => {
+  it("auto while this workspace's supervised process runs (real supervisor, real listener): native, and its port is ok (the stack is running)", async () => {
     const { dir, apiPort } = await initWorkspacePorts();
     const sup = openSupervisor(dir);
     const state = await sup.start({
@@ -283,7 +283,10 @@ describe('helfy doctor: the native runtime', () => {
     });
     try {
       await untilListening(apiPort);
-      const r = await helfy(['doctor', '--json'], { cwd: dir, env: { HELFY_RUNTIME: 'native', HELFY_TIMESCALE: 'optional' } });
+      // auto (no HELFY_RUNTIME): native processes of this workspace run, so native — whether an engine answers or not, as `helfy up` decides.
+      const r = await helfy(['doctor', '--json'], { cwd: dir, env: { HELFY_TIMESCALE: 'optional' } });
+      expect(byId(r, 'runtime')).toMatchObject({ status: 'ok', detail: 'native (native processes of this workspace run: api)' });
+      for (const id of DOCKER_IDS) expect(r.json.checks.map((c: any) => c.id)).not.toContain(id);
       const check = byId(r, 'port-api');
       expect(check.status).toBe('ok');
       // The listener is node, a child of the supervisor's wrapper (the group leader recorded in .helfy/run/api.json).
