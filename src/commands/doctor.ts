@@ -219,7 +219,9 @@ async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv, root: st
     const engine: Check = { id: 'docker-engine', title: 'Docker engine', status: 'ok', detail: `${info.version} (API ${info.apiVersion}) at ${info.target}` };
     return { kind: 'docker', checks: [{ id: 'runtime', title: 'Runtime', status: 'ok', detail: 'docker (HELFY_RUNTIME=auto: an engine answers)' }, await cli, engine, await composeCheck(env)] };
   } catch (e) {
-    if (!(e instanceof HelfyError) || e.code !== 'DOCKER_UNREACHABLE') throw e;
+    if (!(e instanceof HelfyError)) throw e;
+    // e.g. a DOCKER_HOST helfy cannot use: `helfy up` stops on it too.
+    if (e.code !== 'DOCKER_UNREACHABLE') return { kind: 'docker', checks: [{ id: 'docker-engine', title: 'Docker engine', status: 'fail', detail: e.message, ...(e.hint ? { fix: e.hint } : {}) }] };
     let target: string;
     try {
       target = engineTarget(env).label;

@@ -46,7 +46,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'doctor',
-    summary: 'Check this machine: Node, Docker engine and compose, free ports and disk, .env and secrets',
+    summary: 'Check this machine: Node, what the runtime needs (Docker engine and compose, or the native servers), free ports and disk, .env and secrets',
     load: () => import('./doctor.js'),
   },
   {
