@@ -6,7 +6,8 @@
  *
  * The stores and Temporal only (`up neo4j temporal`): the apps' builds are covered by e2e.test.ts.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,8 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
     // Data under .helfy/data/<service>.
     expect(readFileSync(join(ws.dir, '.helfy/data/postgres/pgdata/PG_VERSION'), 'utf8').trim()).toMatch(/^\d+$/);
     expect(existsSync(join(ws.dir, '.helfy/data/neo4j'))).toBe(true);
+    // Neo4j's store, logs (query.log, security.log) and neo4j.conf are closed to other users, like pgdata.
+    for (const d of ['', '/conf', '/data', '/logs', '/run']) expect([d, statSync(join(ws.dir, '.helfy/data/neo4j', d)).mode & 0o777]).toEqual([d, 0o700]);
     // The processes are detached: the helfy that started them is gone, they still run.
     for (const n of ['postgres', 'neo4j', 'temporal']) expect(alive(runState(ws, n)!.pid), n).toBe(true);
   }, 660_000);
@@ -145,9 +148,44 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
     expect(by.postgres.probe.ok).toBe(true);
 
     const human = await ws.run(['status'], { env: { HELFY_RUNTIME: undefined } });
-    expect(human.stderr).toContain('runtime: native (no Docker engine at /nonexistent: ENOENT); set HELFY_RUNTIME=docker to require one');
+    // Native processes of this workspace run: that decides before any engine ping (the no-engine line is checked after down).
+    expect(human.stderr).toContain('runtime: native (native processes of this workspace run: neo4j, postgres, temporal); `helfy down` stops them, HELFY_RUNTIME=docker requires Docker');
     expect(human.stdout).toMatch(/^stack \S+, runtime: native \(PostgreSQL /);
     expect(human.stdout).toMatch(/SERVICE\s+PROCESS\s+HEALTH/);
+  }, 120_000);
+
+  it('status never installs: with an empty HELFY_CACHE_DIR the cache stays empty and every service still reads healthy', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'helfy-empty-cache-'));
+    try {
+      const r = await ws.run(['status', '--json'], { env: { HELFY_CACHE_DIR: cache } });
+      expect(r.code, r.stderr).toBe(4);
+      const by = Object.fromEntries(r.json.services.map((s: { name: string; state: string }) => [s.name, s.state]));
+      expect([by.postgres, by.neo4j, by.temporal]).toEqual(['healthy', 'healthy', 'healthy']);
+      // The servers are named from the state labels, not located again.
+      expect(r.json.runtime.detail).toMatch(/Neo4j 5\.26\.\d+ .*Temporal 1\.\d+\.\d+/);
+      expect(readdirSync(cache)).toEqual([]);
+      expect(r.stderr).not.toMatch(/download|install|maven/i);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('auto with a Docker engine that answers: native processes of this workspace run, so auto picks native and says why', async () => {
+    // The real engine of the test machine (DOCKER_HOST unset: the default socket).
+    const engine = { HELFY_RUNTIME: undefined, DOCKER_HOST: undefined };
+    const r = await ws.run(['status', '--json'], { env: engine });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.json.runtime.kind).toBe('native');
+    const by = Object.fromEntries(r.json.services.map((s: { name: string; state: string }) => [s.name, s.state]));
+    expect([by.postgres, by.neo4j, by.temporal]).toEqual(['healthy', 'healthy', 'healthy']);
+    const human = await ws.run(['status'], { env: engine });
+    expect(human.stderr).toContain('runtime: native (native processes of this workspace run: neo4j, postgres, temporal); `helfy down` stops them, HELFY_RUNTIME=docker requires Docker');
+    expect(human.stdout).toMatch(/^stack \S+, runtime: native \(PostgreSQL /);
+    // up is already-up on the native stack (not a second stack under Docker refused on the ports).
+    const up = await ws.run(['up', 'neo4j', 'temporal', '--json'], { env: engine });
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.json.status).toBe('already-up');
+    expect(up.json.runtime.kind).toBe('native');
   }, 120_000);
 
   it('a second up is already-up and starts nothing', async () => {
@@ -211,6 +249,9 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
     const st = await ws.run(['status']);
     expect(st.code).toBe(4);
     expect(st.stdout).toMatch(/is not running \(run `helfy up`\); runtime: native/);
+    // Nothing native runs any more: auto pings the engine again, and without one says so in one line.
+    const auto = await ws.run(['status'], { env: { HELFY_RUNTIME: undefined } });
+    expect(auto.stderr).toContain('runtime: native (no Docker engine at /nonexistent: ENOENT); set HELFY_RUNTIME=docker to require one');
 
     const v = await ws.run(['down', '--volumes', '--yes', '--json']);
     expect(v.code, v.stderr).toBe(0);
@@ -219,4 +260,109 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
     expect(existsSync(join(ws.dir, '.helfy/data/postgres'))).toBe(false);
     expect(existsSync(join(ws.dir, '.helfy/data/neo4j'))).toBe(false);
   }, 180_000);
+});
+
+/** pids of PostgreSQL postmasters serving `pgdata` (the wrapper's and children's command lines do not match). */
+function postmasters(pgdata: string): number[] {
+  const out: number[] = [];
+  for (const n of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const argv = readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0');
+      const d = argv.indexOf('-D');
+      if (/(^|\/)postgres$/.test(argv[0] ?? '') && d > 0 && argv[d + 1] === pgdata && alive(Number(n))) out.push(Number(n));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+describe('two helfy processes on one native workspace; leftovers of a dead wrapper', () => {
+  let ws: Workspace;
+  let pgdata: string;
+  const seenPids = new Set<number>();
+
+  beforeAll(async () => {
+    ws = await makeWorkspace(`natl${Date.now().toString(36)}`, NATIVE_ENV);
+    chmodSync(ws.dir, 0o755);
+    pgdata = join(ws.dir, '.helfy/data/postgres/pgdata');
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!ws) return;
+    await ws.run(['down', '--volumes', '--yes']);
+    for (const pid of seenPids) for (const p of groupPids(pid)) process.kill(p, 'SIGKILL');
+    for (const p of postmasters(pgdata)) process.kill(p, 'SIGKILL');
+  }, 120_000);
+
+  it('two `helfy up postgres` at once on a fresh workspace: no internal error, one PostgreSQL; a loser names the holder', async () => {
+    const [a, b] = await Promise.all([ws.run(['up', 'postgres']), ws.run(['up', 'postgres'])]);
+    const st = runState(ws, 'postgres');
+    if (st) seenPids.add(st.pid);
+    for (const r of [a, b]) {
+      expect(r.stderr).not.toMatch(/internal error|ENOTEMPTY/);
+      // Either it waited for the other and found PostgreSQL up, or it gave up naming the other helfy.
+      if (r.code !== 0) {
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/error: another helfy \(pid \d+: helfy up, since [^)]+\) is working on this workspace/);
+      }
+    }
+    expect([a.code, b.code]).toContain(0);
+    expect(st!.pid).toBeGreaterThan(1);
+    expect(alive(st!.pid)).toBe(true);
+    expect(postmasters(pgdata)).toHaveLength(1);
+    // No initdb leftovers.
+    expect(readdirSync(join(ws.dir, '.helfy/data/postgres')).sort()).toEqual(['pgdata']);
+    expect(existsSync(join(ws.dir, '.helfy/run/.lock'))).toBe(false);
+  }, 300_000);
+
+  it('kill -9 of the wrapper only (PostgreSQL keeps serving): up stops the leftover and starts one tracked PostgreSQL', async () => {
+    const wrapper = runState(ws, 'postgres')!.pid;
+    const [old] = postmasters(pgdata);
+    expect(old).toBeGreaterThan(1);
+    process.kill(wrapper, 'SIGKILL');
+    await expect.poll(() => alive(wrapper), { timeout: 15_000 }).toBe(false);
+    expect(alive(old!)).toBe(true);
+
+    const r = await ws.run(['up', 'postgres', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.status).toBe('started');
+    const st = runState(ws, 'postgres')!;
+    seenPids.add(st.pid);
+    expect(st.pid).not.toBe(wrapper);
+    expect(alive(old!)).toBe(false);
+    const now = postmasters(pgdata);
+    expect(now).toHaveLength(1);
+    expect(now[0]).not.toBe(old);
+    // The new postmaster is in the tracked group.
+    expect(groupPids(st.pid)).toContain(now[0]);
+    const s = await ws.run(['status', '--json']);
+    expect(s.json.services.find((x: { name: string }) => x.name === 'postgres').state).toBe('healthy');
+  }, 300_000);
+
+  it('a held workspace lock: down fails at once naming the holder, stops nothing', async () => {
+    // A live holder: this test process, recorded as the supervisor records itself.
+    const { openSupervisor } = await import('../../src/runtime/native/supervisor.js');
+    const sup = openSupervisor(ws.dir);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holding = sup.withLock('a test holding the lock', () => (locked(), held));
+    await isLocked;
+    try {
+      const before = runState(ws, 'postgres')!.pid;
+      const r = await ws.run(['down']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error: another helfy (pid ${process.pid}: a test holding the lock, since `);
+      expect(runState(ws, 'postgres')!.pid).toBe(before);
+      expect(alive(before)).toBe(true);
+    } finally {
+      release();
+      await holding;
+    }
+    const d = await ws.run(['down']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(postmasters(pgdata)).toEqual([]);
+  }, 120_000);
 });

@@ -5,7 +5,7 @@
  * (no Unix socket: every client, helfy's own included, comes over TCP). The command lines are
  * built by `initdbArgs()` / `postgresServerArgs()`, which the test suite's PostgreSQL uses too.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants as fsc, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { HelfyError } from '../../../core/errors.js';
@@ -146,10 +146,10 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Leftovers of an initdb whose helfy was killed (`pgdata.init-<pid>`, `.pwfile-<pid>`): removed. */
+/** Leftovers of an initdb whose helfy was killed (`pgdata.init-<pid>`, `.pwfifo-<pid>`; `.pwfile-<pid>` of older helfys): removed. */
 function removeStaleInit(base: string): void {
   for (const n of readdirSync(base)) {
-    const m = /^(?:pgdata\.init|\.pwfile)-(\d+)$/.exec(n);
+    const m = /^(?:pgdata\.init|\.pwfile|\.pwfifo)-(\d+)$/.exec(n);
     if (m && !pidAlive(Number(m[1]))) rmSync(join(base, n), { recursive: true, force: true });
   }
 }
@@ -159,12 +159,21 @@ async function initCluster(nctx: NativeContext, install: PostgresInstall, pgdata
   const { cfg } = nctx;
   const base = join(pgdata, '..');
   const tmp = `${pgdata}.init-${process.pid}`;
-  const pwFile = join(base, `.pwfile-${process.pid}`);
+  // The superuser's password goes to initdb through a named pipe (a FIFO, 0600, in the 0700 data
+  // folder): it is never written to disk, and a helfy killed meanwhile leaves an empty FIFO only.
+  // helfy holds the pipe open read-write (non-blocking: no wait for initdb to open it) with the
+  // line in its buffer until initdb has ended; initdb reads one line from --pwfile.
+  const pwFile = join(base, `.pwfifo-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
+  rmSync(pwFile, { force: true });
   nctx.onProgress(`PostgreSQL ${install.version}: creating the data folder (initdb)`);
+  let fd: number | undefined;
   try {
-    writeFileSync(pwFile, `${cfg.postgres.superuserPassword}\n`, { mode: 0o600 });
+    const mk = await execa('mkfifo', ['-m', '0600', pwFile], { reject: false, all: true, stdin: 'ignore' });
+    if (mk.exitCode !== 0) throw new HelfyError('OPERATION_FAILED', `cannot create a pipe for initdb's password (mkfifo: ${String(mk.all ?? mk.exitCode).trim()})`, { hint: 'mkfifo is part of coreutils: install it.' });
     if (user) chownSync(pwFile, user.uid, user.gid);
+    fd = openSync(pwFile, fsc.O_RDWR | fsc.O_NONBLOCK);
+    writeSync(fd, `${cfg.postgres.superuserPassword}\n`);
     const [cmd, args] = asUser(user, join(install.binDir, 'initdb'), initdbArgs({ dataDir: tmp, superuser: cfg.postgres.superuser, pwFile }));
     const r = await execa(cmd, args, { cwd: base, env: serverEnv(install), extendEnv: false, reject: false, all: true, stdin: 'ignore' });
     if (r.exitCode !== 0) {
@@ -177,6 +186,7 @@ async function initCluster(nctx: NativeContext, install: PostgresInstall, pgdata
     if (user) chownSync(join(tmp, 'pg_hba.conf'), user.uid, user.gid);
     renameSync(tmp, pgdata);
   } finally {
+    if (fd !== undefined) closeSync(fd);
     rmSync(pwFile, { force: true });
     rmSync(tmp, { recursive: true, force: true });
   }
