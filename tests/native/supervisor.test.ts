@@ -3,8 +3,8 @@
  * that started them, exit records, stale/reused pids, group stop with SIGKILL escalation, the
  * `postgres` user when running as root, exact environments, log rotation, tail and follow.
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -462,5 +462,269 @@ describe('logs', () => {
     ac.abort();
     await following;
     expect(seen).toEqual(['new']);
+  });
+});
+
+/** A helfy-like child process (tsx) whose stdout lines are collected as they come. */
+function child(code: string, o: { user?: string } = {}) {
+  const file = join(root, `child-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.mts`);
+  writeFileSync(file, code);
+  chmodSync(file, 0o644);
+  const argv = [NODE, '--import', 'tsx', file];
+  const cmd = o.user ? ['/usr/bin/setpriv', `--reuid=${o.user}`, `--regid=${o.user}`, '--clear-groups', ...argv] : argv; // numeric ids
+  const p = spawn(cmd[0]!, cmd.slice(1), { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/tmp' } });
+  const lines: string[] = [];
+  let stderr = '';
+  let buf = '';
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const parts = buf.split('\n');
+    buf = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+  return { pid: p.pid!, lines, done, stderr: () => stderr, json: () => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)) };
+}
+
+const SUP_SRC = JSON.stringify(join(REPO, 'src/runtime/native/supervisor.ts'));
+/** A child that waits for `go`, then holds the lock for `holdMs` (or reports the error), as JSON lines. */
+const lockChild = (go: string, what: string, waitMs: number, holdMs: number) => `
+  import { existsSync } from 'node:fs';
+  import { openSupervisor } from ${SUP_SRC};
+  console.log('ready');
+  while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 2));
+  const s = openSupervisor(${JSON.stringify(root)});
+  try {
+    await s.withLock(${JSON.stringify(what)}, async () => {
+      console.log(JSON.stringify({ got: process.pid, at: Date.now() }));
+      await new Promise((r) => setTimeout(r, ${holdMs}));
+      console.log(JSON.stringify({ released: process.pid, at: Date.now() }));
+    }, { waitMs: ${waitMs} });
+  } catch (e) {
+    console.log(JSON.stringify({ err: e.message, code: e.code, hint: e.hint, data: e.data }));
+  }
+`;
+
+async function race(n: number, waitMs: number, holdMs: number) {
+  const go = join(root, `go-${Date.now()}`);
+  const kids = Array.from({ length: n }, (_, i) => child(lockChild(go, `racer ${i}`, waitMs, holdMs)));
+  await until('the racers to be ready', () => kids.every((k) => k.lines.includes('ready')), 60_000);
+  writeFileSync(go, '');
+  for (const k of kids) expect(await k.done, k.stderr()).toBe(0);
+  return kids.map((k, i) => ({ pid: k.pid, what: `racer ${i}`, events: k.json() }));
+}
+
+describe('the workspace lock (withLock)', () => {
+  const lockPath = () => join(root, '.helfy/run/.lock');
+
+  it('two processes at once: one holds it, the other (waitMs 0) gets an error naming the holder', async () => {
+    const [a, b] = await race(2, 0, 1500);
+    const winners = [a!, b!].filter((k) => k.events.some((e) => e.got));
+    const losers = [a!, b!].filter((k) => k.events.some((e) => e.err));
+    expect(winners).toHaveLength(1);
+    expect(losers).toHaveLength(1);
+    const w = winners[0]!;
+    const err = losers[0]!.events.find((e) => e.err)!;
+    expect(err.code).toBe('OPERATION_FAILED');
+    expect(err.err).toMatch(new RegExp(`^another helfy \\(pid ${w.pid}: ${w.what}, since \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\) is working on this workspace$`));
+    expect(err.hint).toContain(`kill ${w.pid}`);
+    expect(err.data).toMatchObject({ pid: w.pid, what: w.what });
+    expect(existsSync(lockPath())).toBe(false);
+  });
+
+  it('with waitMs the second one waits and gets it after the first released it (never both at once)', async () => {
+    const kids = await race(2, 20_000, 700);
+    const spans = kids.map((k) => ({ got: k.events.find((e) => e.got)?.at as number, released: k.events.find((e) => e.released)?.at as number }));
+    expect(spans.every((s) => s.got > 0 && s.released >= s.got)).toBe(true);
+    spans.sort((x, y) => x.got - y.got);
+    expect(spans[1]!.got).toBeGreaterThanOrEqual(spans[0]!.released);
+    expect(existsSync(lockPath())).toBe(false);
+  });
+
+  it('a stale lock (dead holder, or a reused pid) is taken over; the lock names the new holder while held', async () => {
+    mkdirSync(join(root, '.helfy/run'), { recursive: true });
+    const dead = spawnSync('/bin/true').pid!;
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    for (const stale of [
+      { pid: dead, procStart: '12345', bootId: boot },
+      { pid: process.pid, procStart: '1', bootId: boot }, // our pid, another start time: reused
+      { pid: process.pid, procStart: procStart(process.pid), bootId: 'before-a-reboot' },
+    ]) {
+      writeFileSync(lockPath(), JSON.stringify({ ...stale, what: 'up', at: Date.now() - 60_000, token: 'old' }));
+      const seen = await sup.withLock('migrating', async () => JSON.parse(readFileSync(lockPath(), 'utf8')));
+      expect(seen).toMatchObject({ pid: process.pid, procStart: procStart(process.pid), what: 'migrating' });
+      expect(seen.token).not.toBe('old');
+      expect(existsSync(lockPath())).toBe(false);
+    }
+    // An unreadable lock file is not a holder either.
+    writeFileSync(lockPath(), 'garbage');
+    expect(await sup.withLock('after garbage', async () => 7)).toBe(7);
+  });
+
+  it('three processes racing for one stale lock: exactly one takes it over', async () => {
+    const dead = spawnSync('/bin/true').pid!;
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    writeFileSync(lockPath(), JSON.stringify({ pid: dead, procStart: '12345', bootId: boot, what: 'up', at: Date.now(), token: 'stale' }));
+    const kids = await race(3, 0, 2500);
+    const winners = kids.filter((k) => k.events.some((e) => e.got));
+    expect(winners).toHaveLength(1);
+    for (const l of kids.filter((k) => k !== winners[0])) {
+      expect(l.events.find((e) => e.err)?.err).toContain(`pid ${winners[0]!.pid}: ${winners[0]!.what}`);
+    }
+    expect(existsSync(lockPath())).toBe(false);
+    expect(existsSync(join(root, '.helfy/run/.lock.takeover'))).toBe(false);
+  });
+
+  it('re-entrant in one call chain; a concurrent call of the same process waits or is refused; released when fn throws', async () => {
+    const order: string[] = [];
+    const outer = sup.withLock('outer', async () => {
+      // Nested (also through start/stop, which take the lock themselves): runs at once.
+      const inner = await sup.withLock('inner', async () => 'inner ran');
+      const st = await sup.start(spec('nested', 'daemon', '/usr/bin/sleep', ['300']));
+      expect(await sup.stop('nested', { graceS: 2 })).toBe(true);
+      expect(st.state).toBe('running');
+      await sleep(600);
+      order.push('outer done');
+      return inner;
+    });
+    await sleep(100);
+    // A call of another call chain (not inside the outer fn) is another user of the workspace.
+    const refused = await sup.withLock('sibling', async () => 1).catch((e) => e);
+    expect(refused).toBeInstanceOf(HelfyError);
+    expect(refused.message).toMatch(/^this helfy \(pid \d+\) is already working on this workspace: outer, since /);
+    const waiter = sup.withLock('waiter', async () => order.push('waiter'), { waitMs: 10_000 });
+    expect(await outer).toBe('inner ran');
+    await waiter;
+    expect(order).toEqual(['outer done', 'waiter']);
+    const boom = await sup.withLock('failing', async () => {
+      throw new Error('boom');
+    }).catch((e) => e);
+    expect(boom.message).toBe('boom');
+    expect(existsSync(lockPath())).toBe(false);
+    await sup.forget('nested');
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('review fixes: races, copied workspaces, stops that fail, planted symlinks', () => {
+  it('two processes starting one name at once: one starts it, the other is refused naming that pid; one process runs', async () => {
+    const go = join(root, `go-start-${Date.now()}`);
+    const marker = `30${Math.floor(Math.random() * 9000 + 1000)}`;
+    const code = `
+      import { existsSync } from 'node:fs';
+      import { openSupervisor } from ${SUP_SRC};
+      console.log('ready');
+      while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 2));
+      try {
+        const s = await openSupervisor(${JSON.stringify(root)}).start({ name: 'twin', kind: 'daemon', command: '/usr/bin/sleep', args: [${JSON.stringify(marker)}],
+          env: { PATH: '/usr/bin:/bin' }, cwd: ${JSON.stringify(root)}, graceS: 2, labels: {} });
+        console.log(JSON.stringify({ started: s.pid }));
+      } catch (e) { console.log(JSON.stringify({ err: e.message, code: e.code })); }
+    `;
+    const kids = [child(code), child(code)];
+    await until('both starters ready', () => kids.every((k) => k.lines.includes('ready')), 60_000);
+    writeFileSync(go, '');
+    for (const k of kids) expect(await k.done, k.stderr()).toBe(0);
+    const ev = kids.flatMap((k) => k.json());
+    const started = ev.filter((e) => e.started);
+    expect(started).toHaveLength(1);
+    expect(ev.find((e) => e.err)).toMatchObject({ code: 'OPERATION_FAILED', err: `twin is already running (pid ${started[0].started})` });
+    const sleeps = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && cmdline(Number(p)).join(' ') === `/usr/bin/sleep ${marker}`);
+    expect(sleeps).toHaveLength(1);
+    expect(await sup.get('twin')).toMatchObject({ state: 'running', pid: started[0].started });
+  });
+
+  it("another run's exit record (an orphan's wrapper) never marks the tracked run exited", async () => {
+    const run = join(root, '.helfy/run');
+    const file = JSON.parse(readFileSync(join(run, 'twin.json'), 'utf8'));
+    expect(file.runId).toMatch(/^[0-9a-f]{12}$/);
+    // What the wrapper of another run of `twin` writes when it ends, and the old shared name.
+    writeFileSync(join(run, 'twin.0123456789ab.exit'), '{"code":null,"signal":"SIGTERM"}\n');
+    writeFileSync(join(run, 'twin.exit'), '{"code":0,"signal":null}\n');
+    expect((await sup.get('twin'))!.state).toBe('running');
+    expect(await sup.stop('twin')).toBe(true);
+    expect((await sup.get('twin'))!.exit).toMatchObject({ code: null, signal: 'SIGTERM' });
+    expect(existsSync(join(run, `twin.${file.runId}.exit`))).toBe(true);
+    await sup.forget('twin');
+    expect(readdirSync(run).filter((f) => f.startsWith('twin.'))).toEqual([]);
+  });
+
+  it('a state file copied into another workspace is not ours there: exited, never signalled; the original keeps it', async () => {
+    const st = await sup.start(spec('copyme', 'daemon', '/usr/bin/sleep', ['300']));
+    const ws3 = mkdtempSync(join(tmpdir(), 'helfy-sup-copy-'));
+    try {
+      mkdirSync(join(ws3, '.helfy/run'), { recursive: true });
+      for (const f of readdirSync(join(root, '.helfy/run')).filter((f) => f.startsWith('copyme.'))) {
+        writeFileSync(join(ws3, '.helfy/run', f), readFileSync(join(root, '.helfy/run', f)));
+      }
+      const sup3 = openSupervisor(ws3);
+      const seen = (await sup3.get('copyme'))!;
+      expect(seen.state).toBe('exited');
+      expect(seen.exit).toBeUndefined();
+      expect((await sup3.list()).find((s) => s.name === 'copyme')?.state).toBe('exited');
+      expect(await sup3.stop('copyme', { graceS: 1 })).toBe(false);
+      await sup3.forget('copyme');
+      expect(procStart(st.pid)).toBeDefined();
+      expect((await sup.get('copyme'))!.state).toBe('running');
+      // The same workspace through a symlink is the same workspace (the root is a realpath).
+      const link = join(ws3, 'alias');
+      symlinkSync(root, link);
+      expect((await openSupervisor(link).get('copyme'))!.state).toBe('running');
+    } finally {
+      rmSync(ws3, { recursive: true, force: true });
+    }
+    expect(JSON.parse(readFileSync(join(root, '.helfy/run/copyme.json'), 'utf8')).root).toBe(realpathSync(root));
+    expect(await sup.stop('copyme')).toBe(true);
+    await sup.forget('copyme');
+  });
+
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  it(asRoot ? 'stop that is not allowed (nobody stopping a root process): OPERATION_FAILED naming the pid, nothing recorded, still tracked' : 'stop of a process not ours to signal fails (needs root to set up: checked as root)', async () => {
+    expect(asRoot, 'this test runs as root here (the supervisor tests need a second user)').toBe(true);
+    const st = await sup.start(spec('rootproc', 'daemon', '/usr/bin/sleep', ['300']));
+    chmodSync(root, 0o755);
+    chmodSync(join(root, '.helfy/run'), 0o777); // nobody may take the lock, not signal root's process
+    const k = child(`
+      import { openSupervisor } from ${SUP_SRC};
+      try { console.log(JSON.stringify({ stopped: await openSupervisor(${JSON.stringify(root)}).stop('rootproc', { graceS: 1 }) })); }
+      catch (e) { console.log(JSON.stringify({ err: e.message, code: e.code, hint: e.hint })); }
+      try { await openSupervisor(${JSON.stringify(root)}).forget('rootproc'); console.log(JSON.stringify({ forgotten: true })); }
+      catch (e) { console.log(JSON.stringify({ forgetErr: e.message })); }
+    `, { user: '65534' }); // nobody:nogroup
+    expect(await k.done, k.stderr()).toBe(0);
+    chmodSync(join(root, '.helfy/run'), 0o755);
+    const [stopped, forgot] = k.json();
+    expect(stopped.code).toBe('OPERATION_FAILED');
+    expect(stopped.err).toMatch(new RegExp(`^could not stop rootproc \\(pid ${st.pid}\\): not allowed to signal \\d+`));
+    expect(stopped.hint).toMatch(/run helfy as the user that started it/);
+    expect(forgot.forgetErr).toContain(`rootproc is still running (pid ${st.pid})`);
+    expect(procStart(st.pid)).toBeDefined();
+    const now = (await sup.get('rootproc'))!;
+    expect(now.state).toBe('running');
+    expect(now.exit).toBeUndefined();
+    expect(readdirSync(join(root, '.helfy/run')).filter((f) => f.startsWith('rootproc.') && f.endsWith('.exit'))).toEqual([]);
+    expect(await sup.stop('rootproc')).toBe(true);
+    await sup.forget('rootproc');
+  });
+
+  it('a symlink planted at the log path is refused: nothing written or chowned through it', async () => {
+    const victim = join(root, 'victim.txt');
+    writeFileSync(victim, 'precious\n');
+    chmodSync(victim, 0o600);
+    const before = statSync(victim);
+    mkdirSync(join(root, '.helfy/logs'), { recursive: true });
+    const log = join(root, '.helfy/logs/planted.log');
+    symlinkSync(victim, log);
+    const err = await sup.start(spec('planted', 'job', '/usr/bin/id', ['-un'], { user: 'postgres', cwd: '/tmp' })).catch((e) => e);
+    expect(err).toBeInstanceOf(HelfyError);
+    expect(err.code).toBe('OPERATION_FAILED');
+    expect(err.message).toBe(`planted: its log ${log} is a symbolic link; refusing to write through it`);
+    expect(err.hint).toContain(`rm ${log}`);
+    const after = statSync(victim);
+    expect([after.uid, after.gid, after.mode, readFileSync(victim, 'utf8')]).toEqual([before.uid, before.gid, before.mode, 'precious\n']);
+    expect(await sup.get('planted')).toBeUndefined();
+    rmSync(log);
   });
 });

@@ -259,9 +259,14 @@ async function createExclusive(file: string, data: string): Promise<boolean> {
   }
 }
 
+/** A state file's pid is a real process-group id: 0, 1 and negatives would signal everything. */
+function validPid(pid: unknown): pid is number {
+  return typeof pid === 'number' && Number.isInteger(pid) && pid > 1;
+}
+
 async function readLock(file: string): Promise<LockFile | undefined> {
   const l = await readJson<LockFile>(file);
-  return l && typeof l.pid === 'number' && typeof l.token === 'string' ? l : undefined;
+  return l && validPid(l.pid) && typeof l.token === 'string' ? l : undefined;
 }
 
 function lockTime(at: number): string {
@@ -393,6 +398,12 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
     await rename(f, `${f}.1`);
   }
 
+  /** A state file, or undefined when missing or not one (a pid that is no process-group id is never trusted). */
+  async function readState(file: string): Promise<StateFile | undefined> {
+    const s = await readJson<StateFile>(file);
+    return s && validPid(s.pid) && typeof s.name === 'string' && s.name ? s : undefined;
+  }
+
   const lockFile = join(dirs.run, '.lock');
   const guardFile = join(dirs.run, '.lock.takeover');
 
@@ -483,7 +494,7 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
   }
 
   async function startLocked(spec: ProcessSpec): Promise<ProcessState> {
-    const current = await readJson<StateFile>(stateFile(spec.name));
+    const current = await readState(stateFile(spec.name));
     if (current && leaderAlive(current) && !(await readExit(current))) {
       throw new HelfyError('OPERATION_FAILED', `${spec.name} is already running (pid ${current.pid})`, {
         hint: `stop it first (helfy down ${spec.name}), or leave it running`,
@@ -573,7 +584,7 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
   const describeGroup = (pgid: number) => groupMembers(pgid).map((p) => `${p} (${procStat(p)?.state ?? '?'})`).join(', ');
 
   async function stopLocked(name: string, o: { graceS?: number }): Promise<boolean> {
-    const s = await readJson<StateFile>(stateFile(name));
+    const s = await readState(stateFile(name));
     if (!s || !groupOurs(s)) return false;
     const graceMs = (o.graceS ?? s.graceS) * 1000;
     const denied: number[] = [];
@@ -644,7 +655,14 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
       let holder: LockFile | undefined;
       for (;;) {
         mine.at = Date.now();
-        const r = await tryAcquire(mine);
+        const r = await tryAcquire(mine).catch((e: unknown) => {
+          if (isErrno(e, 'EACCES') || isErrno(e, 'EPERM') || isErrno(e, 'EROFS')) {
+            throw new HelfyError('OPERATION_FAILED', `cannot take the workspace lock ${lockFile}: ${(e as NodeJS.ErrnoException).code === 'EROFS' ? 'read-only file system' : 'permission denied'}`, {
+              hint: 'run helfy as the user that owns this workspace (and its .helfy folder)',
+            });
+          }
+          throw e;
+        });
         if (r.ok) break;
         if (r.holder) holder = r.holder;
         const late = Date.now() >= deadline;
@@ -690,15 +708,15 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
       }
       const out: ProcessState[] = [];
       for (const n of names.filter((f) => f.endsWith('.json') && !f.startsWith('.')).sort()) {
-        const s = await readJson<StateFile>(join(dirs.run, n));
-        if (s && typeof s.pid === 'number' && s.name) out.push(await resolve(s));
+        const s = await readState(join(dirs.run, n));
+        if (s) out.push(await resolve(s));
       }
       return out;
     },
 
     async get(name) {
       checkName(name);
-      const s = await readJson<StateFile>(stateFile(name));
+      const s = await readState(stateFile(name));
       return s ? resolve(s) : undefined;
     },
 
@@ -710,7 +728,7 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
     forget(name) {
       checkName(name);
       return sup.withLock(`forgetting ${name}`, async () => {
-        const s = await readJson<StateFile>(stateFile(name));
+        const s = await readState(stateFile(name));
         if (s && ((leaderAlive(s) && !(await readExit(s))) || groupOurs(s))) {
           throw new HelfyError('OPERATION_FAILED', `${name} is still running (pid ${s.pid}); stop it before forgetting it`);
         }
