@@ -563,6 +563,7 @@ describe('the workspace lock (withLock)', () => {
   });
 
   it('three processes racing for one stale lock: exactly one takes it over', async () => {
+    mkdirSync(join(root, '.helfy/run'), { recursive: true });
     const dead = spawnSync('/bin/true').pid!;
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     writeFileSync(lockPath(), JSON.stringify({ pid: dead, procStart: '12345', bootId: boot, what: 'up', at: Date.now(), token: 'stale' }));
@@ -707,6 +708,20 @@ describe('review fixes: races, copied workspaces, stops that fail, planted symli
     expect(readdirSync(join(root, '.helfy/run')).filter((f) => f.startsWith('rootproc.') && f.endsWith('.exit'))).toEqual([]);
     expect(await sup.stop('rootproc')).toBe(true);
     await sup.forget('rootproc');
+  });
+
+  it('a state file whose pid is no process-group id (0, 1, negative) is never trusted, never signalled', async () => {
+    const run = join(root, '.helfy/run');
+    mkdirSync(run, { recursive: true });
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    for (const pid of [1, 0, -1]) {
+      writeFileSync(join(run, 'initproc.json'), JSON.stringify({ name: 'initproc', kind: 'daemon', pid, procStart: procStart(1), bootId: boot, root: realpathSync(root), labels: {}, stopSignal: 'SIGTERM', graceS: 1, logFile: '' }));
+      expect(await sup.get('initproc')).toBeUndefined();
+      expect((await sup.list()).map((s) => s.name)).not.toContain('initproc');
+      expect(await sup.stop('initproc')).toBe(false);
+    }
+    expect(procStart(1)).toBeDefined();
+    rmSync(join(run, 'initproc.json'));
   });
 
   it('a symlink planted at the log path is refused: nothing written or chowned through it', async () => {

@@ -11,7 +11,15 @@
  * `stop` signals every process of the group but the wrapper (so the command gets it once, and
  * grandchildren get it too), then SIGKILLs the whole group after the grace period. The state file `<name>.json` records
  * the leader's pid with its start time and the boot id: a pid that is alive but started at
- * another time, or was recorded before a reboot, is not ours (`exited`).
+ * another time, or was recorded before a reboot, is not ours (`exited`); nor is a state file
+ * that records another workspace root (a copied `.helfy`): never reported running, never signalled.
+ *
+ * Each run has an id and its own exit record (`<name>.<runId>.exit`), so the wrapper of another
+ * run of the same name never marks this one exited. start / stop / forget run under the workspace
+ * lock (`withLock`, `.helfy/run/.lock`: holder pid + start time + what + since; stale → taken over
+ * under a takeover guard; re-entrant in one async call chain), and start records the pid before
+ * anything else can happen. A stop that cannot stop (EPERM, or a group alive 10 s after SIGKILL)
+ * throws OPERATION_FAILED and records nothing: the process stays tracked.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, spawnSync } from 'node:child_process';
