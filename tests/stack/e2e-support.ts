@@ -9,10 +9,10 @@
  */
 import { execa } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { helfy, REPO, tempDir, type CliResult } from '../helpers/cli.js';
+import { freePortsInRange } from '../support/services/util.js';
 
 export const IMAGE_KEYS = ['HELFY_POSTGRES_IMAGE', 'HELFY_NEO4J_IMAGE', 'HELFY_TEMPORAL_IMAGE', 'HELFY_TEMPORAL_ADMIN_TOOLS_IMAGE', 'HELFY_TEMPORAL_UI_IMAGE', 'HELFY_NODE_IMAGE'] as const;
 
@@ -74,17 +74,14 @@ export async function prepareDocker(): Promise<Record<string, string>> {
 }
 
 /** `n` distinct free TCP ports on 127.0.0.1. */
+/**
+ * `n` distinct free loopback ports below the kernel's ephemeral range (32768–60999): a free
+ * ephemeral port can be handed to some other process's outgoing connection before compose or the
+ * server binds it (seen once as "bind: address already in use"); 20000–32767 is where the native
+ * Temporal picks its internal ports.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen({ host: '127.0.0.1', port: 0 }, () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as import('node:net').AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
+  return freePortsInRange(n, 10000, 19999);
 }
 
 export interface Workspace {
