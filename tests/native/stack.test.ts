@@ -340,6 +340,35 @@ describe('two helfy processes on one native workspace; leftovers of a dead wrapp
     expect(s.json.services.find((x: { name: string }) => x.name === 'postgres').state).toBe('healthy');
   }, 300_000);
 
+  it('backup/restore hold the lock from stopping a service until it runs again: an up in between fails naming them', async () => {
+    const [{ loadConfig }, { composeEnv }, { nativeRuntime }, { baseEnv }, { recordingLogger }] = await Promise.all([
+      import('../../src/config/load.js'), import('../../src/stack/env.js'), import('../../src/runtime/native/stack.js'),
+      import('../helpers/cli.js'), import('../db/postgres/fixtures.js'),
+    ]);
+    const env = baseEnv(ws.env) as NodeJS.ProcessEnv;
+    const cfg = loadConfig({ cwd: ws.dir, env, requireSecrets: true });
+    const ce = composeEnv(cfg);
+    const rt = nativeRuntime({ cfg, env, vars: ce.vars, hashes: ce.hashes, log: recordingLogger() });
+    const brt = await rt.backupRuntime();
+    expect(postmasters(pgdata)).toHaveLength(1);
+    expect(await brt.stop(['postgres'])).toEqual(['postgres']);
+    expect(postmasters(pgdata)).toEqual([]);
+    expect(JSON.parse(readFileSync(join(ws.dir, '.helfy/run/.lock'), 'utf8')).what).toBe('backup/restore (stopping postgres)');
+    const up = await ws.run(['up', 'postgres']);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toContain(`error: another helfy (pid ${process.pid}: backup/restore (stopping postgres), since `);
+    expect(postmasters(pgdata)).toEqual([]);
+    // Started again under the same hold; then the lock is released.
+    await brt.start(['postgres']);
+    const st = runState(ws, 'postgres')!;
+    seenPids.add(st.pid);
+    expect(postmasters(pgdata)).toHaveLength(1);
+    expect(existsSync(join(ws.dir, '.helfy/run/.lock'))).toBe(false);
+    const again = await ws.run(['up', 'postgres', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.status).toBe('already-up');
+  }, 180_000);
+
   it('a held workspace lock: down fails at once naming the holder, stops nothing', async () => {
     // A live holder: this test process, recorded as the supervisor records itself.
     const { openSupervisor } = await import('../../src/runtime/native/supervisor.js');

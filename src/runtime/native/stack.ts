@@ -440,7 +440,52 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
     },
     async backupRuntime() {
       const [{ nativeBackupRuntime }, s] = await Promise.all([import('./backup.js'), sup()]);
-      return nativeBackupRuntime({
+      // backup/restore stop the writers (and Neo4j), work on the stores, start them again: an `up`
+      // in between would restart them under the dump. So the workspace lock is held from the
+      // first stop until every service stopped is started again (a helfy killed meanwhile leaves
+      // a lock of a dead holder, which the next one takes over). The lock is re-entrant per async
+      // call chain: the stop and the start run inside the holding call (a little task queue).
+      interface Hold { names: Set<string>; done: Promise<void>; run<T>(f: () => Promise<T>): Promise<T>; release(): void }
+      let held: Hold | undefined;
+      const hold = async (what: string) => {
+        if (held) return;
+        const queue: (() => Promise<void>)[] = [];
+        let wake: (() => void) | undefined;
+        let closing = false;
+        let entered!: () => void;
+        const inside = new Promise<void>((r) => (entered = r));
+        const h: Hold = {
+          names: new Set(),
+          done: Promise.resolve(),
+          run: <T>(f: () => Promise<T>) => new Promise<T>((res, rej) => {
+            queue.push(() => f().then(res, rej));
+            wake?.();
+          }),
+          release() {
+            closing = true;
+            wake?.();
+          },
+        };
+        h.done = s.withLock(what, async () => {
+          entered();
+          for (;;) {
+            while (queue.length) await queue.shift()!();
+            if (closing) return;
+            await new Promise<void>((r) => (wake = r));
+            wake = undefined;
+          }
+        }, { waitMs: o.lockWaitMs ?? LOCK_WAIT_MS });
+        await Promise.race([inside, h.done]);
+        held = h;
+      };
+      const letGo = async () => {
+        if (!held || held.names.size) return;
+        const h = held;
+        held = undefined;
+        h.release();
+        await h.done;
+      };
+      const brt = nativeBackupRuntime({
         root: cfg.root,
         project,
         supervisor: s,
@@ -455,6 +500,26 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
         neo4j: () => locator.neo4j(),
         env: o.env,
       });
+      const baseStop = brt.stop.bind(brt);
+      const baseStart = brt.start.bind(brt);
+      brt.stop = async (names, so = {}) => {
+        await hold(`backup/restore (stopping ${names.join(', ')})`);
+        try {
+          return await held!.run(() => baseStop(names, { ...so, onStopped: (x) => (held?.names.add(x), so.onStopped?.(x)) }));
+        } finally {
+          await letGo();
+        }
+      };
+      brt.start = async (names) => {
+        const h = held;
+        try {
+          await (h ? h.run(() => baseStart(names)) : baseStart(names));
+        } finally {
+          for (const x of names) h?.names.delete(x);
+          await letGo();
+        }
+      };
+      return brt;
     },
     async logs(id, opts) {
       return (await sup()).readLog(id, opts.tail !== undefined ? { tail: opts.tail } : {});
