@@ -21,7 +21,7 @@ export interface NativeDirs {
   data: string;
   /** <root>/.helfy/logs: `<name>.log` (+ rotated `<name>.log.1` …). */
   logs: string;
-  /** <root>/.helfy/run: `<name>.json` state, `<name>.exit` exit record. */
+  /** <root>/.helfy/run: `<name>.json` state, `<name>.<runId>.exit` exit record, `.lock`. */
   run: string;
 }
 
