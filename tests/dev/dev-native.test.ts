@@ -11,31 +11,17 @@
  * apps/ holds copies of templates/api and templates/web (node_modules hard-linked, as the other
  * dev tests do) instead of init's copies, to spare an `npm ci` of each app.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, chmodSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortFree } from '../../src/runtime/ports.js';
 import { makeWorkspace, type Workspace } from '../stack/e2e-support.js';
 import { copyApp, editFile, HEALTH_HANDLER, HEALTH_ROUTE, pollUntil, processesUnder, REPO, startDev, type DevRun } from './harness.js';
+import { groupPids } from '../helpers/proc.js';
 
 const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
 const STORES = ['postgres', 'neo4j', 'temporal'] as const;
 const APPS = ['api', 'worker', 'web'] as const;
-
-/** Live (non-zombie) members of a process group, from /proc. */
-function groupPids(pgid: number): number[] {
-  const out: number[] = [];
-  for (const n of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const raw = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(n));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 /** The pid of a native service as its supervisor state file records it (also its process group). */
 function pidOf(ws: Workspace, name: string): number | undefined {

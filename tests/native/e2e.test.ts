@@ -9,26 +9,13 @@
  * The warm caches (npm's, and helfy's for the Neo4j jars and Temporal binaries) are the
  * machine's own; ports are free ones exported as HELFY_*_PORT (see readme-setup.ts).
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneRepo, readmeSetupCommands, type Clone } from './readme-setup.js';
+import { groupPids } from '../helpers/proc.js';
 
 const ALL = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web'];
-
-function groupPids(pgid: number): number[] {
-  const out: number[] = [];
-  for (const n of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const raw = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(n));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
 
 async function cypher(ws: Clone, statement: string): Promise<unknown[][]> {
   const auth = Buffer.from(`neo4j:${ws.dotenv().HELFY_NEO4J_PASSWORD}`).toString('base64');
