@@ -1,5 +1,5 @@
 /** `helfy doctor`: checks this machine and workspace; each check is ok / warn / fail with a one-line fix. */
-import { accessSync, constants, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { ExitCode, HelfyError, isHelfyError } from '../core/errors.js';
 import { findWorkspace, loadConfig, type HelfyConfig } from '../config/load.js';
 import { SECRET_KEYS, weakness } from '../config/secrets.js';
 import { SETTINGS, schemaFor, type Setting } from '../config/settings.js';
+import { runningNative } from '../runtime/native/running.js';
 import type { PortHolder } from '../runtime/ports.js';
 import { palette } from '../ui/logger.js';
 
@@ -236,18 +237,6 @@ async function runtimeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv, root: st
 /** How long `auto` waits for an engine (src/stack/open.ts AUTO_PING_TIMEOUT_MS: doctor decides as `helfy up` does). */
 const AUTO_PING_TIMEOUT_MS = 1000;
 
-/** This workspace's running native processes (.helfy/run state files; no supervisor import without them). */
-async function runningNative(root: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = readdirSync(join(root, '.helfy', 'run')).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
-  } catch {
-    return [];
-  }
-  if (!names.length) return [];
-  const { openSupervisor } = await import('../runtime/native/supervisor.js');
-  return (await openSupervisor(root).list()).filter((s) => s.state === 'running').map((s) => s.name).sort();
-}
 
 /** `1.26.8` >= `1.21`? (numeric, dot by dot) */
 function versionAtLeast(v: string, min: string): boolean {

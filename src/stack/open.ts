@@ -4,13 +4,12 @@
  * workspace run, else Docker when an engine answers, else native) and, for Docker, check the engine and compose (in parallel) — each failure is a typed
  * error with a hint (configuration: exit 2; engine or compose missing: exit 3).
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig, type HelfyConfig } from '../config/load.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
 import type { ComposeCommand } from '../runtime/docker/compose.js';
 import type { EngineInfo } from '../runtime/docker/engine.js';
+import { runningNative } from '../runtime/native/running.js';
 import { composeEnv, type ComposeEnv } from './env.js';
 import { dockerRuntime, type RuntimeKind, type StackRuntime } from './runtime.js';
 
@@ -29,21 +28,6 @@ function pingFailure(e: unknown): string {
   return cause?.code ?? cause?.message ?? (e as Error).message;
 }
 
-/**
- * The native processes of this workspace that run (per `.helfy/run`'s state files: same pid,
- * start time, boot and workspace), sorted; [] when there is no `.helfy/run` (no import then).
- */
-export async function runningNative(root: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = readdirSync(join(root, '.helfy', 'run')).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
-  } catch {
-    return [];
-  }
-  if (!names.length) return [];
-  const { openSupervisor } = await import('../runtime/native/supervisor.js');
-  return (await openSupervisor(root).list()).filter((s) => s.state === 'running').map((s) => s.name).sort();
-}
 
 /**
  * The runtime `cfg.runtime` resolves to. `auto` picks native while native processes of this

@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../stack/e2e-support.js';
+import { groupPids } from '../helpers/proc.js';
 
 const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
 const STARTED = ['postgres', 'neo4j', 'temporal-schema', 'temporal'];
@@ -31,21 +32,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-/** Live pids of process group `pgid` (from /proc). */
-function groupPids(pgid: number): number[] {
-  const out: number[] = [];
-  for (const n of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const raw = readFileSync(`/proc/${n}/stat`, 'utf8');
-      const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[2]) === pgid && f[0] !== 'Z') out.push(Number(n));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
 }
 
 async function cypher(ws: Workspace, statement: string, parameters: Record<string, unknown> = {}): Promise<unknown[][]> {
