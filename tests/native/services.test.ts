@@ -342,6 +342,8 @@ describe('postgres, temporal-schema and temporal', () => {
     const portFile = join(ws.nctx.dirs.data, 'worker', 'port');
     expect(existsSync(portFile)).toBe(false);
     const picked = worker.spec.env.HEALTH_PORT;
+    // prepare() refuses an app that is not built; a clean checkout has no templates/api/dist yet.
+    await ensureAppBuilt(cfg, 'api', () => undefined);
     await worker.prepare();
     const workerPort = Number(readFileSync(portFile, 'utf8'));
     expect(String(workerPort)).toBe(picked);
@@ -362,7 +364,7 @@ describe('postgres, temporal-schema and temporal', () => {
     }
 
     // The web server (the template's build) really starts with that env and answers /health.
-    if (appBuildMissing(cfg, 'web') && !existsSync(join(REPO_ROOT, 'templates', 'web', 'dist', 'server', 'index.mjs'))) throw new Error('templates/web is not built (npm run build in templates/web)');
+    await ensureAppBuilt(cfg, 'web', () => undefined);
     const proc = launch(ws, web.spec);
     expect(await waitHealthy(ws, web, proc, MIN)).toMatch(/^web 0\.\d+\.\d+: ok$/);
     await proc.stop('SIGTERM', 5000);
