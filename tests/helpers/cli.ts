@@ -40,6 +40,11 @@ export async function helfy(args: string[], opts: CliOptions = {}): Promise<CliR
     reject: false,
     timeout: opts.timeoutMs ?? 60_000,
   });
+  return cliResult(r, t0);
+}
+
+/** A finished process as a CliResult: exit code, output, stdout parsed as JSON when it is JSON. */
+export function cliResult(r: { exitCode?: number; stdout?: unknown; stderr?: unknown }, t0: number): CliResult {
   let json: unknown;
   try {
     json = JSON.parse(String(r.stdout));

@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, type CliResult } from '../helpers/cli.js';
+import { cliResult, REPO, type CliResult } from '../helpers/cli.js';
 import { freePorts } from '../stack/e2e-support.js';
 
 /** The command lines of the first ```sh block under `## Setup in two commands`, trailing `# comments` stripped. */
@@ -71,13 +71,7 @@ export async function cloneRepo(): Promise<Clone> {
   const exec = async (file: string, args: string[], timeoutMs: number): Promise<CliResult> => {
     const t0 = performance.now();
     const r = await execa(file, args, { cwd: dir, env, extendEnv: false, input: '', reject: false, timeout: timeoutMs });
-    let json: unknown;
-    try {
-      json = JSON.parse(String(r.stdout));
-    } catch {
-      json = undefined;
-    }
-    return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), json, durationMs: performance.now() - t0 };
+    return cliResult(r, t0);
   };
   return {
     dir, ports, env,

@@ -1,5 +1,5 @@
 // Real PostgreSQL 15 (Debian postgresql-15) on a throw-away data dir.
-import { chmodSync, chownSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { HelfyError } from '../../../core/errors.js';
 import { service } from '../../../stack/catalog.js';
 import { runProbe } from '../../../stack/probes.js';
+import { pidAlive } from '../proc.js';
 import type { PostgresInstall, ProcessSpec } from '../types.js';
 import { baseEnv, isRoot, lookupUser, specHash, type NativeContext, type NativeService, type OsUser } from './common.js';
 
@@ -135,15 +136,6 @@ export function checkDataVersion(pgdata: string, install: PostgresInstall, shown
 
 function serverEnv(install: PostgresInstall): Record<string, string> {
   return { ...baseEnv(), LC_ALL: 'C.UTF-8', ...(install.libDir ? { LD_LIBRARY_PATH: install.libDir } : {}) };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Leftovers of an initdb whose helfy was killed (`pgdata.init-<pid>`, `.pwfifo-<pid>`; `.pwfile-<pid>` of older helfys): removed. */
