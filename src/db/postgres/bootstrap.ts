@@ -17,6 +17,11 @@
  * Roles are LOGIN, never SUPERUSER/CREATEDB/CREATEROLE/REPLICATION/BYPASSRLS; their passwords are
  * kept equal to the config. Passwords are sent as SCRAM-SHA-256 verifiers computed here, so the
  * plain text never appears in a statement (server logs, pg_stat_statements).
+ *
+ * Two bootstraps of one server at once (two `helfy up` in parallel, CI jobs sharing a server)
+ * take turns on a session-level advisory lock held on its own connection for the whole run: the
+ * second then finds everything in place. Without it both read "no helfy_app" and the loser's
+ * CREATE DATABASE fails on pg_database's unique index.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
@@ -69,7 +74,39 @@ const DATA_PRIVS = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
  */
 export const MAINTENANCE_DBS = ['postgres', 'template1'] as const;
 
-export async function bootstrapPostgres(cfg: HelfyConfig, log: Logger): Promise<BootstrapReport> {
+/** pg_advisory_lock key of a bootstrap run (an arbitrary constant: "helfy-bs" in ASCII). */
+export const BOOTSTRAP_LOCK_KEY = 0x68656c66792d6273n;
+/** How long a bootstrap waits for another one on the same server before it gives up. */
+export const BOOTSTRAP_LOCK_TIMEOUT_MS = 120_000;
+
+export async function bootstrapPostgres(cfg: HelfyConfig, log: Logger, lockTimeoutMs = BOOTSTRAP_LOCK_TIMEOUT_MS): Promise<BootstrapReport> {
+  // The lock connection ends with the run (and with the process, even on kill -9), releasing it.
+  const conn = pgConnectionFor(cfg, 'superuser');
+  return withClient(conn, async (lock) => {
+    await takeBootstrapLock(lock, lockTimeoutMs, describeConnection(conn), log);
+    return bootstrapLocked(cfg, log);
+  });
+}
+
+async function takeBootstrapLock(c: pg.Client, timeoutMs: number, server: string, log: Logger): Promise<void> {
+  const key = BOOTSTRAP_LOCK_KEY.toString();
+  const free = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
+  if (free.rows[0]?.ok) return;
+  log.info('waiting for another bootstrap of this PostgreSQL server to finish');
+  await c.query(`SET lock_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+  try {
+    await c.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+  } catch (e) {
+    if ((e as { code?: string }).code !== '55P03') throw e;
+    throw new HelfyError('OPERATION_FAILED', `gave up after ${Math.round(timeoutMs / 1000)} s waiting for another bootstrap of PostgreSQL at ${server} to finish`, {
+      hint: 'Another `helfy up` / `helfy db bootstrap` (or a stuck session) holds the bootstrap lock; see pg_locks and pg_stat_activity.',
+    });
+  } finally {
+    await c.query('RESET lock_timeout').catch(() => {});
+  }
+}
+
+async function bootstrapLocked(cfg: HelfyConfig, log: Logger): Promise<BootstrapReport> {
   const changes: BootstrapChange[] = [];
   const change = (object: string, action: string) => {
     changes.push({ object, action });

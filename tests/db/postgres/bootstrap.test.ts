@@ -4,7 +4,7 @@
  * by connecting as the role itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapPostgres, passwordMatches, postgresStatus, scramVerifier } from '../../../src/db/postgres/bootstrap.js';
+import { BOOTSTRAP_LOCK_KEY, bootstrapPostgres, passwordMatches, postgresStatus, scramVerifier } from '../../../src/db/postgres/bootstrap.js';
 import { pgConnectionFor } from '../../../src/db/postgres/connection.js';
 import { HelfyError } from '../../../src/core/errors.js';
 import { makeConfig, recordingLogger, tryConnect, trySql, withPg } from './fixtures.js';
@@ -254,5 +254,45 @@ describe('bootstrapPostgres', () => {
     expect(err.exitCode).toBe(3);
     expect(err.message).toMatch(/password authentication failed/);
     expect(err.hint).toBeTruthy();
+  });
+
+  // Two `helfy up` at once on one server: without the lock both read "no helfy_app" and the loser's
+  // CREATE DATABASE failed with `duplicate key value violates unique constraint
+  // "pg_database_datname_index"` (seen in the native two-ups test in CI).
+  it('four bootstraps of a fresh server at once all succeed, and each role and database is created exactly once', async () => {
+    const fresh = await startPostgres();
+    try {
+      const c = makeConfig(fresh, { timescale: 'optional' });
+      const logs = [0, 1, 2, 3].map(() => recordingLogger());
+      const reports = await Promise.all(logs.map((l) => bootstrapPostgres(c, l)));
+      for (const name of ['helfy_app', 'helfy_temporal', 'helfy_temporal_visibility']) {
+        expect(reports.filter((r) => r.databases.find((d) => d.name === name)?.created)).toHaveLength(1);
+      }
+      for (const name of ['helfy_owner', 'helfy_api', 'helfy_temporal']) {
+        expect(reports.filter((r) => r.roles.find((x) => x.name === name)?.created)).toHaveLength(1);
+      }
+      expect(reports.filter((r) => r.changed)).toHaveLength(1);
+      // The others waited, and said so.
+      expect(logs.filter((l) => l.of('info').some((m) => /waiting for another bootstrap/.test(m))).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await fresh.stop();
+    }
+  }, 120_000);
+
+  it('gives up with OPERATION_FAILED and a hint when another session keeps the bootstrap lock, changing nothing', async () => {
+    await withPg(server.url, async (holder) => {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [BOOTSTRAP_LOCK_KEY.toString()]);
+      const drifted = { ...cfg(), postgres: { ...cfg().postgres, appPassword: `changed-${Date.now()}` } };
+      const t0 = Date.now();
+      const err = (await bootstrapPostgres(drifted, recordingLogger(), 400).catch((e: unknown) => e)) as HelfyError;
+      expect(err).toBeInstanceOf(HelfyError);
+      expect(err.code).toBe('OPERATION_FAILED');
+      expect(err.message).toMatch(/waiting for another bootstrap/);
+      expect(err.hint).toMatch(/pg_locks/);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      // Nothing was changed while it waited: helfy_api still has its old password.
+      expect(await tryConnect({ ...pgConnectionFor(cfg(), 'api') })).toBe('ok');
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [BOOTSTRAP_LOCK_KEY.toString()]);
+    });
   });
 });
