@@ -549,6 +549,19 @@ describe('the workspace lock (withLock)', () => {
     expect(existsSync(lockPath())).toBe(false);
   });
 
+  it('lockHolder names another live holder, never this process, and nothing once it released', async () => {
+    const go = join(root, `go-${Date.now()}`);
+    const k = child(lockChild(go, 'holding for lockHolder', 0, 2500));
+    await until('the child to be ready', () => k.lines.includes('ready'), 60_000);
+    expect(await sup.lockHolder()).toBeUndefined();
+    writeFileSync(go, '');
+    await until('the child to hold the lock', () => k.json().some((e) => e.got), 30_000);
+    expect(await sup.lockHolder()).toMatchObject({ pid: k.pid, what: 'holding for lockHolder' });
+    expect(await k.done, k.stderr()).toBe(0);
+    expect(await sup.lockHolder()).toBeUndefined();
+    expect(await sup.withLock('mine', () => sup.lockHolder())).toBeUndefined();
+  });
+
   it('a stale lock (dead holder, or a reused pid) is taken over; the lock names the new holder while held', async () => {
     mkdirSync(join(root, '.helfy/run'), { recursive: true });
     const dead = spawnSync('/bin/true').pid!;
@@ -559,6 +572,7 @@ describe('the workspace lock (withLock)', () => {
       { pid: process.pid, procStart: procStart(process.pid), bootId: 'before-a-reboot' },
     ]) {
       writeFileSync(lockPath(), JSON.stringify({ ...stale, what: 'up', at: Date.now() - 60_000, token: 'old' }));
+      expect(await sup.lockHolder()).toBeUndefined();
       const seen = await sup.withLock('migrating', async () => JSON.parse(readFileSync(lockPath(), 'utf8')));
       expect(seen).toMatchObject({ pid: process.pid, procStart: procStart(process.pid), what: 'migrating' });
       expect(seen.token).not.toBe('old');

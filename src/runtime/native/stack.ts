@@ -14,7 +14,6 @@
  */
 import { constants as osConstants } from 'node:os';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HelfyConfig } from '../../config/load.js';
 import type { Logger } from '../../core/context.js';
@@ -554,15 +553,6 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
       return runProbe(def, cfg, timeoutMs);
     },
     async busyPorts(ports) {
-      const { pidAlive } = await import('./proc.js');
-      const otherHelfyHoldsLock = () => {
-        try {
-          const l = JSON.parse(readFileSync(join(cfg.root, '.helfy', 'run', '.lock'), 'utf8')) as { pid?: number };
-          return typeof l.pid === 'number' && l.pid > 1 && l.pid !== process.pid && pidAlive(l.pid);
-        } catch {
-          return false;
-        }
-      };
       const { isPortFree, findProcessOnPort } = await import('../ports.js');
       const free = await Promise.all(ports.map((p) => isPortFree(cfg.bindAddress, p)));
       const busy = ports.filter((_, i) => !free[i]);
@@ -581,7 +571,7 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
         // second `helfy up` at once): its process may not be listed or mapped yet. Not a foreign
         // holder — the lock decides (this up waits for it, then finds the service up or names it).
         const svcName = owner(port);
-        if (svcName && otherHelfyHoldsLock()) return { port, holder: { kind: 'project-container', container: svcName, service: svcName } };
+        if (svcName && (await (await sup()).lockHolder())) return { port, holder: { kind: 'project-container', container: svcName, service: svcName } };
         return { port, holder: proc ? { kind: 'process', ...proc } : { kind: 'unknown' } };
       }));
     },

@@ -648,6 +648,12 @@ export function openSupervisor(root: string, opts: SupervisorOptions = {}): Supe
   const sup: Supervisor = {
     dirs,
 
+    async lockHolder() {
+      const l = await readLock(lockFile);
+      if (!l || l.pid === process.pid || !lockHolderAlive(l)) return undefined;
+      return { pid: l.pid, what: l.what, at: l.at };
+    },
+
     async withLock(what, fn, o = {}) {
       const held = heldLocks.getStore();
       if (held?.has(lockFile)) return fn();

@@ -104,6 +104,8 @@ export interface Supervisor {
    * over. Re-entrant within one process (a nested call just runs `fn`).
    */
   withLock<T>(what: string, fn: () => Promise<T>, o?: { waitMs?: number }): Promise<T>;
+  /** Another live process holding the workspace's lock right now (never this process; a stale lock is none). */
+  lockHolder(): Promise<{ pid: number; what: string; at: number } | undefined>;
 }
 
 /** Where a located or installed server came from (said in `helfy status` / `doctor`). */
