@@ -104,8 +104,15 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
 
   const ports: Record<string, number> = {};
   for (const p of PORT_FLAGS) {
+    // A flag, else the environment (what every other command reads first, so init records what
+    // they would use), else what the workspace had, else the default.
     const given = opts[p.opt] as string | undefined;
-    ports[p.key] = given !== undefined ? validatePort(p.flag, p.env, given) : (prevPorts[p.key] ?? Number(setting(p.env).default));
+    const fromEnv = ctx.env[p.env];
+    ports[p.key] = given !== undefined
+      ? validatePort(p.flag, p.env, given)
+      : fromEnv !== undefined && fromEnv !== ''
+        ? validatePort('environment variable', p.env, fromEnv)
+        : (prevPorts[p.key] ?? Number(setting(p.env).default));
   }
   if (needsAnswers && (await ctx.prompt.confirm({ message: 'Change the default host ports?', default: false, flag: '--<service>-port' }))) {
     for (const p of PORT_FLAGS) {

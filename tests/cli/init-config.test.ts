@@ -131,6 +131,20 @@ describe('helfy init', () => {
     expect(r2.stderr).toContain('HELFY_WEB_PORT and HELFY_API_PORT both use port 4000');
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('records ports exported as HELFY_*_PORT (what every later command would read), a flag still wins; a bad one is exit 2 naming the variable', async () => {
+    const dir = tempDir();
+    const r = await helfy(['init', '--yes', '--web-port', '14001'], { cwd: dir, env: { HELFY_API_PORT: '14000', HELFY_WEB_PORT: '14999', HELFY_POSTGRES_PORT: '' } });
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(dir, 'helfy.config.json'), 'utf8'));
+    expect(cfg.ports).toMatchObject({ api: 14000, web: 14001, postgres: 5432 });
+    const bad = tempDir();
+    const r2 = await helfy(['init', '--yes'], { cwd: bad, env: { HELFY_NEO4J_BOLT_PORT: 'bolt' } });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('environment variable HELFY_NEO4J_BOLT_PORT: expected a port 1-65535, got "bolt"');
+    expect(r2.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(bad)).toEqual([]);
+  });
 });
 
 describe('helfy config', () => {

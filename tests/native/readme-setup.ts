@@ -55,8 +55,8 @@ export async function cloneRepo(): Promise<Clone> {
   const ports = { postgres, neo4jHttp, neo4jBolt, temporal, temporalUi, api, web };
   const env = userEnv({
     DOCKER_HOST: 'unix:///nonexistent',
-    // `helfy init` takes ports from flags or prompts only; every command reads HELFY_*_PORT from the
-    // process environment before .env / helfy.config.json, so a user whose default ports are taken exports them.
+    // A user whose default ports are taken exports them: `helfy init` records them in
+    // helfy.config.json, and every command reads HELFY_*_PORT from the environment first anyway.
     HELFY_POSTGRES_PORT: `${postgres}`, HELFY_NEO4J_HTTP_PORT: `${neo4jHttp}`, HELFY_NEO4J_BOLT_PORT: `${neo4jBolt}`,
     HELFY_TEMPORAL_PORT: `${temporal}`, HELFY_TEMPORAL_UI_PORT: `${temporalUi}`, HELFY_API_PORT: `${api}`, HELFY_WEB_PORT: `${web}`,
     // No TimescaleDB package for this machine's PostgreSQL 15 (Debian has none): plain tables, with the warning.
