@@ -12,6 +12,7 @@ import { acquireProjectLock, lockFile } from '../../src/backup/lock.js';
 import type { Manifest } from '../../src/backup/manifest.js';
 import { findBackup, scanBackups } from '../../src/backup/store.js';
 import { runStoreTasks } from '../../src/commands/backup.js';
+import { killOneOffClients } from '../../src/runtime/docker/backup.js';
 import { partialRestoreError } from '../../src/commands/restore.js';
 import type { Context } from '../../src/core/context.js';
 import { HelfyError } from '../../src/core/errors.js';
@@ -180,3 +181,31 @@ describe('runStoreTasks', () => {
     expect(r.err.message).toBe('pg_restore failed');
   });
 });
+
+describe('orphaned `docker run` clients of a backup killed with -9 (killOneOffClients)', () => {
+  // Stand-ins for the docker CLI (no container is created): node processes whose argv carries the
+  // labels helfy's one-off `docker run` gets, which is all killOneOffClients looks at.
+  const client = (project: string, tag: string) =>
+    execa('node', ['-e', 'setInterval(() => {}, 1000)', 'run', '--rm', '-i', '--label', `dev.helfy.backup=${tag}`, '--label', `com.docker.compose.project-backup=${project}`, 'img', 'neo4j-admin'], { reject: false });
+
+  it('kills this project\'s clients of that tag only; without a tag, every one of this project', async () => {
+    const mine = client('projx', 'bk-1');
+    const otherTag = client('projx', 'bk-2');
+    const otherProject = client('projy', 'bk-1');
+    const all = [mine, otherTag, otherProject];
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await killOneOffClients('projx', 'bk-1')).toEqual([mine.pid]);
+      expect((await mine).signal).toBe('SIGKILL');
+      expect(otherTag.exitCode).toBeNull();
+      expect(otherProject.exitCode).toBeNull();
+      expect(await killOneOffClients('projx')).toEqual([otherTag.pid]);
+      expect((await otherTag).signal).toBe('SIGKILL');
+      expect(otherProject.exitCode).toBeNull();
+      expect(await killOneOffClients('projz')).toEqual([]);
+    } finally {
+      for (const c of all) c.kill('SIGKILL');
+    }
+  });
+});
+

@@ -89,6 +89,26 @@ export interface StreamOpts {
 const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
 export const ONEOFF_LABEL = 'dev.helfy.backup';
+
+/**
+ * SIGKILLs the `docker run` clients of this project's one-offs (of `tag`, or any) that are still
+ * running on this host: after a kill -9 of helfy they are orphans that go on creating, attaching
+ * and starting their container. Found by the labels in their argv; returns their pids.
+ */
+export async function killOneOffClients(project: string, tag?: string): Promise<number[]> {
+  const { pidsWhere } = await import('../native/proc.js');
+  const projectArg = `${PROJECT_LABEL}-backup=${project}`;
+  const pids = pidsWhere((argv) => argv.includes('run') && argv.includes(projectArg)
+    && argv.some((a) => (tag ? a === `${ONEOFF_LABEL}=${tag}` : a.startsWith(`${ONEOFF_LABEL}=`))));
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
 /** `<host>:<pid>` of the helfy process that made a verify container / volume. */
 export const OWNER_LABEL = 'dev.helfy.backup.owner';
 
@@ -276,10 +296,20 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
       }
     },
     async removeOneOffs(tag) {
+      // First the `docker run` clients a backup killed with -9 left running: one may still be
+      // creating its container (seconds on vfs), which would then appear after the list below and
+      // take Neo4j's store from under the Neo4j started next.
+      const clients = await killOneOffClients(o.project, tag);
       const { docker } = await dockerClient(o.env, 15_000);
-      const list = await docker.listContainers({ all: true, filters: { label: [tag ? `${ONEOFF_LABEL}=${tag}` : ONEOFF_LABEL, `${PROJECT_LABEL}-backup=${o.project}`] } });
-      for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-      return list.length;
+      const filters = { label: [tag ? `${ONEOFF_LABEL}=${tag}` : ONEOFF_LABEL, `${PROJECT_LABEL}-backup=${o.project}`] };
+      let removed = 0;
+      // A killed client's create may still land in the daemon: look again once after killing any.
+      for (let round = 0; round < (clients.length ? 2 : 1); round++) {
+        if (round) await new Promise((r) => setTimeout(r, 1500));
+        const list = await docker.listContainers({ all: true, filters });
+        for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).then(() => removed++, () => undefined);
+      }
+      return removed;
     },
     async sweepVerifyLeftovers(isGone) {
       const { docker } = await dockerClient(o.env, 15_000);

@@ -79,6 +79,20 @@ export function groupLive(pgid: number): boolean {
   return groupAlive(pgid) && groupMembers(pgid).length > 0;
 }
 
+/** Live pids (this process excluded) whose argument vector satisfies `match`; none without /proc. */
+export function pidsWhere(match: (argv: string[]) => boolean): number[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return names.filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid).map(Number).filter((pid) => {
+    const argv = cmdline(pid);
+    return argv.length > 0 && match(argv);
+  });
+}
+
 /** The argument vector of a process (empty when it is gone or unreadable). */
 export function cmdline(pid: number): string[] {
   try {
