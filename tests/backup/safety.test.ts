@@ -13,6 +13,7 @@ import type { Manifest } from '../../src/backup/manifest.js';
 import { findBackup, scanBackups } from '../../src/backup/store.js';
 import { runStoreTasks } from '../../src/commands/backup.js';
 import { killOneOffClients } from '../../src/runtime/docker/backup.js';
+import { cmdline, procUid } from '../../src/runtime/native/proc.js';
 import { partialRestoreError } from '../../src/commands/restore.js';
 import type { Context } from '../../src/core/context.js';
 import { HelfyError } from '../../src/core/errors.js';
@@ -188,7 +189,7 @@ describe('orphaned `docker run` clients of a backup killed with -9 (killOneOffCl
   const client = (project: string, tag: string) =>
     execa('node', ['-e', 'setInterval(() => {}, 1000)', 'run', '--rm', '-i', '--label', `dev.helfy.backup=${tag}`, '--label', `com.docker.compose.project-backup=${project}`, 'img', 'neo4j-admin'], { reject: false });
 
-  it('kills this project\'s clients of that tag only; without a tag, every one of this project', async () => {
+  it('kills this user\'s clients of this project and that tag only', async () => {
     const mine = client('projx', 'bk-1');
     const otherTag = client('projx', 'bk-2');
     const otherProject = client('projy', 'bk-1');
@@ -199,10 +200,19 @@ describe('orphaned `docker run` clients of a backup killed with -9 (killOneOffCl
       expect((await mine).signal).toBe('SIGKILL');
       expect(otherTag.exitCode).toBeNull();
       expect(otherProject.exitCode).toBeNull();
-      expect(await killOneOffClients('projx')).toEqual([otherTag.pid]);
+      expect(await killOneOffClients('projx', 'bk-2')).toEqual([otherTag.pid]);
       expect((await otherTag).signal).toBe('SIGKILL');
       expect(otherProject.exitCode).toBeNull();
-      expect(await killOneOffClients('projz')).toEqual([]);
+      expect(await killOneOffClients('projz', 'bk-1')).toEqual([]);
+      // Another user's process with the same labels is left alone (here: nobody, via setpriv).
+      const foreign = execa('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'node', '-e', 'setInterval(() => {}, 1000)', 'run', '--label', 'dev.helfy.backup=bk-3', '--label', 'com.docker.compose.project-backup=projx'], { reject: false });
+      all.push(foreign);
+      // Until setpriv has exec'd node (its own argv carries the labels too, as root).
+      await expect.poll(() => cmdline(foreign.pid!)[0], { timeout: 10_000 }).toBe('node');
+      expect(cmdline(foreign.pid!)).toContain('dev.helfy.backup=bk-3');
+      expect(procUid(foreign.pid!)).toBe(65534);
+      expect(await killOneOffClients('projx', 'bk-3')).toEqual([]);
+      expect(foreign.exitCode).toBeNull();
     } finally {
       for (const c of all) c.kill('SIGKILL');
     }

@@ -90,6 +90,13 @@ export async function bootstrapPostgres(cfg: HelfyConfig, log: Logger, lockTimeo
 
 async function takeBootstrapLock(c: pg.Client, timeoutMs: number, server: string, log: Logger): Promise<void> {
   const key = BOOTSTRAP_LOCK_KEY.toString();
+  // The lock lives as long as this session: a server- or role-wide statement_timeout must not cut
+  // the wait short with a bare "canceling statement", nor idle_session_timeout (PostgreSQL 14+)
+  // end the idle session, and the lock with it, while the bootstrap runs on other connections.
+  await c.query(`SET statement_timeout = 0`);
+  await c.query(`SET idle_session_timeout = 0`).catch((e: { code?: string }) => {
+    if (e.code !== '42704') throw e; // unrecognized parameter: a server before 14 has none
+  });
   const free = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
   if (free.rows[0]?.ok) return;
   log.info('waiting for another bootstrap of this PostgreSQL server to finish');

@@ -95,19 +95,24 @@ export const ONEOFF_LABEL = 'dev.helfy.backup';
  * running on this host: after a kill -9 of helfy they are orphans that go on creating, attaching
  * and starting their container. Found by the labels in their argv; returns their pids.
  */
-export async function killOneOffClients(project: string, tag?: string): Promise<number[]> {
-  const { pidsWhere } = await import('../native/proc.js');
+export async function killOneOffClients(project: string, tag: string): Promise<number[]> {
+  const { pidsWhere, procUid } = await import('../native/proc.js');
   const projectArg = `${PROJECT_LABEL}-backup=${project}`;
-  const pids = pidsWhere((argv) => argv.includes('run') && argv.includes(projectArg)
-    && argv.some((a) => (tag ? a === `${ONEOFF_LABEL}=${tag}` : a.startsWith(`${ONEOFF_LABEL}=`))));
+  const tagArg = `${ONEOFF_LABEL}=${tag}`;
+  const uid = process.getuid?.();
+  // Only this user's: helfy started them, and another user's process is none of its business.
+  const pids = pidsWhere((argv) => argv.includes('run') && argv.includes(projectArg) && argv.includes(tagArg));
+  const killed: number[] = [];
   for (const pid of pids) {
+    if (uid !== undefined && procUid(pid) !== uid) continue;
     try {
       process.kill(pid, 'SIGKILL');
+      killed.push(pid);
     } catch {
       /* gone meanwhile */
     }
   }
-  return pids;
+  return killed;
 }
 /** `<host>:<pid>` of the helfy process that made a verify container / volume. */
 export const OWNER_LABEL = 'dev.helfy.backup.owner';
@@ -299,15 +304,19 @@ export function dockerBackupRuntime(o: DockerBackupOptions): BackupRuntime {
       // First the `docker run` clients a backup killed with -9 left running: one may still be
       // creating its container (seconds on vfs), which would then appear after the list below and
       // take Neo4j's store from under the Neo4j started next.
-      const clients = await killOneOffClients(o.project, tag);
+      const clients = tag ? await killOneOffClients(o.project, tag) : [];
       const { docker } = await dockerClient(o.env, 15_000);
       const filters = { label: [tag ? `${ONEOFF_LABEL}=${tag}` : ONEOFF_LABEL, `${PROJECT_LABEL}-backup=${o.project}`] };
       let removed = 0;
-      // A killed client's create may still land in the daemon: look again once after killing any.
-      for (let round = 0; round < (clients.length ? 2 : 1); round++) {
-        if (round) await new Promise((r) => setTimeout(r, 1500));
+      // A killed client's create request may still land in the daemon (seconds on vfs): after
+      // killing any, keep looking until two lists a second apart are empty (at most 15 s).
+      const until = Date.now() + 15_000;
+      for (let empty = 0; ;) {
         const list = await docker.listContainers({ all: true, filters });
         for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).then(() => removed++, () => undefined);
+        empty = list.length ? 0 : empty + 1;
+        if (!clients.length || empty >= 2 || Date.now() > until) break;
+        await new Promise((r) => setTimeout(r, 1000));
       }
       return removed;
     },

@@ -79,6 +79,20 @@ export function groupLive(pgid: number): boolean {
   return groupAlive(pgid) && groupMembers(pgid).length > 0;
 }
 
+/**
+ * The real uid of a process, from /proc/<pid>/status (undefined when it is gone or there is no
+ * /proc). Not the owner of /proc/<pid>: a process that changed its uid is not dumpable, and then
+ * its /proc entries belong to root.
+ */
+export function procUid(pid: number): number | undefined {
+  try {
+    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Live pids (this process excluded) whose argument vector satisfies `match`; none without /proc. */
 export function pidsWhere(match: (argv: string[]) => boolean): number[] {
   let names: string[];
