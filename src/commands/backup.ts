@@ -93,6 +93,12 @@ export async function recoverStale(root: string, brt: BackupRuntime, log: Logger
     await brt.removeOneOffs(p.id);
     const order = START_ORDER.filter((s) => p.lock!.stopped.includes(s));
     log.warn(`backup ${p.id} was interrupted (process ${p.lock.pid} is gone) with ${order.join(', ')} stopped: starting them again`);
+    // The lock names a service before its stop is sent, and the engine finishes a stop its client
+    // died in (Neo4j's grace period is seconds): one still running may be stopping right now, and
+    // a start meanwhile is a no-op the stop then undoes. Stop it to the end first (it waits).
+    const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
+    const stillRunning = order.filter((s) => running.has(s));
+    if (stillRunning.length) await brt.stop(stillRunning);
     await brt.start(order);
     started.push(...order);
     await writeLock(p.dir, { ...p.lock, stopped: [] });
