@@ -91,9 +91,9 @@ const SERVICE_LABEL = 'com.docker.compose.service';
 export const ONEOFF_LABEL = 'dev.helfy.backup';
 
 /**
- * SIGKILLs the `docker run` clients of this project's one-offs (of `tag`, or any) that are still
- * running on this host: after a kill -9 of helfy they are orphans that go on creating, attaching
- * and starting their container. Found by the labels in their argv; returns their pids.
+ * SIGKILLs this user's `docker run` clients of this project's one-offs of `tag` still running on
+ * this host: after a kill -9 of helfy they are orphans that go on creating, attaching and starting
+ * their container. Found by the labels in their argv; returns the pids it killed.
  */
 export async function killOneOffClients(project: string, tag: string): Promise<number[]> {
   const { pidsWhere, procUid } = await import('../native/proc.js');

@@ -55,19 +55,19 @@ export function bootId(): string {
 
 /** Live (non-zombie) pids whose process group is `pgid`. */
 export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  let names: string[];
+  return allPids().filter((pid) => {
+    const s = procStat(pid);
+    return s !== undefined && s.pgrp === pgid && s.state !== 'Z' && s.state !== 'X';
+  });
+}
+
+/** Every pid in /proc (none without /proc). */
+function allPids(): number[] {
   try {
-    names = readdirSync('/proc');
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
   } catch {
-    return out;
+    return [];
   }
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    const s = procStat(Number(n));
-    if (s && s.pgrp === pgid && s.state !== 'Z' && s.state !== 'X') out.push(Number(n));
-  }
-  return out;
 }
 
 /**
@@ -95,13 +95,8 @@ export function procUid(pid: number): number | undefined {
 
 /** Live pids (this process excluded) whose argument vector satisfies `match`; none without /proc. */
 export function pidsWhere(match: (argv: string[]) => boolean): number[] {
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  return names.filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid).map(Number).filter((pid) => {
+  return allPids().filter((pid) => {
+    if (pid === process.pid) return false;
     const argv = cmdline(pid);
     return argv.length > 0 && match(argv);
   });
@@ -122,8 +117,6 @@ export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
-    const out: number[] = [];
-    for (const n of readdirSync('/proc')) if (/^\d+$/.test(n) && procStat(Number(n))?.ppid === pid) out.push(Number(n));
-    return out;
+    return allPids().filter((p) => procStat(p)?.ppid === pid);
   }
 }
