@@ -177,9 +177,11 @@ describe('start / list / stop', () => {
   it('stop ends the whole group: a grandchild dies with its parent', async () => {
     const st = await sup.start(spec('family', 'daemon', SH, ['-c', '/usr/bin/sleep 300 & /usr/bin/sleep 301 & echo spawned; wait']));
     await logHas('family', 'spawned');
+    // Until both background children have exec'd sleep (a forked sh not yet exec'd counts as a member too).
+    const isSleep = (p: number) => cmdline(p)[0] === '/usr/bin/sleep';
     const members = await until('wrapper, sh and two sleeps', () => {
       const m = groupMembers(st.pid);
-      return m.length >= 4 ? m : undefined;
+      return m.length >= 4 && m.filter(isSleep).length === 2 ? m : undefined;
     });
     const sleeps = members.filter((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('/usr/bin/sleep'));
     expect(sleeps).toHaveLength(2);
