@@ -9,6 +9,8 @@ import { luceneQuery } from '../../templates/api/src/library/queries.js';
 import { decodeCursor, encodeCursor } from '../../templates/api/src/routes/common.js';
 import { ApiError } from '../../templates/api/src/lib/errors.js';
 import { seriesSql } from '../../templates/api/src/data/series.js';
+import { createTemporal, temporalHealthy } from '../../templates/api/src/temporal/client.js';
+import { createServer } from 'node:net';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const ENV = {
@@ -116,6 +118,35 @@ describe('the Temporal SDK', () => {
     const installed = Object.entries(lock.packages as Record<string, { version: string }>).filter(([p]) => /node_modules\/@temporalio\/[^/]+$/.test(p));
     expect(installed.length).toBeGreaterThanOrEqual(declared.length);
     expect(new Set(installed.map(([, v]) => v.version))).toEqual(new Set([version]));
+  });
+
+  it('closing the client while a refused call waits on its retry timer throws nothing, and the call ends', async () => {
+    // A real refused TCP port: the SDK's retry interceptor schedules the next attempt on a timer;
+    // with the plain SDK connection that timer, firing after close(), threw "Channel has been shut
+    // down" as an uncaught exception (seen in CI, and a SIGTERM during a readiness probe would do it).
+    const port = await new Promise<number>((done) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => done(p));
+      });
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const t = createTemporal({ address: `127.0.0.1:${port}`, namespace: 'helfy', taskQueue: 'helfy', timeoutMs: 500 });
+      const check = temporalHealthy(t, 5_000).then(() => 'served', (e: Error) => e.message);
+      await new Promise((r) => setTimeout(r, 60)); // first attempt refused; the retry (≥ 136 ms) is pending
+      const s0 = Date.now();
+      await t.close();
+      expect(Date.now() - s0).toBeLessThan(2_000);
+      const settled = await Promise.race([check, new Promise((r) => setTimeout(() => r('still pending'), 3_000))]);
+      expect(settled).toMatch(/UNAVAILABLE|ECONNREFUSED|No connection/i);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 });
 

@@ -69,5 +69,5 @@ export async function createDeps(config: Config, log: Logger): Promise<Deps> {
 }
 
 export async function closeDeps(d: Pick<Deps, 'pool' | 'neo4j' | 'temporal'>): Promise<void> {
-  await Promise.allSettled([d.pool.end(), d.neo4j.close(), d.temporal.connection.close()]);
+  await Promise.allSettled([d.pool.end(), d.neo4j.close(), d.temporal.close()]);
 }
