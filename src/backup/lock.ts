@@ -32,7 +32,7 @@ export function lockFile(root: string, project: string): string {
 }
 
 /** Whether the holder of `info` is gone. Unreadable content: stale (a crash between open and write). */
-export function lockIsStale(info: ProjectLockInfo | undefined, now = Date.now()): boolean {
+export function lockIsStale(info: Pick<ProjectLockInfo, 'pid' | 'host' | 'startedAt'> | undefined, now = Date.now()): boolean {
   if (!info || typeof info.pid !== 'number') return true;
   if (info.host !== hostname()) return now - Date.parse(info.startedAt) > 86_400_000;
   return !pidAlive(info.pid);

@@ -222,14 +222,23 @@ export async function checkFiles(dir: string, m: Manifest): Promise<FileCheck[]>
 }
 
 /**
- * Writers a failed restore left stopped on purpose (they would run on half-restored data),
- * `<root>/.writers-down-<project>.json`: the next successful restore starts them again (`helfy
- * up` does anyway); a stale-lock recovery does not.
+ * `<root>/.writers-down-<project>.json`, the restore's record. While a restore runs it names the
+ * process (`running`), the writers it stops, whether it has begun replacing data (`touched`) and
+ * whether Neo4j is stopped for its load, so a restore killed with -9 can be recovered (backup.ts
+ * recoverInterruptedRestore). Afterwards it stays only when writers were left stopped on purpose
+ * (they would run on half-restored data): the next successful restore starts them again (`helfy
+ * up` does anyway).
  */
 export interface DownRecord {
   restore: string;
   at: string;
   writers: string[];
+  /** The restore holding it now; absent once it ended (failed with writers left stopped). */
+  running?: { pid: number; host: string };
+  /** Some database was dropped or is being loaded (or an earlier restore left data partial). */
+  touched?: boolean;
+  /** Neo4j is stopped for the load. */
+  neo4jStopped?: boolean;
 }
 
 function downFile(root: string, project: string): string {
@@ -237,9 +246,7 @@ function downFile(root: string, project: string): string {
 }
 
 export async function writeDownRecord(root: string, project: string, rec: DownRecord): Promise<void> {
-  const file = downFile(root, project);
-  await writeFile(`${file}.tmp`, `${JSON.stringify(rec, null, 2)}\n`);
-  await rename(`${file}.tmp`, file);
+  await writeFileAtomic(downFile(root, project), `${JSON.stringify(rec, null, 2)}\n`);
 }
 
 export async function readDownRecord(root: string, project: string): Promise<DownRecord | undefined> {

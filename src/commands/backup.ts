@@ -24,7 +24,7 @@ import { ExitCode, HelfyError } from '../core/errors.js';
 import { backupId, MANIFEST_FORMAT, NEO4J_DATABASES, PG_DATABASES, totalBytes, WRITERS, type BackupFile, type Figures, type Manifest } from '../backup/manifest.js';
 import { compareFigures, type FigureDiff } from '../backup/plan.js';
 import { parseKeep, planPrune, type PruneDecision } from '../backup/prune.js';
-import { backupRoot, checkFiles, completePartial, createPartial, findBackup, scanBackups, writeLock, writeVerifyRecord, type LockInfo } from '../backup/store.js';
+import { backupRoot, checkFiles, clearDownRecord, completePartial, createPartial, findBackup, readDownRecord, scanBackups, writeDownRecord, writeLock, writeVerifyRecord, type LockInfo } from '../backup/store.js';
 import type { BackupRuntime, ServiceImage } from '../runtime/docker/backup.js';
 import type { NativeStackRuntime } from '../runtime/native/stack.js';
 import type { StackRuntime } from '../stack/runtime.js';
@@ -61,6 +61,7 @@ export async function openBackupSession(ctx: Context, o: { recover: boolean; loc
   try {
     if (o.recover) {
       await recoverStale(root, brt, ctx.log, cfg.projectName);
+      await recoverInterruptedRestore(root, brt, ctx.log, cfg.projectName);
       await sweepVerifyLeftovers(ctx, cfg, brt);
     }
   } catch (e) {
@@ -93,17 +94,62 @@ export async function recoverStale(root: string, brt: BackupRuntime, log: Logger
     await brt.removeOneOffs(p.id);
     const order = START_ORDER.filter((s) => p.lock!.stopped.includes(s));
     log.warn(`backup ${p.id} was interrupted (process ${p.lock.pid} is gone) with ${order.join(', ')} stopped: starting them again`);
-    // The lock names a service before its stop is sent, and the engine finishes a stop its client
-    // died in (Neo4j's grace period is seconds): one still running may be stopping right now, and
-    // a start meanwhile is a no-op the stop then undoes. Stop it to the end first (it waits).
-    const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
-    const stillRunning = order.filter((s) => running.has(s));
-    if (stillRunning.length) await brt.stop(stillRunning);
-    await brt.start(order);
+    await startAfterKilledStop(brt, order);
     started.push(...order);
     await writeLock(p.dir, { ...p.lock, stopped: [] });
   }
   return started;
+}
+
+/**
+ * Starts services a killed process had stopped, or was stopping. A record names a service before
+ * its stop is sent, and the engine finishes a stop its client died in (Neo4j's grace period is
+ * seconds): one still running may be stopping right now, and a start meanwhile is a no-op the
+ * stop then undoes. So those still running are stopped to the end first (a second stop waits).
+ */
+async function startAfterKilledStop(brt: BackupRuntime, services: string[], beforeStart?: () => Promise<unknown>): Promise<void> {
+  const order = START_ORDER.filter((s) => services.includes(s));
+  const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
+  const stillRunning = order.filter((s) => running.has(s));
+  if (stillRunning.length) await brt.stop(stillRunning);
+  await beforeStart?.();
+  await brt.start(order);
+}
+
+/**
+ * A restore killed with -9 (its record names a process that is gone, store.ts DownRecord): Neo4j,
+ * if it was stopped for the load, is started again once the load's one-off is gone (it must not
+ * write the store Neo4j opens). The writers are started again only when no data had been replaced
+ * yet; otherwise they stay stopped, as after a restore that failed half-way (they would run on
+ * half-restored data), and the record says so for the next restore.
+ */
+export async function recoverInterruptedRestore(root: string, brt: BackupRuntime, log: Logger, project: string): Promise<'none' | 'restarted' | 'writers-left-stopped'> {
+  const rec = await readDownRecord(root, project);
+  if (!rec?.running) return 'none';
+  const { lockIsStale } = await import('../backup/lock.js');
+  if (!lockIsStale({ ...rec.running, startedAt: rec.at })) return 'none'; // still running
+  const who = `restore ${rec.restore} was interrupted (process ${rec.running.pid} is gone)`;
+  if (rec.neo4jStopped) {
+    log.warn(`${who} with Neo4j stopped for its load: starting Neo4j again`);
+    await startAfterKilledStop(brt, ['neo4j'], () => brt.removeOneOffs(`restore-${rec.restore}`));
+  }
+  if (!rec.touched) {
+    if (rec.writers.length) log.warn(`${who} before it replaced any data: starting ${rec.writers.join(', ')} again`);
+    await startAfterKilledStop(brt, rec.writers);
+    await clearDownRecord(root, project);
+    return 'restarted';
+  }
+  // Stopped before the first database was touched; one still running (an earlier restore left the
+  // data partial and this one was killed while stopping them) is stopped now, for the same reason.
+  const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
+  const stillRunning = rec.writers.filter((w) => running.has(w));
+  if (stillRunning.length) await brt.stop(stillRunning);
+  log.warn(
+    `${who} after it began replacing data: its databases may be only partly restored${rec.writers.length ? `; ${rec.writers.join(', ')} stay stopped` : ''}. ` +
+      `Run \`helfy restore ${rec.restore} --yes\` again (or restore another backup); \`helfy up\` starts the writers on the data as it is.`,
+  );
+  await writeDownRecord(root, project, { restore: rec.restore, at: rec.at, writers: rec.writers });
+  return 'writers-left-stopped';
 }
 
 /**

@@ -18,15 +18,19 @@
  * writers are started again. Failure after it: the error names what is partly restored and the
  * writers (api, worker, temporal) stay stopped so nothing runs on half a restore; Neo4j and
  * PostgreSQL themselves run. Run the restore again, or `helfy up` to start the writers on the
- * data as it is. One restore / backup per project at a time (src/backup/lock.ts).
+ * data as it is. One restore / backup per project at a time (src/backup/lock.ts). A restore
+ * killed with -9 is recovered by the next backup / restore / verify / prune of the project from
+ * the record it keeps while it runs (store.ts DownRecord; backup.ts recoverInterruptedRestore):
+ * Neo4j started again, the writers too if no data had been replaced yet, else left stopped.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
 import { ExitCode, HelfyError } from '../core/errors.js';
 import { parseStores, WRITERS, type Figures, type Store } from '../backup/manifest.js';
 import { compareFigures, compatibilityProblems, databaseLevelEntries, idempotentGlobals, type FigureDiff, type TargetVersions } from '../backup/plan.js';
-import { checkFiles, clearDownRecord, findBackup, readDownRecord, writeDownRecord } from '../backup/store.js';
+import { checkFiles, clearDownRecord, findBackup, readDownRecord, writeDownRecord, type DownRecord } from '../backup/store.js';
 import { formatBytes } from '../stack/down.js';
 import { neo4jConn, openBackupSession, runStoreTasks, type BackupSession, type StoreTask } from './backup.js';
 
@@ -101,6 +105,23 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
   }
 
   // 4. Stop the writers; restore; compare; start everything again.
+  // Writers an earlier failed restore left stopped come back with this one (when it succeeds).
+  const earlier = await readDownRecord(root, cfg.projectName);
+  // The record of this restore while it runs: what a kill -9 leaves for the next session to
+  // recover (backup.ts recoverInterruptedRestore). Saved one write at a time (two store tasks).
+  const record: DownRecord = {
+    restore: b.id, at: new Date().toISOString(), running: { pid: process.pid, host: hostname() },
+    writers: [...new Set([...(earlier?.writers ?? []), ...WRITERS.filter((w) => running.has(w))])],
+    touched: Boolean(earlier), neo4jStopped: false,
+  };
+  let saving: Promise<unknown> = Promise.resolve();
+  const save = (change: Partial<DownRecord> = {}) => {
+    Object.assign(record, change);
+    const snapshot = { ...record };
+    saving = saving.catch(() => undefined).then(() => writeDownRecord(root, cfg.projectName, snapshot));
+    return saving;
+  };
+  await save();
   const stopAt = performance.now();
   const stopped: string[] = [];
   let neo4jStopped = false;
@@ -134,6 +155,7 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
             task.title = `PostgreSQL: ${db}: drop and recreate from template0`;
             const createSql = await brt.archiveSql(file, databaseLevelEntries(await brt.archiveList(file, { signal })), { signal });
             partial.add(`PostgreSQL ${db}`);
+            await save({ touched: true });
             await brt.psql(`DROP DATABASE IF EXISTS "${db.replace(/"/g, '""')}" WITH (FORCE);`, 'postgres', { signal });
             await brt.psql(createSql, 'postgres', { signal });
             const ts = m.postgres?.databases[db]?.extensions.timescaledb;
@@ -154,10 +176,12 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
           const task = { set title(t: string) { setTitle(t); } };
           task.title = 'Neo4j: stopping';
           neo4jStopped = true;
+          await save({ neo4jStopped: true });
           await brt.stop(['neo4j']);
           try {
             for (const f of m.files.filter((x) => x.store === 'neo4j')) {
               partial.add(`Neo4j ${f.database}`);
+              await save({ touched: true });
               await brt.neo4jLoad(f.database!, join(b.dir, f.name), { signal, tag: `restore-${b.id}`, onBytes: (n) => (task.title = `Neo4j: ${f.database} ${formatBytes(n)} / ${formatBytes(f.bytes)}`) });
               partial.delete(`Neo4j ${f.database}`);
               complete.push(`Neo4j ${f.database}`);
@@ -167,6 +191,7 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
             await brt.removeOneOffs(`restore-${b.id}`).catch(() => 0);
             await brt.start(['neo4j']);
             neo4jStopped = false;
+            await save({ neo4jStopped: false }).catch(() => undefined);
           }
           task.title = 'Neo4j: waiting for Bolt';
           const { waitNeo4j } = await import('../db/backup/figures.js');
@@ -195,8 +220,6 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
   // on half a restore. Neo4j itself is started again (its task's finally) either way. A failure
   // before the first drop, or after every database was complete (the figures), restarts them.
   const keepDown = Boolean(failure) && partial.size > 0;
-  // Writers an earlier failed restore left stopped come back with this one (when it succeeds).
-  const earlier = await readDownRecord(root, cfg.projectName);
   const toStart = failure ? stopped : [...new Set([...stopped, ...(earlier?.writers ?? [])])];
   const restart = [...(neo4jStopped ? ['neo4j'] : []), ...(keepDown ? [] : [...WRITERS].reverse().filter((w) => toStart.includes(w)))];
   if (restart.length) {
@@ -206,13 +229,18 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
       ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\``);
     }
   }
+  await saving.catch(() => undefined);
   if (failure) {
-    if (!keepDown) throw failure.e;
+    if (!keepDown) {
+      // Nothing of this restore is partial: the record is the earlier one again (or none).
+      await (earlier ? writeDownRecord(root, cfg.projectName, earlier) : clearDownRecord(root, cfg.projectName)).catch(() => undefined);
+      throw failure.e;
+    }
     const down = [...new Set([...stopped, ...(earlier?.writers ?? [])])];
     await writeDownRecord(root, cfg.projectName, { restore: b.id, at: new Date().toISOString(), writers: down }).catch(() => undefined);
     throw partialRestoreError(failure.e, b.id, [...partial], complete, down);
   }
-  if (earlier) await clearDownRecord(root, cfg.projectName).catch(() => undefined);
+  await clearDownRecord(root, cfg.projectName).catch(() => undefined);
   return {
     id: b.id, stores, status: 'restored', replaced, differences, warnings,
     durationMs: Math.round(performance.now() - t0), writersDowntimeMs: Math.round(performance.now() - stopAt),

@@ -8,7 +8,8 @@
  * One fake, named as such: a `pg_dump` of another major (this machine has PostgreSQL 15 only),
  * a two-line script that prints `pg_dump (PostgreSQL) 16.4`, to see the version check refuse it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -28,6 +29,7 @@ import { neo4jService } from '../../src/runtime/native/services/neo4j.js';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { makeConfig, recordingLogger } from '../db/postgres/fixtures.js';
 import { makeWorkspace, type Workspace } from '../stack/e2e-support.js';
+import { BIN, baseEnv } from '../helpers/cli.js';
 
 const NEO4J_PASSWORD = 'backup-test-pw-1';
 let server: PostgresServer;
@@ -435,6 +437,7 @@ describe('helfy backup / verify --restore-test / restore on a native stack (buil
   let ws: Workspace;
   let pgc: { host: string; port: number; user: string; password: string };
   let neo4jPassword = '';
+  let id = '';
   const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
 
   const appQuery = async (sql: string) => {
@@ -471,7 +474,7 @@ describe('helfy backup / verify --restore-test / restore on a native stack (buil
   it('backs up, verifies with a restore test, and restores what was deleted since', async () => {
     const b = await ws.run(['backup', '--json'], { timeoutMs: 400_000 });
     expect(b.code, b.stderr.slice(-3000)).toBe(0);
-    const id = b.json.id as string;
+    id = b.json.id as string;
     expect(b.json.files.map((f: { name: string }) => f.name).sort()).toEqual(['globals.sql', 'helfy_app.dump', 'helfy_temporal.dump', 'helfy_temporal_visibility.dump', 'neo4j-neo4j.dump', 'neo4j-system.dump']);
     const manifest = JSON.parse(readFileSync(join(b.json.dir, 'manifest.json'), 'utf8'));
     expect(manifest.figures.postgres.rows['public.nb_probe']).toBe(1234);
@@ -499,5 +502,77 @@ describe('helfy backup / verify --restore-test / restore on a native stack (buil
     expect(r.json.differences).toEqual([]);
     expect((await appQuery('SELECT count(*)::int AS n, max(note) AS m FROM public.nb_probe')).rows[0]).toEqual({ n: 1234, m: (await appQuery("SELECT max(md5(g::text)) AS m FROM generate_series(1, 1234) g")).rows[0].m });
     expect(await graph('MATCH (n:NbProbe) RETURN count(n), sum(n.id)')).toEqual([[77, (77 * 78) / 2]]);
+  }, 1_400_000);
+
+  // The restore's record (<backups>/.writers-down-<project>.json) as a killed restore leaves it.
+  const recordFile = () => join(ws.dir, 'backups', `.writers-down-${ws.name}.json`);
+  const readRecord = () => {
+    try {
+      return JSON.parse(readFileSync(recordFile(), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  };
+  const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
+
+  it('the record of a live restore is left alone; one killed before it replaced anything: Neo4j stopped to the end, started again, record gone', async () => {
+    expect(id).toBeTruthy();
+    const rec = { restore: id, at: new Date().toISOString(), writers: [], touched: false, neo4jStopped: true };
+    writeFileSync(recordFile(), JSON.stringify({ ...rec, running: { pid: process.pid, host: hostname() } }));
+    const live = await ws.run(['backup', 'prune', '--keep-last', '5', '--json']);
+    expect(live.code, live.stderr).toBe(0);
+    expect(live.stderr).not.toMatch(/interrupted/);
+    expect(readRecord().running.pid).toBe(process.pid);
+    // The same record, its process gone (killed right after it saved "Neo4j stopped", the stop
+    // maybe in flight): Neo4j still runs here, so recovery stops it to the end, then starts it.
+    const pid = deadPid();
+    writeFileSync(recordFile(), JSON.stringify({ ...rec, running: { pid, host: hostname() } }));
+    const p = await ws.run(['backup', 'prune', '--keep-last', '5', '--json']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(new RegExp(`restore ${id} was interrupted \\(process ${pid} is gone\\) with Neo4j stopped for its load: starting Neo4j again`));
+    expect(p.stderr).not.toMatch(/partly restored/);
+    expect(existsSync(recordFile())).toBe(false);
+    expect(await graph('MATCH (n:NbProbe) RETURN count(n)')).toEqual([[77]]);
+  }, 600_000);
+
+  it('kill -9 during a restore\'s Neo4j load: the next prune starts Neo4j and says the data may be partial; the next restore completes and clears the record', async () => {
+    expect(id).toBeTruthy();
+    await graph('MATCH (n:NbProbe) WHERE n.id > 7 DELETE n');
+    const child = execa('node', [BIN, 'restore', id, '--yes'], { cwd: ws.dir, env: baseEnv(ws.env), extendEnv: false, reject: false });
+    let seen: any;
+    for (const end = Date.now() + 300_000; !seen; await new Promise((r) => setTimeout(r, 25))) {
+      if (Date.now() > end || child.exitCode !== null) throw new Error(`the restore never got to loading Neo4j (exit ${child.exitCode}): ${JSON.stringify(readRecord())}`);
+      const r = readRecord();
+      if (r?.neo4jStopped && r.touched) seen = r;
+    }
+    child.kill('SIGKILL');
+    await child;
+    expect(seen).toMatchObject({ restore: id, running: { pid: child.pid, host: hostname() }, writers: [] });
+    expect(readRecord().running.pid).toBe(child.pid);
+
+    const p = await ws.run(['backup', 'prune', '--keep-last', '5', '--json'], { timeoutMs: 300_000 });
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(new RegExp(`restore ${id} was interrupted \\(process ${child.pid} is gone\\) with Neo4j stopped for its load: starting Neo4j again`));
+    expect(p.stderr).toMatch(new RegExp(`restore ${id} was interrupted .* after it began replacing data: its databases may be only partly restored\\. Run \`helfy restore ${id} --yes\` again`));
+    // The killed load's one-off is gone (no neo4j-admin of this workspace runs) and Neo4j answers.
+    const admins = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+      try {
+        const argv = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        return argv.includes('org.neo4j.cli.AdminTool') && argv.includes(ws.dir);
+      } catch {
+        return false;
+      }
+    });
+    expect(admins).toEqual([]);
+    expect((await graph('MATCH (n) RETURN count(n) >= 0'))[0]).toEqual([true]);
+    expect(readRecord()).toEqual({ restore: id, at: seen.at, writers: [] });
+
+    const r = await ws.run(['restore', id, '--yes', '--json'], { timeoutMs: 500_000 });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.json).toMatchObject({ status: 'restored', differences: [] });
+    expect(r.stderr).not.toMatch(/interrupted/);
+    expect(existsSync(recordFile())).toBe(false);
+    expect(await graph('MATCH (n:NbProbe) RETURN count(n), sum(n.id)')).toEqual([[77, (77 * 78) / 2]]);
+    expect((await appQuery('SELECT count(*)::int AS n FROM public.nb_probe')).rows[0].n).toBe(1234);
   }, 1_400_000);
 });
