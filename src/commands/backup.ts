@@ -109,11 +109,16 @@ export async function recoverStale(root: string, brt: BackupRuntime, log: Logger
  */
 async function startAfterKilledStop(brt: BackupRuntime, services: string[], beforeStart?: () => Promise<unknown>): Promise<void> {
   const order = START_ORDER.filter((s) => services.includes(s));
-  const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
-  const stillRunning = order.filter((s) => running.has(s));
-  if (stillRunning.length) await brt.stop(stillRunning);
+  await stopStillRunning(brt, order);
   await beforeStart?.();
   await brt.start(order);
+}
+
+/** Stops (to the end: a second stop waits for one in flight) those of `services` still running. */
+async function stopStillRunning(brt: BackupRuntime, services: string[]): Promise<void> {
+  const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
+  const stillRunning = services.filter((s) => running.has(s));
+  if (stillRunning.length) await brt.stop(stillRunning);
 }
 
 /**
@@ -141,9 +146,7 @@ export async function recoverInterruptedRestore(root: string, brt: BackupRuntime
   }
   // Stopped before the first database was touched; one still running (an earlier restore left the
   // data partial and this one was killed while stopping them) is stopped now, for the same reason.
-  const running = new Set((await brt.services()).filter((s) => s.running).map((s) => s.service));
-  const stillRunning = rec.writers.filter((w) => running.has(w));
-  if (stillRunning.length) await brt.stop(stillRunning);
+  await stopStillRunning(brt, rec.writers);
   log.warn(
     `${who} after it began replacing data: its databases may be only partly restored${rec.writers.length ? `; ${rec.writers.join(', ')} stay stopped` : ''}. ` +
       `Run \`helfy restore ${rec.restore} --yes\` again (or restore another backup); \`helfy up\` starts the writers on the data as it is.`,

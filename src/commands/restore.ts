@@ -124,7 +124,6 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
   await save();
   const stopAt = performance.now();
   const stopped: string[] = [];
-  let neo4jStopped = false;
   let differences: FigureDiff[] = [];
   /** Databases dropped (or being loaded) and not yet complete again; those restored completely. */
   const partial = new Set<string>();
@@ -175,7 +174,6 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
         run: async (signal, setTitle) => {
           const task = { set title(t: string) { setTitle(t); } };
           task.title = 'Neo4j: stopping';
-          neo4jStopped = true;
           await save({ neo4jStopped: true });
           await brt.stop(['neo4j']);
           try {
@@ -190,7 +188,6 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
             // A cancelled load's one-off container must be gone before Neo4j opens the store again.
             await brt.removeOneOffs(`restore-${b.id}`).catch(() => 0);
             await brt.start(['neo4j']);
-            neo4jStopped = false;
             await save({ neo4jStopped: false }).catch(() => undefined);
           }
           task.title = 'Neo4j: waiting for Bolt';
@@ -221,7 +218,7 @@ async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: numb
   // before the first drop, or after every database was complete (the figures), restarts them.
   const keepDown = Boolean(failure) && partial.size > 0;
   const toStart = failure ? stopped : [...new Set([...stopped, ...(earlier?.writers ?? [])])];
-  const restart = [...(neo4jStopped ? ['neo4j'] : []), ...(keepDown ? [] : [...WRITERS].reverse().filter((w) => toStart.includes(w)))];
+  const restart = [...(record.neo4jStopped ? ['neo4j'] : []), ...(keepDown ? [] : [...WRITERS].reverse().filter((w) => toStart.includes(w)))];
   if (restart.length) {
     try {
       await brt.start(restart);
