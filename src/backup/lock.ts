@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
-import { pidAlive } from './store.js';
+import { holderGone, pidAlive } from './store.js';
 
 export interface ProjectLockInfo {
   pid: number;
@@ -33,9 +33,7 @@ export function lockFile(root: string, project: string): string {
 
 /** Whether the holder of `info` is gone. Unreadable content: stale (a crash between open and write). */
 export function lockIsStale(info: Pick<ProjectLockInfo, 'pid' | 'host' | 'startedAt'> | undefined, now = Date.now()): boolean {
-  if (!info || typeof info.pid !== 'number') return true;
-  if (info.host !== hostname()) return now - Date.parse(info.startedAt) > 86_400_000;
-  return !pidAlive(info.pid);
+  return !info || holderGone(info, now);
 }
 
 async function readLock(file: string): Promise<ProjectLockInfo | undefined> {

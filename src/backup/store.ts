@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { HelfyConfig } from '../config/load.js';
@@ -60,19 +60,54 @@ export interface PartialEntry {
   stale: boolean;
 }
 
+/** Whether `pid` is a live process: signal 0 reaches it and it is not a zombie (killed, not yet reaped). */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (or it went away between the two looks): the signal said alive
+  }
 }
 
-function isStale(lock: LockInfo | undefined, mtimeMs: number): boolean {
-  if (!lock) return Date.now() - mtimeMs > 86_400_000;
-  if (lock.host !== hostname()) return Date.now() - Date.parse(lock.startedAt) > 86_400_000;
-  return !pidAlive(lock.pid);
+/** Whether the process a lock or record names is gone: same host and its pid dead; another host's: older than a day. */
+export function holderGone(info: { pid?: unknown; host?: unknown; startedAt?: unknown }, now = Date.now()): boolean {
+  if (typeof info.pid !== 'number') return true;
+  if (info.host !== hostname()) return now - Date.parse(String(info.startedAt)) > 86_400_000;
+  return !pidAlive(info.pid);
+}
+
+/**
+ * Whether any project lock (`.lock-<project>.json`, src/backup/lock.ts) in `root` is held by a live
+ * process. A backup holds its project's lock from before it creates its `.partial` until it is done.
+ */
+async function anyLiveProjectLock(root: string): Promise<boolean> {
+  for (const n of await readdir(root).catch(() => [] as string[])) {
+    if (!n.startsWith('.lock-') || !n.endsWith('.json')) continue;
+    let info: unknown;
+    try {
+      info = JSON.parse(await readFile(join(root, n), 'utf8'));
+    } catch {
+      return true; // being written right now by whoever just took it
+    }
+    if (info && typeof info === 'object' && !holderGone(info)) return true;
+  }
+  return false;
+}
+
+/**
+ * A `.partial` is stale when the process its lock names is gone. Without a readable lock (a crash
+ * before its first write): when no backup of any project holds a lock in the folder, or after a day.
+ */
+async function isStale(root: string, lock: LockInfo | undefined, mtimeMs: number): Promise<boolean> {
+  if (!lock) return Date.now() - mtimeMs > 86_400_000 || !(await anyLiveProjectLock(root));
+  return holderGone(lock);
 }
 
 export interface ScanResult {
@@ -106,7 +141,7 @@ export async function scanBackups(root: string, project?: string): Promise<ScanR
         lock = undefined;
       }
       if (project !== undefined && lock?.project !== undefined && lock.project !== project) continue;
-      partials.push({ id, dir, lock, stale: isStale(lock, (await stat(dir)).mtimeMs) });
+      partials.push({ id, dir, lock, stale: await isStale(root, lock, (await stat(dir)).mtimeMs) });
       continue;
     }
     if (!idTime(d.name)) continue;
@@ -167,8 +202,9 @@ export async function createPartial(root: string, id: string, lock: LockInfo): P
   return dir;
 }
 
+/** Rewrites the lock (temp file + rename): a kill -9 mid-write leaves the old lock or the new one, never a truncated file. */
 export async function writeLock(dir: string, lock: LockInfo): Promise<void> {
-  await writeFile(join(dir, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
+  await writeFileAtomic(join(dir, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
 }
 
 /** Writes the manifest (temp file + rename), drops the lock and renames the folder to its id. */

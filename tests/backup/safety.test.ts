@@ -4,13 +4,14 @@
  * restore that failed half-way, and runStoreTasks' sibling cancelling (real listr2 runner).
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireProjectLock, lockFile } from '../../src/backup/lock.js';
 import type { Manifest } from '../../src/backup/manifest.js';
-import { findBackup, scanBackups } from '../../src/backup/store.js';
+import { findBackup, pidAlive, scanBackups, writeLock, type LockInfo } from '../../src/backup/store.js';
 import { runStoreTasks } from '../../src/commands/backup.js';
 import { killOneOffClients } from '../../src/runtime/docker/backup.js';
 import { cmdline, procUid } from '../../src/runtime/native/proc.js';
@@ -96,6 +97,56 @@ describe('per-project lock', () => {
     } finally {
       child.kill('SIGKILL');
       await child.catch(() => undefined);
+    }
+  });
+});
+
+describe('the lock of a running backup (.partial/lock.json)', () => {
+  it('is rewritten so that a reader never sees half of it (a kill -9 mid-write left it truncated, so the killed backup looked alive for a day)', async () => {
+    const dir = tmp();
+    const lock: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), project: 'p', stopped: [] };
+    await writeLock(dir, lock);
+    let bad = 0;
+    for (let i = 0; i < 300; i++) {
+      lock.stopped = i % 2 ? ['api', 'worker', 'temporal', 'neo4j'] : ['api'];
+      // Readers on the thread pool at the same time as the write (plain writeFile: ~40 % of them saw an empty or cut file).
+      const reads = [0, 1, 2].map(() => readFile(join(dir, 'lock.json'), 'utf8').then((t) => JSON.parse(t)).catch(() => bad++));
+      await Promise.all([writeLock(dir, lock), ...reads]);
+    }
+    expect(bad).toBe(0);
+    expect(readdirSync(dir)).toEqual(['lock.json']);
+  });
+
+  it('unreadable (a crash before its first write): stale when no live process holds a lock in the folder, kept while one does', async () => {
+    const root = tmp();
+    mkdirSync(join(root, '20261130T120000Z.partial'));
+    writeFileSync(join(root, '20261130T120000Z.partial', 'lock.json'), '');
+    const held = await acquireProjectLock(root, 'mine', 'backup');
+    expect((await scanBackups(root, 'mine')).partials.map((p) => [p.id, p.stale])).toEqual([['20261130T120000Z', false]]);
+    await held.release();
+    // A dead process's project lock does not count.
+    writeFileSync(lockFile(root, 'mine'), JSON.stringify({ pid: await deadPid(), host: hostname(), project: 'mine', operation: 'backup', startedAt: new Date().toISOString() }));
+    expect((await scanBackups(root, 'mine')).partials.map((p) => [p.id, p.stale])).toEqual([['20261130T120000Z', true]]);
+  });
+
+  it('a killed holder not yet reaped by its parent (a zombie) counts as gone', async () => {
+    // The parent shell execs into `sleep` after starting a child that exits at once: nobody reaps
+    // the child until the sleep ends, so it stays a zombie meanwhile.
+    const parent = execa('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30']);
+    try {
+      const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (b: Buffer) => resolve(Number(String(b).trim()))));
+      let state = '';
+      for (let i = 0; i < 100 && state !== 'Z'; i++, await new Promise((r) => setTimeout(r, 20))) {
+        const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        state = raw.slice(raw.lastIndexOf(')') + 2, raw.lastIndexOf(')') + 3);
+      }
+      expect(state).toBe('Z');
+      expect(() => process.kill(pid, 0)).not.toThrow(); // signal 0 alone says alive
+      expect(pidAlive(pid)).toBe(false);
+      expect(pidAlive(process.pid)).toBe(true);
+    } finally {
+      parent.kill('SIGKILL');
+      await parent.catch(() => undefined);
     }
   });
 });
