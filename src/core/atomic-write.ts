@@ -22,10 +22,10 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
   }
 }
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
   const tmp = tempBeside(file);
   try {
-    await writeFile(tmp, data);
+    await writeFile(tmp, data, opts.mode === undefined ? {} : { mode: opts.mode });
     await rename(tmp, file);
   } catch (e) {
     await rm(tmp, { force: true });

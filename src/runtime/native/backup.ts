@@ -29,6 +29,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { HelfyError } from '../../core/errors.js';
 import type { BackupRuntime, ServiceImage, StreamOpts } from '../docker/backup.js';
 import { toolCapture, toolFailure, toolFromFile, toolToFile, type ToolRun } from '../tool-run.js';
@@ -200,7 +201,8 @@ export function nativeBackupRuntime(o: NativeBackupOptions): BackupRuntime {
     const dir = join(tmpRoot, `${kind}-${tag.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80)}-${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(dir, { mode: 0o700 });
     const marker: Marker = { kind, owner, tag, project: o.project };
-    const save = () => writeFile(join(dir, MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o600 });
+    // Rewritten with the child's pid after its spawn: temp file + rename, so a sweep never reads half of it.
+    const save = () => writeFileAtomic(join(dir, MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o600 });
     await save();
     return { dir, marker, save };
   }
