@@ -94,7 +94,11 @@ async function anyLiveProjectLock(root: string): Promise<boolean> {
     try {
       info = JSON.parse(await readFile(join(root, n), 'utf8'));
     } catch {
-      return true; // being written right now by whoever just took it
+      // Just created and not written yet (live), or left empty by a crash (acquireProjectLock takes
+      // such a lock over after 5 s, and so it counts as nobody's here).
+      const m = await stat(join(root, n)).then((x) => x.mtimeMs, () => 0);
+      if (m && Date.now() - m < 5000) return true;
+      continue;
     }
     if (info && typeof info === 'object' && !holderGone(info)) return true;
   }

@@ -4,7 +4,7 @@
  * restore that failed half-way, and runStoreTasks' sibling cancelling (real listr2 runner).
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +127,11 @@ describe('the lock of a running backup (.partial/lock.json)', () => {
     // A dead process's project lock does not count.
     writeFileSync(lockFile(root, 'mine'), JSON.stringify({ pid: await deadPid(), host: hostname(), project: 'mine', operation: 'backup', startedAt: new Date().toISOString() }));
     expect((await scanBackups(root, 'mine')).partials.map((p) => [p.id, p.stale])).toEqual([['20261130T120000Z', true]]);
+    // An empty project lock: being written right now (kept), or left by a crash over 5 s ago (nobody's).
+    writeFileSync(lockFile(root, 'other'), '');
+    expect((await scanBackups(root, 'mine')).partials[0]!.stale).toBe(false);
+    utimesSync(lockFile(root, 'other'), new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
+    expect((await scanBackups(root, 'mine')).partials[0]!.stale).toBe(true);
   });
 
   it('a killed holder not yet reaped by its parent (a zombie) counts as gone', async () => {
