@@ -332,6 +332,11 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
   }, 600_000);
 
   it('disk full (a 2 MB tmpfs as HELFY_BACKUP_DIR): clear error, no backup listed, writers restarted', async () => {
+    // Not hostage to the test before it: a failure there can leave the writers stopped.
+    if (!(await writersRunning())) {
+      const up = await ws.run(['up', 'api', 'worker', '--timeout', '420s'], { timeoutMs: 900_000 });
+      expect(up.code, up.stderr).toBe(0);
+    }
     mkdirSync(tmpfs, { recursive: true });
     const m = await execa('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', tmpfs], { reject: false });
     expect(m.exitCode, m.stderr).toBe(0);
