@@ -135,9 +135,11 @@ describe('the lock of a running backup (.partial/lock.json)', () => {
   });
 
   it('a killed holder not yet reaped by its parent (a zombie) counts as gone', async () => {
-    // The parent shell execs into `sleep` after starting a child that exits at once: nobody reaps
-    // the child until the sleep ends, so it stays a zombie meanwhile.
-    const parent = execa('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30']);
+    // A parent whose code we hold: perl (Debian's perl-base is Essential) forks a child that exits
+    // at once and then sleeps without ever calling wait, and SIGCHLD stays at its default, so the
+    // child is a zombie until the parent ends. (A shell parent was racy: dash reaps a finished
+    // background job on its own before it execs, so the zombie was sometimes gone before the read.)
+    const parent = execa('perl', ['-e', '$| = 1; my $pid = fork() // die "fork: $!"; if ($pid == 0) { exit 0 } print "$pid\n"; sleep 30']);
     try {
       const pid = await new Promise<number>((resolve) => parent.stdout!.once('data', (b: Buffer) => resolve(Number(String(b).trim()))));
       let state = '';
