@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (or finds cached) everything the test suite needs, before vitest starts, so that no
 # long first-time build runs inside a test hook's timeout. Idempotent: a cached run takes ~1 s.
-#   the app templates' npm dependencies, PostgreSQL 15 (apt), Debian's chromium for the browser tests (apt), Neo4j 5.26 (Maven Central jars), Temporal server + temporal-sql-tool
+#   the app templates' npm dependencies, PostgreSQL 15 (apt) and TimescaleDB for it (built from the shipped source), Debian's chromium for the browser tests (apt), Neo4j 5.26 (Maven Central jars), Temporal server + temporal-sql-tool
 #   (go install), and — unless HELFY_SKIP_DOCKER=1 — a Docker engine and the stand-in images.
 # Cache: ${HELFY_CACHE_DIR:-$HOME/.cache/helfy}. Output: one line per step on stderr.
 set -euo pipefail
@@ -27,13 +27,14 @@ step() {
 # Docker engine's packages); then two branches in parallel:
 #   - the Temporal `go install` (CPU-bound, ~5 min cold), then the two Temporal stand-in images,
 #     which need its binaries (the admin-tools one also builds the `temporal` CLI, ~3 min cold);
-#   - Neo4j's jars (Maven), the other stand-in images (mostly disk on vfs, ~4 min cold) and
-#     compose v2 (a go build, ~2 min cold).
+#   - TimescaleDB built for the PostgreSQL installed above (native/timescaledb/install.sh, the
+#     script helfy runs on first use; CPU-bound, ~5 min cold), Neo4j's jars (Maven), the other
+#     stand-in images (mostly disk on vfs, ~4 min cold) and compose v2 (a go build, ~2 min cold).
 # images.sh takes its own lock, so the two branches' image builds never overlap; the last, full
 # images.sh finds every image cached and writes images.env. One after another these steps took
 # 931 s in a cold run (Temporal 316 s, images 497 s, compose 118 s).
 step templates bash templates.sh
-step postgres bash services/postgres/install.sh
+step postgres env PG_PLAIN=1 bash services/postgres/install.sh
 step browser bash browser.sh
 step ci-linters bash actionlint.sh
 docker=0
@@ -48,6 +49,7 @@ fi
 } &
 temporal=$!
 {
+  step timescaledb bash services/postgres/install.sh
   step neo4j bash services/neo4j/install.sh
   if [ "$docker" = 1 ]; then
     step docker-images-stores bash docker/images.sh postgres node neo4j

@@ -34,13 +34,50 @@ export async function probePostgres(cfg: HelfyConfig, timeoutMs: number): Promis
       const app = st.databases.find((d) => d.purpose === 'app');
       const timescale = !app?.exists ? 'helfy_app not created yet' : app.timescaledb ? `timescaledb ${app.timescaledb} on helfy_app` : 'timescaledb: absent (plain tables)';
       const databases = st.databases.map((d) => ({ name: d.name, exists: d.exists, timescaledb: d.timescaledb, ok: d.ok, problems: d.problems }));
-      return { ok: true, detail: `PostgreSQL ${version}; ${timescale}`, version, info: { timescale, databases } };
+      // TimescaleDB's background jobs (compression, retention, ...): a job whose last run failed is
+      // a warning naming it — a TimescaleDB whose jobs cannot run must not pass unnoticed.
+      const jobs = app?.timescaledb ? await timescaleJobs(cfg, timeoutMs).catch(() => undefined) : undefined;
+      const failing = (jobs ?? []).filter((j) => j.lastRunStatus === 'Failed');
+      // Job names carry their id already ("Compression Policy [1001]").
+      const warnings = failing.map((j) => `TimescaleDB job ${j.name} failed its last run${j.lastError ? `: ${j.lastError}` : ''}`);
+      const jobsNote = failing.length ? `; ${failing.length} of ${jobs!.length} background jobs failing (${failing.map((j) => j.name).join(', ')})` : '';
+      return { ok: true, detail: `PostgreSQL ${version}; ${timescale}${jobsNote}`, version, info: { timescale, databases, ...(jobs ? { jobs } : {}), ...(warnings.length ? { warnings } : {}) } };
     } finally {
       await c.end().catch(() => {});
     }
   } catch (e) {
     return { ok: false, detail: firstLine(e) };
   }
+}
+
+export interface TimescaleJob {
+  id: number;
+  name: string;
+  /** 'Success' | 'Failed' | null (never run yet). */
+  lastRunStatus: string | null;
+  totalFailures: number;
+  /** The message of its newest recorded error, when its last run failed. */
+  lastError?: string;
+}
+
+/** TimescaleDB's background jobs on helfy_app, with how their last run ended. */
+async function timescaleJobs(cfg: HelfyConfig, timeoutMs: number): Promise<TimescaleJob[]> {
+  const { APP_DB, pgConnectionFor, withClient } = await import('./postgres/connection.js');
+  return withClient({ ...pgConnectionFor(cfg, 'superuser', APP_DB), statement_timeout: timeoutMs, query_timeout: timeoutMs }, async (c) => {
+    const r = await c.query<{ id: number; name: string; status: string | null; failures: number; err: string | null }>(
+      `SELECT j.job_id AS id, j.application_name AS name, s.last_run_status AS status, coalesce(s.total_failures, 0)::int AS failures,
+              (SELECT e.err_message FROM timescaledb_information.job_errors e WHERE e.job_id = j.job_id ORDER BY e.finish_time DESC LIMIT 1) AS err
+         FROM timescaledb_information.jobs j LEFT JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
+        ORDER BY j.job_id`,
+    );
+    return r.rows.map((x) => ({
+      id: x.id,
+      name: x.name,
+      lastRunStatus: x.status,
+      totalFailures: x.failures,
+      ...(x.status === 'Failed' && x.err ? { lastError: x.err.split('\n')[0]! } : {}),
+    }));
+  });
 }
 
 /**

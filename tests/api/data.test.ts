@@ -1,6 +1,6 @@
 /**
- * Health tracking and the library through app.request(), against real PostgreSQL 15 (plain: the
- * date_bin path) and Neo4j 5 (library migrations applied, a small graph from ./graph.ts).
+ * Health tracking and the library through app.request(), against real PostgreSQL 15 with
+ * TimescaleDB (hypertables: the time_bucket path) and Neo4j 5 (library migrations applied, a small graph from ./graph.ts).
  * Ends by stopping Neo4j, then PostgreSQL, and checking the 503s arrive within the timeout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,7 +74,9 @@ describe('biometrics', () => {
     expect(other.body).toEqual({ inserted: 1, updated: 0, duplicates: 0 });
   });
 
-  it('daily buckets equal avg/min/max/count computed here (date_bin path, plain PostgreSQL)', async () => {
+  // The API's TimescaleDB path; the date_bin fallback (HELFY_TIMESCALE=optional) gives the same
+  // buckets, compared bucket by bucket in timescale.test.ts.
+  it('daily buckets equal avg/min/max/count computed here (time_bucket path, TimescaleDB)', async () => {
     const u = await newUser(t.app, 'series');
     // 3 days + a bit, every 7 minutes, plus weight points that must not leak into heart rate.
     const points = heartRatePoints(Math.floor((3.5 * DAY) / 420_000), base + 3_600_000, 420_000);
@@ -83,7 +85,7 @@ describe('biometrics', () => {
     const to = new Date(base + 3 * DAY).toISOString(); // the last half day is outside
     const r = await call(t.app, 'GET', `/api/biometrics/series?metric=heart_rate&from=${from}&to=${to}&bucket=1d`, { token: u.token });
     expect(r.status).toBe(200);
-    expect(r.body.engine).toBe('date_bin');
+    expect(r.body.engine).toBe('time_bucket');
     expect(r.body.unit).toBe('bpm');
     const expected = new Map<string, number[]>();
     for (const p of points) {

@@ -37,10 +37,11 @@ export interface Stack {
 
 export async function startStack(o: { neo4j?: boolean; temporal?: boolean } = {}): Promise<Stack> {
   const pgServer = await startPostgres();
-  const cfg = makeConfig(pgServer, { timescale: 'optional' });
+  // Real TimescaleDB: bootstrap creates the extension, the migrations make the hypertables.
+  const cfg = makeConfig(pgServer, { timescale: 'required' });
   await bootstrapPostgres(cfg, recordingLogger());
   const owner = pgConnectionFor(cfg, 'owner');
-  await migratePostgres({ connection: owner, dir: PG_MIGRATIONS, log: recordingLogger(), timescale: 'optional' });
+  await migratePostgres({ connection: owner, dir: PG_MIGRATIONS, log: recordingLogger(), timescale: 'required' });
   const apiUrl = `postgres://helfy_api:${encodeURIComponent(cfg.postgres.appPassword)}@${pgServer.host}:${pgServer.port}/helfy_app`;
 
   const [neo4jServer, temporalServer] = await Promise.all([

@@ -1,7 +1,8 @@
 /**
- * The series query on TimescaleDB (the PGlite WASM build: PostgreSQL 17 + TimescaleDB, ONE
- * connection at a time, no roles: the API connects as its superuser here, PG_POOL_MAX=1).
- * time_bucket and the date_bin fallback must give the same buckets and values.
+ * The series query on real TimescaleDB (PostgreSQL 15 + TimescaleDB 2.28.3 built from the shipped
+ * source). The API connects as the server's superuser here (no bootstrap of roles: that is tested
+ * in harness.ts's suites), so it warns that its role is privileged. time_bucket and the date_bin
+ * fallback must give the same buckets and values.
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,25 +12,25 @@ import { createApp } from '../../templates/api/src/app.js';
 import { loadConfig } from '../../templates/api/src/config.js';
 import { closeDeps, createDeps, type Deps } from '../../templates/api/src/deps.js';
 import { memoryLogger } from '../../templates/api/src/log.js';
-import { recordingLogger } from '../db/postgres/fixtures.js';
-import { startTimescale } from '../support/services/index.js';
+import { recordingLogger, withPg } from '../db/postgres/fixtures.js';
+import { startPostgres, type PostgresServer } from '../support/services/index.js';
 import { call, newUser } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTimescale>>;
+let server: PostgresServer;
 let deps: Deps;
 let app: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
-  server = await startTimescale();
+  server = await startPostgres();
   const conn = { host: server.host, port: server.port, user: server.user, password: server.password, database: server.database, ssl: false as const };
-  await migratePostgres({ connection: conn, dir: resolve(import.meta.dirname, '../../migrations/postgres'), log: recordingLogger(), singleConnection: true, timescale: 'required' });
+  await withPg(conn, (c) => c.query('CREATE EXTENSION timescaledb'));
+  await migratePostgres({ connection: conn, dir: resolve(import.meta.dirname, '../../migrations/postgres'), log: recordingLogger(), timescale: 'required' });
   const config = loadConfig({
     DATABASE_URL: server.url,
     NEO4J_URL: 'bolt://127.0.0.1:1',
     NEO4J_PASSWORD: 'unused-password',
     TEMPORAL_ADDRESS: '127.0.0.1:1',
     JWT_SECRET: 'test-jwt-secret-0123456789abcdef',
-    PG_POOL_MAX: '1',
     DEPENDENCY_TIMEOUT_MS: '10000',
   });
   deps = await createDeps(config, memoryLogger());
@@ -44,7 +45,7 @@ afterAll(async () => {
 describe('time_bucket (TimescaleDB) and date_bin (fallback) agree', () => {
   it('detects the extension at start and answers the series route with time_bucket', async () => {
     expect(deps.timescale).toBe(true);
-    // PGlite has only its superuser: the API says it runs with a privileged role.
+    // Connected as the superuser: the API says it runs with a privileged role.
     expect((deps.log as any).lines.filter((l: any) => l.level === 'warn').map((l: any) => [l.msg, l.role])).toEqual([
       ['connected to PostgreSQL with a privileged role; the API should use helfy_api (data privileges only)', 'postgres'],
     ]);
@@ -56,9 +57,8 @@ describe('time_bucket (TimescaleDB) and date_bin (fallback) agree', () => {
       metric: 'heart_rate',
       value: 40 + ((i * 53) % 1200) / 10,
     }));
-    // Small requests: the WASM stand-in dropped the connection on one 3000-point insert (a
-    // ~250 kB bind message); 250-point requests pass. The 10,000-point batch is tested on
-    // PostgreSQL 15 (data.test.ts).
+    // 250-point requests, each routed into the hypertable's chunks (the 10,000-point batch is
+    // tested in data.test.ts).
     for (let i = 0; i < points.length; i += 250) {
       const ins = await call(app, 'POST', '/api/biometrics', { token: u.token, body: { points: points.slice(i, i + 250) } });
       expect(ins.body, JSON.stringify((deps.log as any).lines.filter((l: any) => l.level !== 'info'))).toEqual({ inserted: 250, updated: 0, duplicates: 0 });

@@ -32,7 +32,6 @@ export async function startStores(): Promise<Stores> {
     HELFY_TEMPORAL_PORT: temporal.address.split(':')[1]!,
     // The running Temporal server connects with this password; the bootstrap keeps it.
     HELFY_TEMPORAL_DB_PASSWORD: temporal.db.password,
-    HELFY_TIMESCALE: 'optional',
     HELFY_API_PORT: String(await freePort()),
     HELFY_WEB_PORT: String(await freePort()),
   };

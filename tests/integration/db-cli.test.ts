@@ -1,8 +1,9 @@
 /**
  * `helfy db bootstrap` and `helfy migrate` through the built binary, against real servers:
  * Debian's PostgreSQL 15, Neo4j 5.26 community and a Temporal server on that PostgreSQL.
- * (TimescaleDB is not obtainable natively here: these servers run with HELFY_TIMESCALE=optional;
- * the hypertable migrations are tested on the TimescaleDB WASM build in tests/db/postgres.)
+ * This file is the CLI's explicit test of HELFY_TIMESCALE=optional: Debian's own PostgreSQL without
+ * the extension (startPostgres({ timescale: false })); the hypertable migrations run on real
+ * TimescaleDB in tests/db/postgres and everywhere else.
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ const bundledPg = JSON.parse(readFileSync(join(BUNDLED_MIGRATIONS, 'postgres/met
 const bundledNeo = readdirSync(join(BUNDLED_MIGRATIONS, 'neo4j')).filter((f) => f.endsWith('.cypher')).sort();
 
 beforeAll(async () => {
-  pgs = await startPostgres();
+  pgs = await startPostgres({ timescale: false });
   [neo, tmp] = await Promise.all([startNeo4j(), startTemporal({ postgres: pgs })]);
   ws = tempDir('helfy-dbcli-');
   const init = await helfy(['init', '--yes', '--name', 'dbcli'], { cwd: ws });
@@ -201,7 +202,7 @@ describe('helfy migrate failure handling (real PostgreSQL)', () => {
   const journal = (tags: string[]) => JSON.stringify({ version: '7', dialect: 'postgresql', entries: tags.map((tag, idx) => ({ idx, version: '7', when: 1_700_000_000_000 + idx * 1000, tag, breakpoints: true })) }, null, 2);
 
   beforeAll(async () => {
-    server = await startPostgres();
+    server = await startPostgres({ timescale: false });
     dir = tempDir('helfy-migfail-');
     await helfy(['init', '--yes'], { cwd: dir });
     mig = join(dir, 'migrations');

@@ -81,7 +81,7 @@ beforeAll(async () => {
   env = {
     HELFY_POSTGRES_PORT: String(pgs.port), HELFY_POSTGRES_USER: pgs.user, HELFY_POSTGRES_PASSWORD: pgs.password,
     HELFY_NEO4J_BOLT_PORT: String(neo.boltPort), HELFY_NEO4J_HTTP_PORT: String(neo.httpPort), HELFY_NEO4J_PASSWORD: neo.password,
-    HELFY_TIMESCALE: 'optional', CI: '1',
+    CI: '1',
   };
   const cfg = loadConfig({ cwd: ws, env });
   ownerPassword = cfg.postgres.appOwnerPassword;

@@ -17,8 +17,8 @@ import { seedDemo } from '../../src/db/postgres/seed.js';
 import { libraryStatus, seedStack, type SeedOptions } from '../../src/db/seed/index.js';
 import { demoUserId } from '../../src/db/seed/demo.js';
 import { libraryCounts } from '../../src/db/neo4j/seed.js';
-import { makeConfig, recordingLogger } from '../db/postgres/fixtures.js';
-import { startNeo4j, startPostgres, startTimescale, type Neo4jServer, type PostgresServer } from '../support/services/index.js';
+import { makeConfig, recordingLogger, withPg } from '../db/postgres/fixtures.js';
+import { startNeo4j, startPostgres, type Neo4jServer, type PostgresServer } from '../support/services/index.js';
 import { graphChecksum, pgChecksums } from './helpers.js';
 
 let pgs: PostgresServer;
@@ -288,15 +288,16 @@ describe('demo data in PostgreSQL', () => {
   });
 });
 
-describe('one user on TimescaleDB (WASM build): rows routed into hypertable chunks', () => {
+describe('one user on real TimescaleDB: COPY rows routed into hypertable chunks', () => {
   it('loads the same rows as on PostgreSQL 15, spread over the expected chunks', async () => {
-    const ts = await startTimescale();
+    const ts = await startPostgres();
     try {
       const conn = { host: ts.host, port: ts.port, user: ts.user, password: ts.password, database: ts.database, ssl: false as const };
-      await migratePostgres({ connection: conn, dir: resolve(import.meta.dirname, '../../migrations/postgres'), log: recordingLogger(), singleConnection: true, timescale: 'required' });
+      await withPg(conn, (c) => c.query('CREATE EXTENSION timescaledb'));
+      await migratePostgres({ connection: conn, dir: resolve(import.meta.dirname, '../../migrations/postgres'), log: recordingLogger(), timescale: 'required' });
       const params = { seed: 7, days: 15, lastDay: '2026-11-20' };
-      // PGlite has no COPY FROM STDIN: the same rows go in as batched INSERTs, one connection.
-      const r = await seedDemo(conn, { users: 1, params, password: PASSWORD, concurrency: 1, method: 'insert' });
+      // The seed's own path: COPY FROM STDIN into the hypertables, which route rows to chunks.
+      const r = await seedDemo(conn, { users: 1, params, password: PASSWORD, concurrency: 1 });
       expect(r.users.map((u) => u.action)).toEqual(['create']);
       const c = new pg.Client(conn);
       await c.connect();

@@ -100,10 +100,10 @@ export interface Stack {
 /** PostgreSQL + Neo4j (migrated, with the test graph) + the API over HTTP. */
 export async function startStack(): Promise<Stack> {
   const [pgServer, neoServer] = await Promise.all([startPostgres(), startNeo4j()]);
-  const cfg = makeConfig(pgServer, { timescale: 'optional' });
+  const cfg = makeConfig(pgServer, { timescale: 'required' });
   const log = recordingLogger();
   await bootstrapPostgres(cfg, log);
-  await migratePostgres({ connection: pgConnectionFor(cfg, 'owner'), dir: resolve(REPO, 'migrations/postgres'), log, timescale: 'optional' });
+  await migratePostgres({ connection: pgConnectionFor(cfg, 'owner'), dir: resolve(REPO, 'migrations/postgres'), log, timescale: 'required' });
   await migrateNeo4j({ connection: { url: neoServer.boltUrl, user: neoServer.user, password: neoServer.password }, dir: resolve(REPO, 'migrations/neo4j'), log });
   const driver = neo4j.driver(neoServer.boltUrl, neo4j.auth.basic(neoServer.user, neoServer.password), { disableLosslessIntegers: true });
   await writeLibraryGraph(driver);

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs PostgreSQL 15 (server + same-version client tools: psql, pg_dump,
-# pg_restore) from Debian bookworm's own archive.
+# pg_restore) from Debian bookworm's own archive, then TimescaleDB for it with the
+# script helfy itself runs on first use (native/timescaledb/install.sh: the shipped
+# source built against that server into a relocatable copy in the helfy cache).
 #
-# apt is the cache here: when the binaries are already present this returns at
-# once (no apt-get update, no network). The last line on stdout is the bin dir
-# (/usr/lib/postgresql/15/bin); all other output goes to stderr.
+# apt is the cache for the server: when the binaries are already present this
+# returns at once (no apt-get update, no network); the TimescaleDB build (~5 min
+# on 2 cores) is cached under ${HELFY_CACHE_DIR:-~/.cache/helfy}. The last line on
+# stdout is the bin dir of the server WITH TimescaleDB (the cached copy), or with
+# PG_PLAIN=1 the system's own (/usr/lib/postgresql/15/bin, no TimescaleDB); all
+# other output goes to stderr.
 #
 # Note: Debian's postinst may create and start a default "15/main" cluster on
 # port 5432; the test helpers never use it (they initdb their own temp cluster).
 #
-# Env: PG_MAJOR (default 15).
+# Env: PG_MAJOR (default 15), PG_PLAIN=1 (the plain server only).
 set -euo pipefail
 
 PG_MAJOR="${PG_MAJOR:-15}"
@@ -23,10 +28,13 @@ have_all() {
   done
 }
 
-if have_all; then
-  echo "$BIN"
-  exit 0
-fi
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+with_timescale() {
+  if [[ "${PG_PLAIN:-0}" == 1 ]]; then echo "$BIN"; exit 0; fi
+  PG_BINDIR="$BIN" exec bash "$HERE/../../../native/timescaledb/install.sh"
+}
+
+if have_all; then with_timescale; fi
 
 if [[ "$(id -u)" -ne 0 ]]; then
   log "ERROR: postgresql-$PG_MAJOR is missing and installing it needs root (apt-get)"
@@ -49,4 +57,4 @@ id postgres >/dev/null 2>&1 || { log "ERROR: OS user 'postgres' missing after in
 
 have_all || { log "ERROR: binaries missing in $BIN after install"; exit 1; }
 log "installed postgresql-$PG_MAJOR in $(( $(date +%s) - start ))s"
-echo "$BIN"
+with_timescale

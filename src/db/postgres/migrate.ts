@@ -120,12 +120,6 @@ export interface MigrateOptions {
   target?: string;
   /** Plan only: nothing is created, locked or applied. */
   dryRun?: boolean;
-  /**
-   * The server accepts one connection at a time (PGlite behind pglite-socket): the advisory lock
-   * is taken on the migration connection itself instead of a second, dedicated one. The lock still
-   * works (session-level locks survive the per-file transactions), it just shares the session.
-   */
-  singleConnection?: boolean;
   /** 'required': refuse to run when the timescaledb extension is absent from the database. */
   timescale?: 'required' | 'optional';
   /** Image name used in the TIMESCALE_MISSING message. */
@@ -479,7 +473,7 @@ export async function migratePostgres(opts: MigrateOptions): Promise<MigrateResu
       if (early) return early;
     }
     if (!opts.dryRun) {
-      lockClient = opts.singleConnection ? client : await connect(opts.connection);
+      lockClient = await connect(opts.connection);
       lockWaitMs = await acquireLock(lockClient, opts.lockTimeoutMs ?? 600_000, log);
       locked = true;
       await ensureHistoryTables(client);
@@ -520,7 +514,7 @@ export async function migratePostgres(opts: MigrateOptions): Promise<MigrateResu
     return result;
   } finally {
     if (locked && lockClient) await lockClient.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY.toString()]).catch(() => {});
-    if (lockClient && lockClient !== client) await lockClient.end().catch(() => {});
+    if (lockClient) await lockClient.end().catch(() => {});
     await client.end().catch(() => {});
   }
 }

@@ -53,8 +53,6 @@ export interface SeedDemoOptions {
   concurrency?: number;
   dryRun?: boolean;
   progress?: (msg: string) => void;
-  /** `insert` only for a server without COPY FROM STDIN (see LoadMethod). */
-  method?: LoadMethod;
 }
 
 interface Marker { user_id: string; email: string; seed: number; days: number; last_day: string; generator_version: number; row_counts: Record<string, number> }
@@ -105,36 +103,9 @@ export async function planDemo(c: pg.Client, users: number, p: DemoParams): Prom
   return { plan, markers: ms };
 }
 
-/**
- * How rows reach the server: `copy` (COPY FROM STDIN, the real path) or `insert` (the same rows as
- * batched INSERT ... SELECT FROM json_populate_recordset), only for a server without the COPY
- * sub-protocol — the TimescaleDB WASM stand-in the tests use (PGlite has no COPY FROM STDIN).
- */
-export type LoadMethod = 'copy' | 'insert';
-/** Rows per INSERT with method `insert` (the WASM stand-in drops connections on large messages). */
-export const INSERT_BATCH = 200;
-
-async function copyInto(c: pg.Client, table: string, columns: string[], chunks: Iterable<string>, method: LoadMethod = 'copy'): Promise<void> {
-  if (method === 'copy') {
-    const stream = c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`));
-    await pipeline(chunks, stream);
-    return;
-  }
-  const sql = `INSERT INTO ${table} (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM json_populate_recordset(NULL::${table}, $1::json)`;
-  let batch: Record<string, string | null>[] = [];
-  const flush = async () => {
-    if (batch.length) await c.query(sql, [JSON.stringify(batch)]);
-    batch = [];
-  };
-  for (const chunk of chunks) {
-    for (const line of chunk.split('\n')) {
-      if (!line) continue;
-      const f = splitCsv(line);
-      batch.push(Object.fromEntries(columns.map((col, i) => [col, f[i] === '' || f[i] === undefined ? null : f[i]!])));
-      if (batch.length >= INSERT_BATCH) await flush();
-    }
-  }
-  await flush();
+async function copyInto(c: pg.Client, table: string, columns: string[], chunks: Iterable<string>): Promise<void> {
+  const stream = c.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`));
+  await pipeline(chunks, stream);
 }
 
 /** One CSV line (as the generator writes it: quoted fields only where needed) into fields. */
@@ -164,7 +135,7 @@ export function splitCsv(line: string): string[] {
 }
 
 /** Loads one demo user (its users row, every table, its marker) in one transaction. */
-export async function loadDemoUser(c: pg.Client, p: DemoParams, u: DemoProfile, passwordHash: string, method: LoadMethod = 'copy'): Promise<Record<string, number>> {
+export async function loadDemoUser(c: pg.Client, p: DemoParams, u: DemoProfile, passwordHash: string): Promise<Record<string, number>> {
   await c.query('BEGIN');
   try {
     // A regenerated user is deleted first (ON DELETE CASCADE removes its rows and marker).
@@ -176,7 +147,7 @@ export async function loadDemoUser(c: pg.Client, p: DemoParams, u: DemoProfile, 
     );
     const rows: Record<string, number> = {};
     for (const t of demoTables(p, u)) {
-      await copyInto(c, t.table, t.columns, t.chunks(), method);
+      await copyInto(c, t.table, t.columns, t.chunks());
       rows[t.table] = t.count();
     }
     await c.query(
@@ -253,7 +224,7 @@ export async function seedDemo(conn: PgConnection, opts: SeedDemoOptions): Promi
         if (i >= todo.length) return;
         const r = todo[i]!;
         const u0 = performance.now();
-        r.rows = await loadDemoUser(c, p, demoProfile(p, r.index), await hashPassword(opts.password), opts.method);
+        r.rows = await loadDemoUser(c, p, demoProfile(p, r.index), await hashPassword(opts.password));
         r.ms = Math.round(performance.now() - u0);
         done++;
         written += Object.values(r.rows).reduce((a, b) => a + b, 0);

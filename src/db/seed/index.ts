@@ -13,7 +13,7 @@ import { formatDotenvValue } from '../../config/dotenv.js';
 import { generateSecret } from '../../config/secrets.js';
 import { asUserError, migrationStatus, type Store } from '../orchestrate.js';
 import type { LibraryPart, PartResult } from '../neo4j/seed.js';
-import type { DemoResult, LoadMethod } from '../postgres/seed.js';
+import type { DemoResult } from '../postgres/seed.js';
 
 export const SEED_PARTS = ['exercises', 'foods', 'routines', 'demo'] as const;
 export type SeedPart = (typeof SEED_PARTS)[number];
@@ -33,7 +33,6 @@ export interface SeedOptions {
   demoPassword?: string;
   /** Parallel COPY connections (default 2). */
   concurrency?: number;
-  method?: LoadMethod;
 }
 
 export interface LibraryDryRun { part: LibraryPart; upToDate: boolean }
@@ -241,7 +240,7 @@ export async function seedStack(cfg: HelfyConfig, opts: SeedOptions, log: Logger
           const { seedDemo } = await import('../postgres/seed.js');
           result.demo = await seedDemo(pgConn, {
             users: opts.users, params: { seed: opts.seed, days: opts.days, lastDay: opts.lastDay ?? yesterday() }, password,
-            concurrency: opts.concurrency ?? 2, dryRun: Boolean(opts.dryRun), progress: report, ...(opts.method ? { method: opts.method } : {}),
+            concurrency: opts.concurrency ?? 2, dryRun: Boolean(opts.dryRun), progress: report,
           });
           result.timings.demo = Math.round(performance.now() - p0);
         },

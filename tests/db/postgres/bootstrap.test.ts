@@ -1,6 +1,8 @@
 /**
- * bootstrapPostgres / postgresStatus against a real PostgreSQL 15 (no TimescaleDB available, so
- * 'optional' continues with a warning and 'required' is refused). Every privilege rule is tried
+ * bootstrapPostgres / postgresStatus against a real PostgreSQL 15. The shared server is Debian's
+ * own without TimescaleDB (startPostgres({ timescale: false })), so 'optional' continues with a
+ * warning and 'required' is refused; the concurrent-bootstrap test runs on a server with real
+ * TimescaleDB, where the extension is created once in helfy_app. Every privilege rule is tried
  * by connecting as the role itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +16,7 @@ type Server = Awaited<ReturnType<typeof startPostgres>>;
 let server: Server;
 
 beforeAll(async () => {
-  server = await startPostgres();
+  server = await startPostgres({ timescale: false });
   // What the timescale images do: something installed into template1. The Temporal databases
   // must not inherit it (FROM template0); helfy_app may.
   await withPg(server.url.replace(/\/postgres$/, '/template1'), (c) => c.query('CREATE TABLE template_marker (x int)'));
@@ -262,7 +264,7 @@ describe('bootstrapPostgres', () => {
   it('four bootstraps of a fresh server at once all succeed, and each role and database is created exactly once', async () => {
     const fresh = await startPostgres();
     try {
-      const c = makeConfig(fresh, { timescale: 'optional' });
+      const c = makeConfig(fresh, { timescale: 'required' });
       const logs = [0, 1, 2, 3].map(() => recordingLogger());
       const reports = await Promise.all(logs.map((l) => bootstrapPostgres(c, l)));
       for (const name of ['helfy_app', 'helfy_temporal', 'helfy_temporal_visibility']) {
@@ -272,6 +274,13 @@ describe('bootstrapPostgres', () => {
         expect(reports.filter((r) => r.roles.find((x) => x.name === name)?.created)).toHaveLength(1);
       }
       expect(reports.filter((r) => r.changed)).toHaveLength(1);
+      // TimescaleDB created once, in helfy_app only; every run reports it.
+      expect(reports.map((r) => r.timescale)).toEqual(Array(4).fill({ present: true, version: '2.28.3' }));
+      const ext = await withPg(fresh.url, (c2) => c2.query(`SELECT datname FROM pg_database WHERE datname LIKE 'helfy%' ORDER BY 1`));
+      for (const { datname } of ext.rows) {
+        const n = await withPg(fresh.url.replace(/\/postgres$/, `/${datname}`), (c2) => c2.query(`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'timescaledb'`));
+        expect([datname, n.rows[0].n]).toEqual([datname, datname === 'helfy_app' ? 1 : 0]);
+      }
       // The others waited, and said so.
       expect(logs.filter((l) => l.of('info').some((m) => /waiting for another bootstrap/.test(m))).length).toBeGreaterThanOrEqual(1);
     } finally {

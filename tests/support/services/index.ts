@@ -11,12 +11,6 @@ export { startPostgres, type PostgresServer, type StartPostgresOptions } from '.
 export { startNeo4j, type Neo4jServer, type StartNeo4jOptions } from './neo4j.js';
 export { startTemporal, type TemporalServer, type StartTemporalOptions } from './temporal.js';
 export {
-  startTimescale,
-  TIMESCALE_SERVER_SCRIPT,
-  type TimescaleServer,
-  type StartTimescaleOptions,
-} from './timescale.js';
-export {
   freePort,
   freePorts,
   freePortsInRange,

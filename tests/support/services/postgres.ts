@@ -1,10 +1,13 @@
-// Real PostgreSQL 15 (Debian postgresql-15) on a throw-away data dir.
+// Real PostgreSQL 15 (Debian postgresql-15) with real TimescaleDB (built from the shipped source by
+// native/timescaledb/install.sh into the helfy cache) on a throw-away data dir.
 import { chmodSync, chownSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
 import { lookupUser, type OsUser } from '../../../src/runtime/native/services/common.js';
 import { asUser, initdbArgs, PG_HBA, postgresServerArgs } from '../../../src/runtime/native/services/postgres.js';
+import { serverBinFor } from '../../../src/runtime/native/services/server-tree.js';
 import {
   errMsg,
   freePort,
@@ -28,6 +31,11 @@ export interface StartPostgresOptions {
   settings?: Record<string, string | number>;
   /** Readiness timeout (default 60 s). */
   timeoutMs?: number;
+  /**
+   * TimescaleDB preloaded (default true): the cached copy of the server with the extension. false:
+   * Debian's own server without it (only for the tests of HELFY_TIMESCALE=optional).
+   */
+  timescale?: boolean;
 }
 
 export interface PostgresServer {
@@ -36,8 +44,10 @@ export interface PostgresServer {
   user: string;
   password: string;
   database: 'postgres';
-  /** /usr/lib/postgresql/15/bin (psql, pg_dump, pg_restore, ...). */
+  /** The server's bin folder (psql, pg_dump, pg_restore, ...): the cached TimescaleDB copy's, or /usr/lib/postgresql/15/bin. */
   binDir: string;
+  /** TimescaleDB is preloaded (CREATE EXTENSION timescaledb works). */
+  timescale: boolean;
   /** postgres://user:password@127.0.0.1:port/postgres */
   url: string;
   /** Temp dir holding data/, the socket and server.log (removed by stop()). */
@@ -68,11 +78,14 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
 }
 
 async function startPostgresOnce(opts: StartPostgresOptions): Promise<PostgresServer> {
-  const binDir = await runInstall('postgres');
+  const timescale = opts.timescale ?? true;
+  const osUser = serverOsUser();
+  // As root the server runs as `postgres`, which cannot reach the cached copy under /root: the
+  // product's mirror (hard links, once per build) in a shared temp folder then.
+  const binDir = serverBinFor(await runInstall('postgres', timescale ? {} : { PG_PLAIN: '1' }), osUser, join(tmpdir(), 'helfy-test-servers'));
   const user = opts.user ?? 'postgres';
   const password = opts.password ?? randomPassword();
   const host = '127.0.0.1';
-  const osUser = serverOsUser();
 
   const dir = makeTempDir('pg');
   const dataDir = join(dir, 'data');
@@ -104,6 +117,7 @@ async function startPostgresOnce(opts: StartPostgresOptions): Promise<PostgresSe
       port,
       listen: host,
       socketDir: dir,
+      timescale,
       settings: {
         fsync: 'off',
         synchronous_commit: 'off',
@@ -150,6 +164,7 @@ async function startPostgresOnce(opts: StartPostgresOptions): Promise<PostgresSe
       ...connection,
       database: 'postgres',
       binDir,
+      timescale,
       url: `postgres://${enc(user)}:${enc(password)}@${host}:${port}/postgres`,
       dir,
       logFile,

@@ -14,7 +14,6 @@ import {
   startNeo4j,
   startPostgres,
   startTemporal,
-  startTimescale,
 } from './index.js';
 
 const MIN = 60_000;
@@ -170,17 +169,38 @@ describe('temporal (SQL persistence on postgres12)', () => {
   }, 45 * MIN);
 });
 
-describe('timescale stand-in (PGlite + TimescaleDB over pglite-socket)', () => {
-  test('hypertable, retention + columnstore policies, time_bucket', async () => {
-    const s = await timed('startTimescale', startTimescale());
+describe('postgres with TimescaleDB (built from the shipped source) and without it', () => {
+  test('the plain server (PG_PLAIN) has no TimescaleDB to create', async () => {
+    const s = await timed('startPostgres (plain)', startPostgres({ timescale: false }));
     try {
-      // One connection at a time: a single client, closed at the end.
+      expect(s.binDir).toBe('/usr/lib/postgresql/15/bin');
+      const c = new pg.Client({ connectionString: s.url });
+      await c.connect();
+      try {
+        const avail = await c.query(`SELECT count(*)::int AS n FROM pg_available_extensions WHERE name = 'timescaledb'`);
+        expect(avail.rows[0].n).toBe(0);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await s.stop();
+    }
+  }, 5 * MIN);
+
+  test('hypertable, retention + columnstore policies, time_bucket', async () => {
+    const s = await timed('startPostgres (timescaledb)', startPostgres());
+    try {
+      expect(s.timescale).toBe(true);
+      // The cached copy of the server, not the system's: <cache>/postgres-15.x-…-timescaledb-2.28.3.
+      expect(s.binDir).toMatch(/\/postgres-15\.\d+-[0-9a-f]{8}-timescaledb-2\.28\.3\/lib\/postgresql\/15\/bin$/);
       const c = new pg.Client({ connectionString: s.url });
       await c.connect();
       try {
         await c.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
         const ext = await c.query<{ extversion: string }>("select extversion from pg_extension where extname = 'timescaledb'");
-        expect(ext.rows[0]?.extversion).toMatch(/^2\./);
+        expect(ext.rows[0]?.extversion).toBe('2.28.3');
+        // Quiet by default: no telemetry to Timescale's servers.
+        expect((await c.query(`SELECT current_setting('timescaledb.telemetry_level') AS t`)).rows[0].t).toBe('off');
 
         await c.query(`CREATE TABLE metrics (
           time timestamptz NOT NULL, user_id text NOT NULL, kind text NOT NULL, value double precision)`);
