@@ -60,8 +60,8 @@ describe.each(KINDS)('HELFY_RUNTIME=%s', (kind) => {
   beforeAll(async () => {
     const tag = `${kind === 'docker' ? 'rtd' : 'rtn'}${Date.now().toString(36)}`;
     if (kind === 'docker') Object.assign(wsEnv, await prepareDocker(), { HELFY_RUNTIME: 'docker' });
-    // Native: no Docker engine reachable at all; TimescaleDB is not obtainable here for either.
-    else Object.assign(wsEnv, { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' });
+    // Native: no Docker engine reachable at all; TimescaleDB from helfy's cache (built on first use).
+    else Object.assign(wsEnv, { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent' });
     ws = await makeWorkspace(tag, wsEnv);
     other = await makeWorkspace(`${tag}b`, wsEnv);
     // mkdtemp makes 0700 folders; as root the native PostgreSQL runs as `postgres`, which must get in.

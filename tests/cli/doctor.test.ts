@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { procStat } from '../../src/runtime/native/proc.js';
 import { openSupervisor } from '../../src/runtime/native/supervisor.js';
 import { helfy, tempDir } from '../helpers/cli.js';
+import { runInstall } from '../support/services/util.js';
 
 function listen(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
@@ -127,11 +128,16 @@ async function untilListening(port: number): Promise<void> {
 const byId = (r: { json: any }, id: string) => r.json.checks.find((c: any) => c.id === id);
 const DOCKER_IDS = ['docker-cli', 'docker-engine', 'compose'];
 const NATIVE_IDS = ['postgres', 'timescale', 'pg-tools', 'java', 'neo4j', 'temporal', 'npm'];
-/** This machine (tests/support provisioning): PostgreSQL 15 from Debian, Java 17, Neo4j and Temporal cached in ~/.cache/helfy. */
+/**
+ * This machine (tests/support provisioning): PostgreSQL 15 from Debian (no TimescaleDB of its
+ * own), Java 17; Neo4j, Temporal and PostgreSQL 15's copy with TimescaleDB cached in ~/.cache/helfy.
+ */
 const CACHE = join(homedir(), '.cache', 'helfy');
 
 describe('helfy doctor: the native runtime', () => {
-  it('HELFY_RUNTIME=native: no Docker checks; the real PostgreSQL 15, Java 17, cached Neo4j and Temporal, npm; TimescaleDB missing fails under required', async () => {
+  it('HELFY_RUNTIME=native: no Docker checks; the real PostgreSQL 15, Java 17, cached Neo4j, Temporal and TimescaleDB copy, npm', async () => {
+    // The copy of PostgreSQL 15 with TimescaleDB in ~/.cache/helfy (provisioning built it; cached: ~20 ms).
+    const copyBin = await runInstall('postgres');
     const dir = await initWorkspace();
     // A dead DOCKER_HOST proves nothing Docker is consulted.
     const r = await helfy(['doctor', '--json'], { cwd: dir, env: { HELFY_RUNTIME: 'native', DOCKER_HOST: `unix://${dir}/no.sock` } });
@@ -148,18 +154,61 @@ describe('helfy doctor: the native runtime', () => {
     expect(byId(r, 'temporal')).toMatchObject({ status: 'ok', detail: `1.32.1 at ${CACHE}/temporal-1.32.1/bin/temporal-server (cache)` });
     expect(byId(r, 'npm').status).toBe('ok');
     expect(byId(r, 'npm').detail).toMatch(/\/npm$/);
-    // This PostgreSQL has no TimescaleDB: `helfy up` would refuse under the default `required`.
-    const ts = byId(r, 'timescale');
-    expect(ts).toMatchObject({ status: 'fail', detail: 'not installed for PostgreSQL 15 (/usr/lib/postgresql/15/bin); HELFY_TIMESCALE=required' });
-    expect(ts.fix).toContain('timescaledb-2-postgresql-15');
-    expect(ts.fix).toContain('HELFY_TIMESCALE=optional');
-    expect(r.json.checks.filter((c: any) => c.status === 'fail').map((c: any) => c.id)).toEqual(['timescale']);
-    expect(r.code).toBe(3);
-    // optional: a warning, and the whole doctor passes.
+    // This PostgreSQL has no TimescaleDB of its own: under the default `required`, `helfy up` runs its cached copy.
+    const version = /^(15\.\d+) /.exec(byId(r, 'postgres').detail)![1];
+    expect(byId(r, 'timescale')).toEqual({
+      id: 'timescale', title: 'TimescaleDB', status: 'ok',
+      detail: `2.28.3 in ${dirname(dirname(dirname(dirname(copyBin))))} (helfy cache, built for PostgreSQL ${version} in /usr/lib/postgresql/15/bin)`,
+    });
+    expect(copyBin.startsWith(`${CACHE}/postgres-${version}-`)).toBe(true);
+    expect(r.json.checks.filter((c: any) => c.status === 'fail').map((c: any) => c.id)).toEqual([]);
+    expect(r.code).toBe(0);
+    // optional: the plain server runs (a warning), and the whole doctor passes.
     const opt = await helfy(['doctor', '--json'], { cwd: dir, env: { HELFY_RUNTIME: 'native', HELFY_TIMESCALE: 'optional' } });
     expect(byId(opt, 'timescale')).toMatchObject({ status: 'warn', detail: 'not installed for PostgreSQL 15 (/usr/lib/postgresql/15/bin); HELFY_TIMESCALE=optional: plain tables' });
+    expect(byId(opt, 'timescale').fix).toContain('Set HELFY_TIMESCALE=required (the default)');
+    expect(byId(opt, 'timescale').fix).toContain('timescaledb-2-postgresql-15');
     expect(opt.json.ok).toBe(true);
     expect(opt.code).toBe(0);
+  }, 20 * 60_000);
+
+  it('TimescaleDB required and not in an empty cache: warns that the first `helfy up` builds it; without a compiler (or any build tool) fails naming what is missing; nothing is built', async () => {
+    const dir = await initWorkspace();
+    const cache = join(tempDir(), 'empty-cache');
+    mkdirSync(cache);
+    const env = { HELFY_RUNTIME: 'native', HELFY_CACHE_DIR: cache, CMAKE: undefined };
+    // This machine: gcc, make, cmake 3.25, dpkg-query + apt-get on PATH.
+    const r = await helfy(['doctor', '--json'], { cwd: dir, env });
+    const version = /^(15\.\d+) /.exec(byId(r, 'postgres').detail)![1];
+    expect(byId(r, 'timescale')).toEqual({
+      id: 'timescale', title: 'TimescaleDB', status: 'warn',
+      detail: `not installed for PostgreSQL ${version} (/usr/lib/postgresql/15/bin): built into ${cache} on first \`helfy up\` (~5 min)`,
+    });
+    // Fake PATH: the real make, cmake, dpkg-query and apt-get, but no cc/gcc.
+    const noCc = join(tempDir(), 'path-without-cc');
+    mkdirSync(noCc);
+    for (const t of ['make', 'cmake', 'dpkg-query', 'apt-get']) symlinkSync(`/usr/bin/${t}`, join(noCc, t));
+    symlinkSync(process.execPath, join(noCc, 'node'));
+    const nocc = await helfy(['doctor', '--json'], { cwd: dir, env: { ...env, PATH: noCc } });
+    expect(byId(nocc, 'timescale')).toMatchObject({
+      status: 'fail',
+      detail: `not installed for PostgreSQL ${version} (/usr/lib/postgresql/15/bin), and building TimescaleDB 2.28.3 for it needs a C compiler (cc/gcc)`,
+    });
+    expect(byId(nocc, 'timescale').fix).toBe("Install gcc (apt-get install gcc) so `helfy up` can build it, or install timescaledb-2-postgresql-15 (TimescaleDB's apt repository), or set HELFY_TIMESCALE=optional.");
+    expect(nocc.code).toBe(3);
+    // A PATH holding only node: every build tool named (this machine has no server headers of its
+    // own: install.sh fetches them with apt-get download, which is not on that PATH either).
+    const bare = join(tempDir(), 'path-only-node');
+    mkdirSync(bare);
+    symlinkSync(process.execPath, join(bare, 'node'));
+    const none = await helfy(['doctor', '--json'], { cwd: dir, env: { ...env, PATH: bare } });
+    expect(byId(none, 'timescale').detail).toBe(
+      `not installed for PostgreSQL ${version} (/usr/lib/postgresql/15/bin), and building TimescaleDB 2.28.3 for it needs a C compiler (cc/gcc), make, cmake 3.15+ (and no python3 with pip to fetch it), `
+        + `the server headers of PostgreSQL ${version} (postgresql-server-dev-15; no dpkg-query/apt-get to fetch them)`,
+    );
+    expect(byId(none, 'timescale').fix).toContain('(apt-get install gcc make cmake postgresql-server-dev-15)');
+    // doctor never builds anything.
+    expect(readdirSync(cache)).toEqual([]);
   });
 
   it('auto without a Docker engine: one ok "runtime: native (no Docker engine at …)" line, then the native checks, never a Docker failure', async () => {

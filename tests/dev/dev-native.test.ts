@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortFree } from '../../src/runtime/ports.js';
 import { makeWorkspace, type Workspace } from '../stack/e2e-support.js';
 import { copyApp, editFile, HEALTH_HANDLER, HEALTH_ROUTE, pollUntil, processesUnder, REPO, startDev, type DevRun } from './harness.js';
-import { groupPids } from '../helpers/proc.js';
+import { GroupSet, groupPids } from '../helpers/proc.js';
 
-const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
+const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent' };
 const STORES = ['postgres', 'neo4j', 'temporal'] as const;
 const APPS = ['api', 'worker', 'web'] as const;
 
@@ -38,7 +38,7 @@ async function health(ws: Workspace): Promise<Record<string, boolean>> {
 describe('helfy dev on the native runtime (HELFY_RUNTIME=native, no Docker)', () => {
   let ws: Workspace;
   let d: DevRun | undefined;
-  const groups = new Set<number>();
+  const groups = new GroupSet();
   const storePids: Record<string, number> = {};
   const appPids: Record<string, number> = {};
   const devEnv = () => ({ ...ws.env, ...NATIVE_ENV });
@@ -94,7 +94,7 @@ describe('helfy dev on the native runtime (HELFY_RUNTIME=native, no Docker)', ()
       }
     }
     await ws.run(['down', '--volumes', '--yes'], { timeoutMs: 180_000 });
-    for (const g of groups) for (const p of groupPids(g)) process.kill(p, 'SIGKILL');
+    groups.killAll();
     rmSync(ws.dir, { recursive: true, force: true });
   }, 240_000);
 

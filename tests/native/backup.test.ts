@@ -438,7 +438,7 @@ describe('helfy backup / verify --restore-test / restore on a native stack (buil
   let pgc: { host: string; port: number; user: string; password: string };
   let neo4jPassword = '';
   let id = '';
-  const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
+  const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent' };
 
   const appQuery = async (sql: string) => {
     const c = new pg.Client({ ...pgc, database: 'helfy_app' });

@@ -6,14 +6,16 @@
  *   with DOCKER_HOST pointing nowhere and no HELFY_RUNTIME, so `auto` falls back to native and
  *   says so) → status healthy (runtime native) → migrate → seed → backup → a change → restore
  *   → smoke → down --volumes --yes, all through the clone's own CLI, every process gone at the end.
- * The warm caches (npm's, and helfy's for the Neo4j jars and Temporal binaries) are the
- * machine's own; ports are free ones exported as HELFY_*_PORT (see readme-setup.ts).
+ * The warm caches (npm's, and helfy's for the Neo4j jars, Temporal binaries and the copy of
+ * PostgreSQL 15 with TimescaleDB) are the machine's own; ports are free ones exported as
+ * HELFY_*_PORT (see readme-setup.ts). No HELFY_TIMESCALE: the default `required` holds, so
+ * helfy_app has the timescaledb extension (the server run is that cached copy).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneRepo, readmeSetupCommands, type Clone } from './readme-setup.js';
-import { groupPids } from '../helpers/proc.js';
+import { GroupSet, groupPids } from '../helpers/proc.js';
 
 const ALL = ['postgres', 'neo4j', 'temporal-schema', 'temporal', 'api', 'worker', 'web'];
 
@@ -36,7 +38,7 @@ function pidOf(ws: Clone, name: string): number | undefined {
 describe('the README set-up on a machine without Docker, then the native stack: up → migrate → seed → backup → restore → smoke → down', () => {
   let ws: Clone;
   let commands: string[];
-  const groups = new Set<number>();
+  const groups = new GroupSet();
   const t0 = performance.now();
 
   beforeAll(async () => {
@@ -47,7 +49,7 @@ describe('the README set-up on a machine without Docker, then the native stack: 
   afterAll(async () => {
     if (!ws) return;
     if (existsSync(join(ws.dir, 'bin/helfy.js')) && existsSync(join(ws.dir, 'dist'))) await ws.run(['down', '--volumes', '--yes'], { timeoutMs: 180_000 });
-    for (const g of groups) for (const p of groupPids(g)) process.kill(p, 'SIGKILL');
+    groups.killAll();
     rmSync(dirname(ws.dir), { recursive: true, force: true });
     process.stderr.write(`native e2e (README set-up in a fresh clone → down): ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
   }, 240_000);
@@ -74,6 +76,9 @@ describe('the README set-up on a machine without Docker, then the native stack: 
     expect(fallback[0]).toMatch(/runtime: native \(no Docker engine at \/nonexistent: .+\); set HELFY_RUNTIME=docker to require one$/);
     expect(r.stderr).toMatch(/built api app \(npm run build\), web app \(npm run build\) in \d/);
     expect(r.stderr).toMatch(/stack \S+ is up and healthy in \d/);
+    // HELFY_TIMESCALE is the default `required`: the server run has TimescaleDB, so no plain-tables warning.
+    expect(r.stderr).not.toContain('plain tables');
+    expect(r.stderr).not.toContain('has no TimescaleDB');
     // init wrote the workspace into the clone; the ports are the exported ones.
     expect(existsSync(join(ws.dir, 'helfy.config.json'))).toBe(true);
     expect(ws.dotenv().HELFY_NEO4J_PASSWORD).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{20,}$/);
@@ -97,6 +102,9 @@ describe('the README set-up on a machine without Docker, then the native stack: 
     expect(Object.fromEntries(r.json.services.map((s: { name: string; state: string }) => [s.name, s.state]))).toMatchObject({
       postgres: 'healthy', neo4j: 'healthy', 'temporal-schema': 'completed', temporal: 'healthy', api: 'healthy', worker: 'healthy', web: 'healthy',
     });
+    // The PostgreSQL run is the cached copy with TimescaleDB: the extension is on helfy_app.
+    const pg = r.json.services.find((s: { name: string }) => s.name === 'postgres');
+    expect(pg.probe.detail).toMatch(/^PostgreSQL 15\.\d+; timescaledb 2\.28\.3 on helfy_app$/);
   }, 60_000);
 
   it('migrate: everything was applied by up already', async () => {
@@ -143,6 +151,7 @@ describe('the README set-up on a machine without Docker, then the native stack: 
     expect(r.code).toBe(0);
     expect(r.json.ok).toBe(true);
     expect(r.json.passed).toBeGreaterThan(5);
+    expect(r.json.checks.find((c: { id: string }) => c.id === 'postgres.timescaledb')).toMatchObject({ status: 'passed', message: 'timescaledb 2.28.3' });
   }, 320_000);
 
   it('down --volumes --yes stops every process and deletes the data', async () => {

