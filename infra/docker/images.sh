@@ -193,15 +193,27 @@ build_base() {
 }
 
 # ---------------------------------------------------------------- postgres
+# Real TimescaleDB: the extension files of the build native/timescaledb/install.sh made for the
+# machine's PostgreSQL 15 (infra/services/postgres/install.sh), on the same Debian package version
+# of postgresql-15 in the image (an extension built against other headers is not to be trusted).
 build_postgres() {
-  local hash tag t0 state=cached
-  hash="$(hash_inputs "$STANDINS/postgres" "str:$BASE_HASH")"
+  local hash tag t0 state=cached tsbin tstree debver tsfiles
+  tsbin="$(bash "$REPO/infra/services/postgres/install.sh" | tail -n 1)" || { log "TimescaleDB build failed"; return 1; }
+  tstree="$(cd "$tsbin/../../../.." && pwd)"
+  debver="$(dpkg-query -W -f='${Version}' postgresql-15)"
+  tsfiles="$STATE/build/postgres-timescaledb"
+  rm -rf "$tsfiles"
+  mkdir -p "$tsfiles/lib" "$tsfiles/extension"
+  cp -a "$tstree"/lib/postgresql/15/lib/timescaledb*.so "$tsfiles/lib/"
+  cp -a "$tstree"/share/postgresql/15/extension/timescaledb* "$tsfiles/extension/"
+  hash="$(hash_inputs "$STANDINS/postgres" "str:$BASE_HASH" "str:postgresql-15=$debver" "$tsfiles")"
   tag="helfy-standin/postgres:pg16-$hash"
   t0="$(now)"
   if ((FORCE == 1)) || ! image_exists "$tag"; then
     local ctx
     ctx="$(fresh_context postgres)"
-    docker_build postgres "$tag" "$ctx" "$hash" --build-arg "BASE_IMAGE=$BASE_TAG" || return 1
+    cp -a "$tsfiles" "$ctx/timescaledb"
+    docker_build postgres "$tag" "$ctx" "$hash" --build-arg "BASE_IMAGE=$BASE_TAG" --build-arg "PG_DEB_VERSION=$debver" || return 1
     rm -rf "$ctx"
     state=built
   fi

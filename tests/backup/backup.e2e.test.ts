@@ -3,8 +3,10 @@
  * stand-in stack on the real Docker engine (vfs is slow: one stack for the whole file, the cases
  * ordered to reuse it). Everything is checked from outside: psql counts (pg), Neo4j's HTTP API,
  * Temporal through @temporalio/client, container states through `docker ps`.
- * The stand-in PostgreSQL has no TimescaleDB (infra/docker/README.md): the backup records that,
- * and the restore skips timescaledb_pre_restore/post_restore with a warning (asserted below).
+ * The stand-in PostgreSQL carries real TimescaleDB 2.28.3 (infra/docker/README.md): the seeded
+ * hypertables' chunks are compressed before the backup, the backup records the extension's
+ * version, and the restore (timescaledb_pre_restore/post_restore) brings back the same rows in the
+ * same compressed chunks.
  */
 import { Connection, WorkflowClient } from '@temporalio/client';
 import { execa } from 'execa';
@@ -74,6 +76,13 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     }
     throw new Error(`${what}: ${(last as Error)?.message}`);
   };
+  /** Chunks and compressed chunks per hypertable, from TimescaleDB's own catalog views. */
+  const chunkFigures = async () =>
+    Object.fromEntries(
+      (await sql(`SELECT hypertable_name AS h, count(*)::int AS chunks, count(*) FILTER (WHERE is_compressed)::int AS compressed
+                    FROM timescaledb_information.chunks GROUP BY 1 ORDER BY 1`)).map((r) => [r.h, { chunks: r.chunks, compressed: r.compressed }]),
+    );
+  let chunksBefore: Record<string, { chunks: number; compressed: number }> = {};
   const states = async () => Object.fromEntries((await projectContainers(ws.name)).map((c) => [c.service, c.state]));
   const writersRunning = async () => {
     const s = await states();
@@ -91,6 +100,10 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     if (up.code !== 0) throw new Error(`helfy up failed: ${up.stderr}`);
     const seed = await ws.run(['seed', '--users', '1', '--days', '7'], { timeoutMs: 600_000 });
     if (seed.code !== 0) throw new Error(`helfy seed failed: ${seed.stderr}`);
+    // Every chunk of the seeded hypertables compressed (the policies would only take those past
+    // 30/90 days), so the backup holds compressed chunks.
+    for (const h of ['biometrics', 'workouts', 'workout_sets', 'nutrition']) await sql(`SELECT count(compress_chunk(c, if_not_compressed => true)) FROM show_chunks('${h}') c`);
+    chunksBefore = await chunkFigures();
     // A workflow completed before the backup (run by the stack's own worker).
     const { connection, client } = await temporalClient();
     try {
@@ -122,8 +135,10 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.postgres.serverVersionNum).toBeGreaterThanOrEqual(150000);
     expect(manifest.postgres.pgDumpVersion).toMatch(/^pg_dump \(PostgreSQL\) 15\./);
-    expect(manifest.postgres.databases.helfy_app.extensions.timescaledb).toBeUndefined();
-    expect(manifest.warnings.join('\n')).toMatch(/timescaledb is not installed/);
+    expect(manifest.postgres.databases.helfy_app.extensions.timescaledb).toBe('2.28.3');
+    expect(manifest.warnings.join('\n')).not.toMatch(/timescaledb/);
+    expect(Object.keys(chunksBefore)).toEqual(['biometrics', 'nutrition', 'workout_sets', 'workouts']);
+    for (const [h, f] of Object.entries(chunksBefore)) expect([h, f.compressed]).toEqual([h, f.chunks]);
     expect(manifest.temporal.schemaVersion.main).toMatch(/^\d+\.\d+$/);
     expect(manifest.temporal.historyShards).toBeGreaterThan(0);
     expect(manifest.temporal.serverVersion).toBe('1.32.1');
@@ -234,8 +249,10 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     const r = await ws.run(['restore', id, '--yes', '--json'], { timeoutMs: 900_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ status: 'restored', stores: ['postgres', 'neo4j'], differences: [] });
-    expect(r.json.warnings.join('\n')).toMatch(/timescaledb is not installed .*pre_restore\/post_restore skipped/);
+    expect(r.json.warnings.join('\n')).not.toMatch(/timescaledb/);
     expect(await rowCounts()).toEqual(manifest.figures.postgres.rows);
+    // The same hypertables, chunks and compressed chunks as before the backup.
+    expect(await chunkFigures()).toEqual(chunksBefore);
     expect((await sql(`SELECT to_regclass('public.added_after_backup') AS t`))[0].t).toBeNull();
     expect((await sql(`SELECT to_regclass('public.daily_summaries') AS t`))[0].t).toBe('daily_summaries');
     // Roles and database ACLs came back: the API role can connect, PUBLIC cannot.

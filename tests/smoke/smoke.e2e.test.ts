@@ -98,12 +98,13 @@ describe('helfy smoke on a real stack', () => {
     const ids = (r.json.checks as { id: string }[]).map((c) => c.id);
     expect(ids).toEqual(EXPECTED_IDS);
     const notPassed = (r.json.checks as { id: string; status: string; message?: string }[]).filter((c) => c.status !== 'passed');
-    // The stand-in PostgreSQL has no TimescaleDB (HELFY_TIMESCALE=optional) and this stack is not seeded.
+    // The stand-in PostgreSQL carries real TimescaleDB (HELFY_TIMESCALE=required, the default);
+    // this stack is not seeded.
     expect(notPassed).toEqual([
-      { id: 'postgres.timescaledb', group: 'postgres', name: 'timescaledb on helfy_app (when required)', status: 'skipped', durationMs: expect.any(Number), service: 'postgres', message: 'timescaledb absent; HELFY_TIMESCALE=optional (plain tables)' },
       { id: 'neo4j.library', group: 'neo4j', name: 'the library is loaded (when the stack was seeded)', status: 'skipped', durationMs: expect.any(Number), service: 'neo4j', message: 'the stack was not seeded (`helfy seed`)' },
     ]);
-    expect(r.json).toMatchObject({ ok: true, passed: EXPECTED_IDS.length - 2, failed: 0, skipped: 2, junit });
+    expect((r.json.checks as { id: string; message?: string }[]).find((c) => c.id === 'postgres.timescaledb')?.message).toBe('timescaledb 2.28.3');
+    expect(r.json).toMatchObject({ ok: true, passed: EXPECTED_IDS.length - 1, failed: 0, skipped: 1, junit });
     expect(r.json.cleanup).toMatchObject({ usersRemoved: 1, workflowsDeleted: [expect.stringMatching(/^daily-summary:[0-9a-f-]{36}:\d{4}-\d{2}-\d{2}$/)] });
     expect(r.json.cleanup.email).toMatch(/^smoke-[0-9a-f]{12}@helfy\.test$/);
     expect(r.json.cleanup.error).toBeUndefined();

@@ -100,8 +100,6 @@ export async function makeWorkspace(name: string, images: Record<string, string>
   const ports = { postgres, neo4jHttp, neo4jBolt, temporal, temporalUi, api, web };
   const env: Record<string, string> = {
     ...images,
-    // TimescaleDB is not obtainable here (the stand-in is plain PostgreSQL).
-    ...(process.env.HELFY_E2E_REAL_IMAGES === '1' ? {} : { HELFY_TIMESCALE: 'optional' }),
     // The classic builder: no buildx plugin on the test machines.
     DOCKER_BUILDKIT: '0',
     CI: '1',
