@@ -1,18 +1,24 @@
 /** The built entries (dist/server.js, dist/worker.js) as real child processes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 
 export const TEMPLATE = resolve(import.meta.dirname, '../../templates/api');
 
-/** Builds the template into a private folder inside it (node_modules resolve from there). */
+/**
+ * Builds the template into a private folder outside it: `<tmp>/dist`, beside a link to the
+ * template's node_modules (so the bundle's external packages resolve). Nothing is written into
+ * the template, which other test files hash and copy meanwhile.
+ */
 export async function buildTemplate(): Promise<{ dir: string; cleanup: () => void; ms: number }> {
-  const name = `.test-dist-${process.pid}`;
+  const base = mkdtempSync(join(tmpdir(), 'helfy-api-build-'));
+  symlinkSync(join(TEMPLATE, 'node_modules'), join(base, 'node_modules'));
+  const dir = join(base, 'dist');
   const t0 = Date.now();
-  await execa('node', ['scripts/build.mjs'], { cwd: TEMPLATE, env: { HELFY_API_OUTDIR: name }, stdin: 'ignore' });
-  const dir = join(TEMPLATE, name);
-  return { dir, ms: Date.now() - t0, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  await execa('node', ['scripts/build.mjs'], { cwd: TEMPLATE, env: { HELFY_API_OUTDIR: dir }, stdin: 'ignore' });
+  return { dir, ms: Date.now() - t0, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 
 export interface Proc {

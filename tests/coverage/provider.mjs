@@ -1,7 +1,7 @@
 /**
  * vitest's V8 coverage (@vitest/coverage-v8), plus the V8 coverage of the child processes the tests
  * start: the CLI tests run the built binary (bin/helfy.js → dist/), the API tests the built
- * server/worker (templates/api/.test-dist-<pid>/), the web tests `node dist/server/index.mjs`
+ * server/worker (<tmp>/helfy-api-build-<random>/dist/), the web tests `node dist/server/index.mjs`
  * (templates/web/dist/). vitest only sees code loaded in its own workers; without the children
  * most of src/commands would count as never run although tests run it for real.
  *
@@ -17,8 +17,9 @@
  * starts) and client-side code running in Chromium (tests/web/browser.test.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mergeProcessCovs } from '@bcoe/v8-coverage';
 import v8 from '@vitest/coverage-v8';
@@ -27,6 +28,8 @@ import { V8CoverageProvider } from '@vitest/coverage-v8/dist/provider.js';
 export const CHILD_ENV = 'HELFY_CHILD_V8_COVERAGE';
 const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
 const API_TEMPLATE = join(REPO, 'templates/api');
+/** tests/api/processes.ts builds the API into <tmp>/helfy-api-build-<random>/dist. */
+const API_BUILD = /^(.*[/\\]helfy-api-build-[^/\\]+[/\\]dist)[/\\]/;
 
 /** Line lengths as Node records them in a dump's source-map-cache (lib/internal/source_map). */
 const lineLengths = (code) => code.split(/\n|\u2028|\u2029/).map((l) => l.length);
@@ -131,7 +134,7 @@ class ChildProcessV8Provider extends V8CoverageProvider {
         } else {
           // No recorded map (plain JS, or a vm.Script such as Temporal's workflow bundle, whose map
           // is inline): decided once the code is read; its top-level range gives the code's length.
-          if (!fileURLToPath(url).startsWith(REPO + sep)) continue;
+          if (!fileURLToPath(url).startsWith(REPO + sep) && !API_BUILD.test(fileURLToPath(url))) continue;
           const top = script.functions[0]?.ranges[0];
           if (!top || top.startOffset !== 0) continue;
           key = `${url}\0#${top.endOffset}`;
@@ -167,8 +170,8 @@ class ChildProcessV8Provider extends V8CoverageProvider {
   builtCode({ url, lengths, size }) {
     const path = fileURLToPath(url);
     const candidates = [path];
-    const apiBuild = path.startsWith(API_TEMPLATE + sep) && /^\.test-dist-\d+$/.exec(path.slice(API_TEMPLATE.length + 1).split(sep)[0]);
-    if (apiBuild) candidates.push(join(this.apiRebuild(), path.slice(API_TEMPLATE.length + 1 + apiBuild[0].length + 1)));
+    const apiBuild = API_BUILD.exec(path);
+    if (apiBuild) candidates.push(join(this.apiRebuild(), path.slice(apiBuild[1].length + 1)));
     for (const file of candidates) {
       if (!existsSync(file)) continue;
       const code = readFileSync(file, 'utf8');
@@ -179,10 +182,10 @@ class ChildProcessV8Provider extends V8CoverageProvider {
 
   apiRebuild() {
     if (this.apiRebuildDir) return this.apiRebuildDir;
-    const name = `.test-dist-coverage-${process.pid}`; // ignored like the tests' own builds
-    this.apiRebuildDir = join(API_TEMPLATE, name);
+    // Outside the template, like the tests' own builds.
+    this.apiRebuildDir = join(mkdtempSync(join(tmpdir(), 'helfy-api-coverage-')), 'dist');
     try {
-      const env = { ...process.env, HELFY_API_OUTDIR: name };
+      const env = { ...process.env, HELFY_API_OUTDIR: this.apiRebuildDir };
       delete env.NODE_V8_COVERAGE;
       execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: API_TEMPLATE, env, stdio: 'ignore' });
     } catch {
@@ -192,7 +195,7 @@ class ChildProcessV8Provider extends V8CoverageProvider {
   }
 
   removeApiRebuild() {
-    if (this.apiRebuildDir) rmSync(this.apiRebuildDir, { recursive: true, force: true });
+    if (this.apiRebuildDir) rmSync(dirname(this.apiRebuildDir), { recursive: true, force: true });
     this.apiRebuildDir = undefined;
   }
 }

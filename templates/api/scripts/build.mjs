@@ -2,14 +2,15 @@
 // once here, so the worker does not run webpack at start). Dependencies stay external: at run time
 // node_modules (npm ci --omit=dev) and dist/ are all there is.
 import { rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { bundleWorkflowCode } from '@temporalio/worker';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// HELFY_API_OUTDIR (inside the template, so node_modules resolve): tests build a private copy.
-const dist = process.env.HELFY_API_OUTDIR ? join(root, process.env.HELFY_API_OUTDIR) : join(root, 'dist');
+// HELFY_API_OUTDIR: tests build a private copy (a folder outside the template, beside a link to its
+// node_modules, so nothing appears in the template while other tests hash or copy it).
+const dist = process.env.HELFY_API_OUTDIR ? resolve(root, process.env.HELFY_API_OUTDIR) : join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
 const t0 = performance.now();

@@ -1,0 +1,56 @@
+/**
+ * The group lock of ./groups.ts: a folder made with mkdir (atomic) under the system's temp folder,
+ * holding its owner's pid; a lock whose owner is gone (a killed worker) is taken over.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const LOCKS = join(tmpdir(), 'helfy-test-locks');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Waits for the group's lock and takes it; returns its release. */
+export async function acquireGroupLock(group: string, file: string, root = LOCKS): Promise<() => void> {
+  const dir = join(root, `${group}.lock`);
+  mkdirSync(root, { recursive: true });
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, file, at: new Date().toISOString() }));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner: { pid?: number } = {};
+      try {
+        owner = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as { pid?: number };
+      } catch {
+        // being written (or its writer died between mkdir and write: taken over below after 10 s)
+      }
+      const stale = owner.pid ? !alive(owner.pid) : Date.now() - t0 > 10_000;
+      if (stale) rmSync(dir, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  const waited = Date.now() - t0;
+  if (waited > 1000) console.log(`[parallel] ${file} waited ${(waited / 1000).toFixed(0)} s for the ${group} group`);
+  const release = () => {
+    try {
+      const o = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as { pid?: number };
+      if (o.pid === process.pid) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', release);
+  return release;
+}
+
