@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HelfyConfig } from '../../src/config/load.js';
 import { HelfyError } from '../../src/core/errors.js';
-import { NEO4J_VERSION, TIMESCALEDB_VERSION, ensureNeo4j, ensurePostgres, ensureTemporal, ensureTimescale, findJava, findPostgres, timescaleCache } from '../../src/runtime/native/locate.js';
+import { NEO4J_VERSION, TIMESCALEDB_VERSION, ensureNeo4j, ensurePostgres, ensureTemporal, ensureTimescale, checkInstallable, findJava, findPostgres, timescaleCache } from '../../src/runtime/native/locate.js';
 import { makeConfig } from '../db/postgres/fixtures.js';
 import { REPO_ROOT, runInstall } from '../support/services/util.js';
 
@@ -389,5 +389,26 @@ describe('ensureTimescale / ensurePostgres', () => {
     expect(lines[0]).toBe(`TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version} (${DEBIAN_PG}): installing into ${timescaleCache(cfg.native.cacheDir, install).dir} (first use only, about 5 minutes)`);
     expect(lines.at(-1)).toBe(`[timescaledb-install] ERROR: ${e.message}`);
     expect(readdirSync(cfg.native.cacheDir).filter((f) => f.startsWith('postgres-'))).toEqual([]);
+  });
+});
+
+describe('checkInstallable: what the first-use installs need, checked before any starts', () => {
+  it('an empty cache and a PATH with none of the build tools: one error naming each missing piece, nothing installed', async () => {
+    const cfg = { ...cfgWith({ postgresBin: DEBIAN_PG }), timescale: 'required' as const };
+    // java only: Neo4j's runtime is there, Maven, Go, a C compiler, make, cmake and pip are not.
+    const env = { PATH: pathWith({ java: '/usr/bin/java', sh: '/bin/sh' }) };
+    const e = await toolMissing(checkInstallable(cfg, ['postgres', 'neo4j', 'temporal'], { env, goDirs: [] }));
+    expect(e.message).toBe('3 servers cannot be installed on first use');
+    expect(e.details).toEqual([
+      expect.stringMatching(/^TimescaleDB 2\.28\.3 for PostgreSQL 15\.\d+ cannot be built, missing: a C compiler \(cc\/gcc\); make; cmake 3\.15\+/),
+      `Neo4j ${NEO4J_VERSION} is not installed and Maven (mvn) is not found to install it`,
+      'Temporal v1.32.1 is not installed and no Go toolchain is found to build it',
+    ]);
+    expect(readdirSync(cfg.native.cacheDir)).toEqual([]);
+  });
+
+  it('nothing to install (the servers cached or given), or HELFY_TIMESCALE=optional: no error', async () => {
+    const cfg = { ...cfgWith({ postgresBin: DEBIAN_PG, neo4jHome: '/nonexistent-but-given', temporalBin: '/nonexistent-but-given' }), timescale: 'optional' as const };
+    await checkInstallable(cfg, ['postgres', 'neo4j', 'temporal'], { env: { PATH: '' } });
   });
 });

@@ -688,3 +688,46 @@ export async function timescaleBuildMissing(cfg: HelfyConfig, install: PostgresI
   if (!headers) missing.push(`the server headers of PostgreSQL ${install.version} (postgresql-server-dev-${install.major}; no dpkg-query/apt-get to fetch them)`);
   return missing;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Before any first-use install: everything each missing piece needs, checked at once
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Fail fast: for each server `up` needs that is not installed yet (TimescaleDB for the server
+ * found, Neo4j, Temporal), checks what its install needs — without installing or starting
+ * anything — so that a missing tool is reported before any multi-minute install starts, all of
+ * them in one error. The installs themselves then run side by side.
+ */
+export async function checkInstallable(cfg: HelfyConfig, needs: readonly ('postgres' | 'neo4j' | 'temporal')[], o: LocateOptions = {}): Promise<void> {
+  const env = o.env ?? process.env;
+  // One slot per server, in a fixed order, filled by checks that run side by side.
+  const checks = await Promise.all([
+    (async (): Promise<string[]> => {
+      if (!needs.includes('postgres')) return [];
+      const install = await findPostgres(cfg, o);
+      if (install.timescale || cfg.timescale !== 'required' || timescaleCache(cfg.native.cacheDir, install, nativeDirOf(o)).installed) return [];
+      const missing = await timescaleBuildMissing(cfg, install, o);
+      return missing.length ? [`TimescaleDB ${TIMESCALEDB_VERSION} for PostgreSQL ${install.version} cannot be built, missing: ${missing.join('; ')}`] : [];
+    })(),
+    (async (): Promise<string[]> => {
+      if (!needs.includes('neo4j') || cfg.native.neo4jHome || neo4jCache(cfg.native.cacheDir).installed) return [];
+      const out: string[] = [];
+      await findJava(cfg, o).catch((e: unknown) => out.push((e as Error).message));
+      if (!(env.MVN && isExecutable(env.MVN)) && !whichSync('mvn', env)) out.push(`Neo4j ${NEO4J_VERSION} is not installed and Maven (mvn) is not found to install it`);
+      return out;
+    })(),
+    (async (): Promise<string[]> => {
+      if (!needs.includes('temporal') || cfg.native.temporalBin || whichSync('temporal-server', env) || temporalCache(cfg.native.cacheDir).installed || findGo(env, o)) return [];
+      return [`Temporal ${TEMPORAL_VERSION} is not installed and no Go toolchain is found to build it`];
+    })(),
+  ]);
+  const problems = checks.flat();
+  if (problems.length) {
+    throw toolMissing(
+      problems.length === 1 ? problems[0]! : `${problems.length} servers cannot be installed on first use`,
+      'install what is named (e.g. apt-get install gcc make cmake, or maven; Go 1.21+ from https://go.dev/dl), or point helfy at installed servers (HELFY_POSTGRES_BIN, NEO4J_HOME, HELFY_TEMPORAL_BIN); HELFY_TIMESCALE=optional runs without TimescaleDB',
+      problems.length === 1 ? [] : problems,
+    );
+  }
+}

@@ -297,8 +297,11 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
       progress = opts.onProgress;
       loud = true;
       try {
-        // The servers first, one after another (each may install on first use, with progress lines).
-        for (const n of names) for (const k of needs(n)) await locator[k]();
+        // The servers first. What their first-use installs need is checked before any starts (one
+        // error naming every missing tool); then they run side by side, each with its progress lines.
+        const keys = [...new Set(names.flatMap(needs))];
+        if (!o.locate) await (await locateMod()).checkInstallable(cfg, keys, { env: o.env });
+        await Promise.all(keys.map((k) => locator[k]()));
         if (opts.signal?.aborted) return;
         // Then the definitions, read afresh so their warnings are said now (they refuse e.g. a
         // data folder of another PostgreSQL major) ...
