@@ -49,7 +49,9 @@ let temporalInstall: TemporalInstall;
 const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
-  const [pgBin, neo4jDir, temporalDir] = await Promise.all([runInstall('postgres'), runInstall('neo4j'), runInstall('temporal')]);
+  // Debian's own server (no TimescaleDB): these are the services' definitions and processes with
+  // an injected install; the cached copy with TimescaleDB runs in the native stack tests.
+  const [pgBin, neo4jDir, temporalDir] = await Promise.all([runInstall('postgres', { PG_PLAIN: '1' }), runInstall('neo4j'), runInstall('temporal')]);
   const version = /(\d+\.\d+)/.exec(execFileSync(join(pgBin, 'postgres'), ['--version'], { encoding: 'utf8' }))![1]!;
   pgInstall = { binDir: pgBin, version, major: Number(version.split('.')[0]), source: 'debian', timescale: false };
   neo4jInstall = { home: neo4jDir, libDir: join(neo4jDir, 'lib'), version: '5.26.30', source: 'cache', java: { bin: JAVA, major: 17 } };
