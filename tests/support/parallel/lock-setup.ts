@@ -6,7 +6,6 @@
 import { relative, resolve } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { groupOf } from './groups.js';
-import { acquireGroupLock } from './lock.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const testPath = expect.getState().testPath;
@@ -16,6 +15,7 @@ if (group && file) {
   let release: (() => void) | undefined;
   // Waiting for the group is not the file's own time: up to an hour (the longest files take ~10 min).
   beforeAll(async () => {
+    const { acquireGroupLock } = await import('./lock.js');
     release = await acquireGroupLock(group, file);
   }, 3_600_000);
   afterAll(() => release?.());

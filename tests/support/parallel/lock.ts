@@ -5,17 +5,9 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '../services/util.js';
 
 export const LOCKS = join(tmpdir(), 'helfy-test-locks');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Waits for the group's lock and takes it; returns its release. */
 export async function acquireGroupLock(group: string, file: string, root = LOCKS): Promise<() => void> {
@@ -35,7 +27,7 @@ export async function acquireGroupLock(group: string, file: string, root = LOCKS
       } catch {
         // being written (or its writer died between mkdir and write: taken over below after 10 s)
       }
-      const stale = owner.pid ? !alive(owner.pid) : Date.now() - t0 > 10_000;
+      const stale = owner.pid ? !pidAlive(owner.pid) : Date.now() - t0 > 10_000;
       if (stale) rmSync(dir, { recursive: true, force: true });
       else await new Promise((r) => setTimeout(r, 500));
     }

@@ -335,7 +335,8 @@ export function spawnServer(o: SpawnServerOptions): SpawnedServer {
 const OWNER_MARKER = '.helfy-test-owner';
 let swept = false;
 
-function pidAlive(pid: number): boolean {
+/** Signal 0 reaches the process (EPERM: it exists, another user's). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
