@@ -17,6 +17,9 @@ export const postgres: ServiceDef = {
   dependsOn: {},
   ports: [{ config: 'postgres', setting: 'HELFY_POSTGRES_PORT', container: 5432, scheme: 'postgres', label: 'PostgreSQL' }],
   volumes: [{ name: 'pgdata', target: '/home/postgres/pgdata', description: 'PostgreSQL data (PGDATA)' }],
+  // TimescaleDB's telemetry (on by default in the image) would report to Timescale's servers from
+  // every developer's machine; an unknown placeholder setting when the extension is absent.
+  command: ['postgres', '-c', 'timescaledb.telemetry_level=off'],
   environment: {
     POSTGRES_USER: v('HELFY_POSTGRES_USER'),
     POSTGRES_PASSWORD: secret('HELFY_POSTGRES_PASSWORD'),
