@@ -25,6 +25,7 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: WORKERS,
     sequence: { sequencer: LaneSequencer },
+    globalSetup: ['tests/support/parallel/global-setup.ts'],
     // The JUnit file lets .ci/run repeat the failed tests' names as its last lines.
     reporters: ['default', ['junit', { outputFile: 'test-artifacts/vitest-junit.xml' }]],
     // child-env does nothing unless coverage is on (then child processes record theirs:

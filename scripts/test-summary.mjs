@@ -8,6 +8,7 @@
 //   --timings F: also write each file's duration in seconds to F, the estimates the test
 //   sequencer orders the files by (tests/support/parallel/sequencer.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 
 const file = process.argv[2];
@@ -38,8 +39,18 @@ for (const suite of suites) {
   }
 }
 
+// Waits for a group lock (tests/support/parallel/lock.ts) count in a file's JUnit time.
+const waits = new Map();
+try {
+  for (const line of readFileSync(join(dirname(file), 'parallel-waits.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+    const w = JSON.parse(line);
+    waits.set(w.file, (waits.get(w.file) ?? 0) + w.waitedMs / 1000);
+  }
+} catch {
+  // no file waited
+}
 if (timingsFile) {
-  const t = Object.fromEntries(suites.map((s) => [s.name, Math.round(Number(s.time) || 0)]).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  const t = Object.fromEntries(suites.map((s) => [s.name, Math.max(0, Math.round((Number(s.time) || 0) - (waits.get(s.name) ?? 0)))]).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   writeFileSync(timingsFile, `${JSON.stringify(t, null, 2)}\n`);
 }
 
@@ -48,5 +59,6 @@ const slowest = suites.map((s) => ({ name: s.name, time: Number(s.time) || 0 }))
 const width = Math.max(...slowest.map((s) => s.name.length), 0);
 console.log('::: the ten slowest test files:');
 for (const s of slowest) console.log(`  ${s.name.padEnd(width)}  ${fmt(s.time).padStart(10)}`);
+if (waits.size) console.log(`::: ${waits.size} file(s) waited ${fmt([...waits.values()].reduce((a, b) => a + b, 0))} in all for a group lock (tests/support/parallel)`);
 if (failed.length) console.log(`::: ${failed.length} failed test(s):\n${failed.join('\n')}`);
 console.log(`${passed} passed, ${failed.length} failed${skipped ? `, ${skipped} skipped` : ''}`);

@@ -2,12 +2,14 @@
  * The group lock of ./groups.ts: a folder made with mkdir (atomic) under the system's temp folder,
  * holding its owner's pid; a lock whose owner is gone (a killed worker) is taken over.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from '../services/util.js';
 
 export const LOCKS = join(tmpdir(), 'helfy-test-locks');
+/** Where each wait is recorded (beside the JUnit report). */
+const WAITS_DIR = join(import.meta.dirname, '../../../test-artifacts');
 
 /** Waits for the group's lock and takes it; returns its release. */
 export async function acquireGroupLock(group: string, file: string, root = LOCKS): Promise<() => void> {
@@ -33,7 +35,17 @@ export async function acquireGroupLock(group: string, file: string, root = LOCKS
     }
   }
   const waited = Date.now() - t0;
-  if (waited > 1000) console.log(`[parallel] ${file} waited ${(waited / 1000).toFixed(0)} s for the ${group} group`);
+  if (waited > 1000) {
+    console.log(`[parallel] ${file} waited ${(waited / 1000).toFixed(0)} s for the ${group} group`);
+    // The wait counts in the file's time in the JUnit report; scripts/test-summary.mjs takes it
+    // off again before it writes the durations the sequencer plans with.
+    try {
+      mkdirSync(WAITS_DIR, { recursive: true });
+      appendFileSync(join(WAITS_DIR, 'parallel-waits.jsonl'), `${JSON.stringify({ file, group, waitedMs: waited })}\n`);
+    } catch {
+      // a report only
+    }
+  }
   const release = () => {
     try {
       const o = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')) as { pid?: number };
