@@ -162,6 +162,26 @@ export async function loadDemoUser(c: pg.Client, p: DemoParams, u: DemoProfile, 
   }
 }
 
+/**
+ * Runs a transaction again when PostgreSQL chose it as a deadlock victim (40P01), up to `tries`
+ * times. Parallel demo loads deadlock on real TimescaleDB: a load that creates a hypertable chunk
+ * adds the chunk's foreign key to `users`, which takes a SHARE ROW EXCLUSIVE lock on `users`, while
+ * each load holds ROW EXCLUSIVE on it from inserting its own user; two loads creating chunks at
+ * once wait for each other. The victim's transaction is rolled back whole (loadDemoUser) and the
+ * other goes on, so loading the victim again is safe; by then the chunks mostly exist.
+ */
+export async function retryOnDeadlock<T>(run: () => Promise<T>, onRetry: () => void = () => {}, tries = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if ((e as { code?: string }).code !== '40P01' || attempt >= tries) throw e;
+      onRetry();
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
+
 const sum = (xs: Record<string, number>[]) => {
   const out: Record<string, number> = Object.fromEntries(DEMO_TABLES.map((t) => [t, 0]));
   for (const x of xs) for (const [k, v] of Object.entries(x)) out[k] = (out[k] ?? 0) + v;
@@ -224,7 +244,8 @@ export async function seedDemo(conn: PgConnection, opts: SeedDemoOptions): Promi
         if (i >= todo.length) return;
         const r = todo[i]!;
         const u0 = performance.now();
-        r.rows = await loadDemoUser(c, p, demoProfile(p, r.index), await hashPassword(opts.password));
+        const hash = await hashPassword(opts.password);
+        r.rows = await retryOnDeadlock(() => loadDemoUser(c, p, demoProfile(p, r.index), hash), () => opts.progress?.(`demo: ${r.email} was chosen as a deadlock victim (two loads creating the same hypertable chunks); loading it again`));
         r.ms = Math.round(performance.now() - u0);
         done++;
         written += Object.values(r.rows).reduce((a, b) => a + b, 0);

@@ -7,6 +7,8 @@
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, postgresMigrationStatus } from '../../../src/db/postgres/migrate.js';
+import { retryOnDeadlock } from '../../../src/db/postgres/seed.js';
+import pg from 'pg';
 import { recordingLogger, withPg } from './fixtures.js';
 import { startPostgres, type PostgresServer } from './servers.js';
 
@@ -160,4 +162,41 @@ describe('migrations on TimescaleDB', () => {
       expect((await c.query(`SELECT count(*)::int AS n FROM biometrics WHERE user_id = $1`, [id])).rows[0].n).toBe(24 * 100 + 1);
     });
   }, 180_000);
+
+  it('two transactions creating hypertable chunks while each holds its new users row deadlock; the victim, run again, lands (retryOnDeadlock, as the demo seed loads)', async () => {
+    const a = new pg.Client(conn);
+    const b = new pg.Client(conn);
+    await Promise.all([a.connect(), b.connect()]);
+    try {
+      // A chunk of a hypertable with a foreign key to users is created with that key, which locks
+      // users in SHARE ROW EXCLUSIVE mode: it waits for every open transaction that wrote users.
+      const load = async (c: pg.Client, email: string, day: string) => {
+        await c.query('BEGIN');
+        try {
+          const u = await c.query(`INSERT INTO users (email, display_name) VALUES ($1, 'x') RETURNING id`, [email]);
+          await c.query('SELECT pg_sleep(0.3)'); // both users rows are written before either chunk
+          await c.query(`INSERT INTO biometrics (time, user_id, metric, value, unit) VALUES ($1, $2, 'heart_rate', 60, 'bpm')`, [day, u.rows[0].id]);
+          await c.query('COMMIT');
+        } catch (e) {
+          await c.query('ROLLBACK').catch(() => {});
+          throw e;
+        }
+      };
+      const raw = await Promise.allSettled([load(a, 'dl-a@example.com', '2001-01-10'), load(b, 'dl-b@example.com', '2001-03-10')]);
+      expect(raw.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect((raw.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.code).toBe('40P01');
+      await withPg(conn, (c) => c.query(`DELETE FROM users WHERE email IN ('dl-a@example.com', 'dl-b@example.com')`));
+
+      const retries: string[] = [];
+      await Promise.all([
+        retryOnDeadlock(() => load(a, 'dl-a@example.com', '2001-05-10'), () => retries.push('a')),
+        retryOnDeadlock(() => load(b, 'dl-b@example.com', '2001-07-10'), () => retries.push('b')),
+      ]);
+      expect(retries).toHaveLength(1);
+      const n = await withPg(conn, (c) => c.query(`SELECT count(*)::int AS n FROM biometrics b JOIN users u ON u.id = b.user_id WHERE u.email LIKE 'dl-%'`));
+      expect(n.rows[0].n).toBe(2);
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  }, 60_000);
 });
