@@ -327,6 +327,9 @@ describe.skipIf(SKIP)('the Helfy stack on a real Docker engine (compose v1)', ()
   });
 
   it('logs prints each service\'s output with its prefix; --tail limits it; the worker is covered', async () => {
+    // `up web` above may have run the one-off schema job again (compose recreates it with the
+    // dependencies); its last lines are final once it has exited (slow under a loaded machine).
+    for (let i = 0; i < 120 && (await projectContainers(ws.name)).some((c) => c.service === 'temporal-schema' && c.state !== 'exited'); i++) await new Promise((r) => setTimeout(r, 500));
     const r = await ws.run(['logs', 'temporal-schema', 'worker', '--tail', '2']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');

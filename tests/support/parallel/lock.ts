@@ -35,7 +35,7 @@ export async function acquireGroupLock(group: string, file: string, root = LOCKS
     }
   }
   const waited = Date.now() - t0;
-  if (waited > 1000) {
+  if (waited > 1000 && root === LOCKS) {
     console.log(`[parallel] ${file} waited ${(waited / 1000).toFixed(0)} s for the ${group} group`);
     // The wait counts in the file's time in the JUnit report; scripts/test-summary.mjs takes it
     // off again before it writes the durations the sequencer plans with.
