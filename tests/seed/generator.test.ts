@@ -5,7 +5,7 @@ import { parseSeedFlags } from '../../src/commands/seed.js';
 import { demoProfile, demoTables, demoReferencedIds, iso, type DemoParams } from '../../src/db/seed/demo.js';
 import { exerciseLibrary, foodLibrary, routineLibrary, MUSCLE_REGIONS, ROUTINE_RULES } from '../../src/db/seed/library.js';
 import { hashPassword, verifyPassword } from '../../src/db/seed/password.js';
-import { splitCsv } from '../../src/db/postgres/seed.js';
+import { splitCsv } from './helpers.js';
 
 const P: DemoParams = { seed: 11, days: 56, lastDay: '2026-11-22' };
 const rowsOf = (p: DemoParams, index: number, table: string) =>

@@ -56,3 +56,30 @@ export async function graphChecksum(driver: Driver): Promise<{ nodes: number; re
     labels,
   };
 }
+
+/** The generator's CSV read back (its only reader since the seed loads by COPY only). */
+/** One CSV line (as the generator writes it: quoted fields only where needed) into fields. */
+export function splitCsv(line: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i <= line.length) {
+    if (line[i] === '"') {
+      let v = '';
+      i++;
+      for (;;) {
+        const j = line.indexOf('"', i);
+        if (j === -1) throw new Error(`unterminated quote in ${line}`);
+        v += line.slice(i, j);
+        if (line[j + 1] === '"') { v += '"'; i = j + 2; } else { i = j + 1; break; }
+      }
+      out.push(v);
+      i++;
+    } else {
+      const j = line.indexOf(',', i);
+      const end = j === -1 ? line.length : j;
+      out.push(line.slice(i, end));
+      i = end + 1;
+    }
+  }
+  return out;
+}

@@ -108,32 +108,6 @@ async function copyInto(c: pg.Client, table: string, columns: string[], chunks: 
   await pipeline(chunks, stream);
 }
 
-/** One CSV line (as the generator writes it: quoted fields only where needed) into fields. */
-export function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i <= line.length) {
-    if (line[i] === '"') {
-      let v = '';
-      i++;
-      for (;;) {
-        const j = line.indexOf('"', i);
-        if (j === -1) throw new Error(`unterminated quote in ${line}`);
-        v += line.slice(i, j);
-        if (line[j + 1] === '"') { v += '"'; i = j + 2; } else { i = j + 1; break; }
-      }
-      out.push(v);
-      i++;
-    } else {
-      const j = line.indexOf(',', i);
-      const end = j === -1 ? line.length : j;
-      out.push(line.slice(i, end));
-      i = end + 1;
-    }
-  }
-  return out;
-}
-
 /** Loads one demo user (its users row, every table, its marker) in one transaction. */
 export async function loadDemoUser(c: pg.Client, p: DemoParams, u: DemoProfile, passwordHash: string): Promise<Record<string, number>> {
   await c.query('BEGIN');
