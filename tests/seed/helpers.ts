@@ -57,8 +57,7 @@ export async function graphChecksum(driver: Driver): Promise<{ nodes: number; re
   };
 }
 
-/** The generator's CSV read back (its only reader since the seed loads by COPY only). */
-/** One CSV line (as the generator writes it: quoted fields only where needed) into fields. */
+/** One CSV line (as the generator writes it: quoted fields only where needed) into fields; the seed itself loads by COPY and never reads it back. */
 export function splitCsv(line: string): string[] {
   const out: string[] = [];
   let i = 0;
