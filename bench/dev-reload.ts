@@ -16,7 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
-import { childEnvironment, devEnvironment } from '../src/dev/env.js';
+import { childEnvironment, devEnvironment } from '../src/apps/env.js';
 import { composeEnv } from '../src/stack/env.js';
 import { editFile, freePort, HEALTH_HANDLER, HEALTH_ROUTE, LOGIN_PAGE, makeWorkspace, pollUntil, startDev, startStores } from '../tests/dev/harness.js';
 

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
-import { holderGone, pidAlive } from './store.js';
+import { pidAlive } from '../core/proc.js';
+import { holderGone } from './store.js';
 
 export interface ProjectLockInfo {
   pid: number;

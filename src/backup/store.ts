@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { HelfyConfig } from '../config/load.js';
 import { HelfyError } from '../core/errors.js';
+import { pidAlive } from '../core/proc.js';
 import { idTime, MANIFEST_FILE, parseManifest, PARTIAL_SUFFIX, totalBytes, type Manifest } from './manifest.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 
@@ -58,22 +59,6 @@ export interface PartialEntry {
   lock?: LockInfo;
   /** The process that wrote it is gone (or it has no readable lock and is older than a day). */
   stale: boolean;
-}
-
-/** Whether `pid` is a live process: signal 0 reaches it and it is not a zombie (killed, not yet reaped). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return true; // no /proc (or it went away between the two looks): the signal said alive
-  }
 }
 
 /** Whether the process a lock or record names is gone: same host and its pid dead; another host's: older than a day. */

@@ -15,7 +15,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<unknown> {
       hint: 'Run it without --json; `helfy status --json` describes the stack.',
     });
   }
-  const { DEV_PROCESSES } = await import('../dev/env.js');
+  const { DEV_PROCESSES } = await import('../apps/env.js');
   const requested = (input.args[0] as string[] | undefined) ?? [];
   const bad = requested.filter((n) => !(DEV_PROCESSES as readonly string[]).includes(n));
   if (bad.length) throw new HelfyError('USAGE', `unknown dev process${bad.length > 1 ? 'es' : ''}: ${bad.join(', ')}`, { hint: `helfy dev runs ${DEV_PROCESSES.join(', ')} (default: all three).` });

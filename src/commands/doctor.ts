@@ -96,7 +96,7 @@ async function portChecks(cfg: HelfyConfig, env: NodeJS.ProcessEnv, kind: 'docke
       return h.kind === 'project-container' ? { ours: describeHolder(h) } : { other: h };
     };
   } else {
-    const [{ openSupervisor }, { procStat }] = await Promise.all([import('../runtime/native/supervisor.js'), import('../runtime/native/proc.js')]);
+    const [{ openSupervisor }, { procStat }] = await Promise.all([import('../runtime/native/supervisor.js'), import('../core/proc.js')]);
     const running = allFree ? [] : (await openSupervisor(cfg.root).list()).filter((p) => p.state === 'running');
     const groups = new Map(running.map((p) => [p.pid, p.name]));
     holderOf = async (port) => {

@@ -1,49 +1,15 @@
 /**
- * `helfy restore <id> [--only postgres,neo4j] [--yes]`: replaces the stack's data with a backup.
- *
- * Before anything is touched: the files are checked against the manifest's sha256, the running
- * stack's versions against the backup's (PostgreSQL major, timescaledb, Temporal schema, Neo4j),
- * and the user is told what will be replaced and asked (non-interactive: --yes, else exit 2).
- * Then: writers stopped; PostgreSQL: globals first (roles, hashes only), every database dropped
- * and recreated from template0 (the archive's own CREATE DATABASE and ACL), `CREATE EXTENSION
- * timescaledb VERSION <recorded>` + timescaledb_pre_restore(), pg_restore (one job),
- * timescaledb_post_restore(); Neo4j: stopped, `neo4j-admin database load --overwrite-destination`
- * of system and neo4j, started. The figures are compared with the manifest's while the writers
- * are still stopped; then everything is started again.
- *
- * Roles: the backup's, except the passwords .env owns (the superuser and helfy_owner / helfy_api /
- * helfy_temporal keep .env's, set again after the roles step). The two stores are restored side
- * by side but a failure of one does not cancel the other (a cancelled load or pg_restore would
- * wreck it too). Failure before the first database is dropped/loaded: nothing was replaced, the
- * writers are started again. Failure after it: the error names what is partly restored and the
- * writers (api, worker, temporal) stay stopped so nothing runs on half a restore; Neo4j and
- * PostgreSQL themselves run. Run the restore again, or `helfy up` to start the writers on the
- * data as it is. One restore / backup per project at a time (src/backup/lock.ts). A restore
- * killed with -9 is recovered by the next backup / restore / verify / prune of the project from
- * the record it keeps while it runs (store.ts DownRecord; backup.ts recoverInterruptedRestore):
- * Neo4j started again, the writers too if no data had been replaced yet, else left stopped.
+ * `helfy restore <id> [--only postgres,neo4j] [--yes]`: parse, call src/backup/restore.ts (which
+ * says what a restore checks, replaces and leaves behind on a failure), render.
  */
-import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { CommandInput } from '../core/command.js';
 import type { Context } from '../core/context.js';
-import { ExitCode, HelfyError } from '../core/errors.js';
-import { parseStores, WRITERS, type Figures, type Store } from '../backup/manifest.js';
-import { compareFigures, compatibilityProblems, databaseLevelEntries, idempotentGlobals, type FigureDiff, type TargetVersions } from '../backup/plan.js';
-import { checkFiles, clearDownRecord, findBackup, readDownRecord, writeDownRecord, type DownRecord } from '../backup/store.js';
-import { formatBytes } from '../stack/down.js';
-import { neo4jConn, openBackupSession, runStoreTasks, type BackupSession, type StoreTask } from './backup.js';
+import { ExitCode } from '../core/errors.js';
+import { parseStores } from '../backup/manifest.js';
+import { restoreBackup, type RestoreResult } from '../backup/restore.js';
+import { openBackupSession } from '../backup/session.js';
 
-export interface RestoreResult {
-  id: string;
-  stores: Store[];
-  status: 'restored' | 'cancelled';
-  replaced: string[];
-  differences: FigureDiff[];
-  warnings: string[];
-  durationMs: number;
-  writersDowntimeMs: number;
-}
+export type { RestoreResult };
 
 export async function run(ctx: Context, input: CommandInput): Promise<RestoreResult> {
   const id = String(input.args[0] ?? '');
@@ -52,210 +18,10 @@ export async function run(ctx: Context, input: CommandInput): Promise<RestoreRes
   const t0 = performance.now();
   const session = await openBackupSession(ctx, { recover: true, lock: 'restore' });
   try {
-    return await restoreLocked(ctx, id, stores, t0, session);
+    return await restoreBackup(ctx, id, stores, t0, session);
   } finally {
     await session.release();
   }
-}
-
-async function restoreLocked(ctx: Context, id: string, stores: Store[], t0: number, { cfg, root, brt }: BackupSession): Promise<RestoreResult> {
-  const b = await findBackup(root, id, cfg.projectName);
-  const m = b.manifest;
-  const warnings: string[] = [];
-
-  // 1. The files, before anything else.
-  const bad = (await checkFiles(b.dir, m)).filter((f) => !f.ok && m.files.find((x) => x.name === f.name && stores.includes(x.store)));
-  if (bad.length) {
-    throw new HelfyError('OPERATION_FAILED', `backup ${b.id} is damaged: ${bad.map((f) => `${f.name} (${f.problem})`).join('; ')}`, { hint: 'Nothing was changed. Restore another backup (`helfy backup list`).' });
-  }
-
-  // 2. Versions of the running stack against the backup's.
-  const services = await brt.services();
-  const running = new Set(services.filter((s) => s.running).map((s) => s.service));
-  for (const s of stores) if (!running.has(s)) throw new HelfyError('STACK_NOT_RUNNING', `${s} of ${cfg.projectName} is not running`, { hint: 'Nothing was changed. Start the stack with `helfy up`, then restore.' });
-  const { postgresFacts, neo4jFacts, waitNeo4j } = await import('../db/backup/figures.js');
-  // Neo4j may still be starting (e.g. right after a backup restarted it).
-  if (stores.includes('neo4j')) await waitNeo4j(neo4jConn(cfg), 180_000, ctx.signal);
-  const [pg, n4] = await Promise.all([postgresFacts(cfg), stores.includes('neo4j') ? neo4jFacts(neo4jConn(cfg)) : Promise.resolve(undefined)]);
-  const target: TargetVersions = {
-    postgres: { serverVersion: pg.serverVersion, serverVersionNum: pg.serverVersionNum, timescaledbAvailable: pg.timescaledbAvailable },
-    temporal: pg.temporalSchema,
-    ...(n4 ? { neo4j: { version: n4.version } } : {}),
-  };
-  const problems = compatibilityProblems(m, target, stores);
-  if (problems.length) {
-    throw new HelfyError('OPERATION_FAILED', `backup ${b.id} cannot be restored into this stack: ${problems[0]}`, {
-      details: problems.slice(1), hint: 'Nothing was changed. Run a stack with the backup\'s versions (see its manifest.json), or restore another backup.',
-      data: { problems },
-    });
-  }
-
-  // 3. Say what will be replaced, and ask.
-  const replaced = [
-    ...(stores.includes('postgres') ? ['PostgreSQL roles (from the backup, passwords as hashes; the superuser and the helfy roles keep the passwords of .env)', ...Object.keys(m.postgres?.databases ?? {}).map((d) => `PostgreSQL database ${d}`)] : []),
-    ...(stores.includes('neo4j') ? (m.neo4j?.databases ?? []).map((d) => `Neo4j database ${d}`) : []),
-  ];
-  const from = m.project !== cfg.projectName ? ` — a backup of project ${m.project}` : '';
-  ctx.log.info(`restore ${b.id} (${m.createdAt}, ${formatBytes(b.bytes)}${from}) into ${cfg.projectName} replaces:\n${replaced.map((r) => `  - ${r}`).join('\n')}`);
-  const yes = await ctx.prompt.confirm({ message: `Replace ${replaced.length} database(s) of ${cfg.projectName} with backup ${b.id}${from}? The current data is lost.`, flag: '--yes' });
-  if (!yes) return { id: b.id, stores, status: 'cancelled', replaced: [], differences: [], warnings, durationMs: Math.round(performance.now() - t0), writersDowntimeMs: 0 };
-
-  if (stores.includes('postgres') && !Object.values(m.postgres?.databases ?? {}).some((d) => d.extensions.timescaledb)) {
-    warnings.push('timescaledb is not installed (not in the backup): timescaledb_pre_restore/post_restore skipped');
-  }
-
-  // 4. Stop the writers; restore; compare; start everything again.
-  // Writers an earlier failed restore left stopped come back with this one (when it succeeds).
-  const earlier = await readDownRecord(root, cfg.projectName);
-  // The record of this restore while it runs: what a kill -9 leaves for the next session to
-  // recover (backup.ts recoverInterruptedRestore). Saved one write at a time (two store tasks).
-  const record: DownRecord = {
-    restore: b.id, at: new Date().toISOString(), running: { pid: process.pid, host: hostname() },
-    writers: [...new Set([...(earlier?.writers ?? []), ...WRITERS.filter((w) => running.has(w))])],
-    touched: Boolean(earlier), neo4jStopped: false,
-  };
-  let saving: Promise<unknown> = Promise.resolve();
-  const save = (change: Partial<DownRecord> = {}) => {
-    Object.assign(record, change);
-    const snapshot = { ...record };
-    saving = saving.catch(() => undefined).then(() => writeDownRecord(root, cfg.projectName, snapshot));
-    return saving;
-  };
-  await save();
-  const stopAt = performance.now();
-  const stopped: string[] = [];
-  let differences: FigureDiff[] = [];
-  /** Databases dropped (or being loaded) and not yet complete again; those restored completely. */
-  const partial = new Set<string>();
-  const complete: string[] = [];
-  let failure: { e: unknown } | undefined;
-  try {
-    // Each one as it stops: a failure on the next still restarts those already down.
-    await brt.stop(WRITERS, { onStopped: (s) => void stopped.push(s) });
-    const tasks: StoreTask[] = [];
-    if (stores.includes('postgres')) {
-      tasks.push({
-        title: 'PostgreSQL',
-        run: async (signal, setTitle) => {
-          const task = { set title(t: string) { setTitle(t); } };
-          const globals = m.files.find((f) => f.kind === 'globals');
-          if (globals) {
-            task.title = 'PostgreSQL: roles (globals)';
-            const { readFile } = await import('node:fs/promises');
-            const { applyEnvRolePasswords, envManagedRoles } = await import('../db/backup/roles.js');
-            await brt.psql(idempotentGlobals(await readFile(join(b.dir, globals.name), 'utf8'), envManagedRoles(cfg)), 'postgres', { signal });
-            // A role the backup created (absent before) has no password yet: .env's, like `helfy db bootstrap`.
-            const set = await applyEnvRolePasswords(cfg);
-            if (set.length) warnings.push(`password of ${set.join(', ')} set from .env (the backup's differs or was absent)`);
-          }
-          for (const f of m.files.filter((x) => x.store === 'postgres' && x.kind === 'database')) {
-            const db = f.database!;
-            const file = join(b.dir, f.name);
-            task.title = `PostgreSQL: ${db}: drop and recreate from template0`;
-            const createSql = await brt.archiveSql(file, databaseLevelEntries(await brt.archiveList(file, { signal })), { signal });
-            partial.add(`PostgreSQL ${db}`);
-            await save({ touched: true });
-            await brt.psql(`DROP DATABASE IF EXISTS "${db.replace(/"/g, '""')}" WITH (FORCE);`, 'postgres', { signal });
-            await brt.psql(createSql, 'postgres', { signal });
-            const ts = m.postgres?.databases[db]?.extensions.timescaledb;
-            if (ts) await brt.psql(`CREATE EXTENSION IF NOT EXISTS timescaledb VERSION '${ts.replace(/'/g, "''")}'; SELECT timescaledb_pre_restore();`, db, { signal });
-            await brt.restoreDatabase(db, file, { signal, onBytes: (n) => (task.title = `PostgreSQL: ${db} ${formatBytes(n)} / ${formatBytes(f.bytes)}`) });
-            if (ts) await brt.psql('SELECT timescaledb_post_restore();', db, { signal });
-            partial.delete(`PostgreSQL ${db}`);
-            complete.push(`PostgreSQL ${db}`);
-          }
-          task.title = `PostgreSQL: roles + ${Object.keys(m.postgres?.databases ?? {}).length} databases restored`;
-        },
-      });
-    }
-    if (stores.includes('neo4j')) {
-      tasks.push({
-        title: 'Neo4j',
-        run: async (signal, setTitle) => {
-          const task = { set title(t: string) { setTitle(t); } };
-          task.title = 'Neo4j: stopping';
-          await save({ neo4jStopped: true });
-          await brt.stop(['neo4j']);
-          try {
-            for (const f of m.files.filter((x) => x.store === 'neo4j')) {
-              partial.add(`Neo4j ${f.database}`);
-              await save({ touched: true });
-              await brt.neo4jLoad(f.database!, join(b.dir, f.name), { signal, tag: `restore-${b.id}`, onBytes: (n) => (task.title = `Neo4j: ${f.database} ${formatBytes(n)} / ${formatBytes(f.bytes)}`) });
-              partial.delete(`Neo4j ${f.database}`);
-              complete.push(`Neo4j ${f.database}`);
-            }
-          } finally {
-            // A cancelled load's one-off container must be gone before Neo4j opens the store again.
-            await brt.removeOneOffs(`restore-${b.id}`).catch(() => 0);
-            await brt.start(['neo4j']);
-            await save({ neo4jStopped: false }).catch(() => undefined);
-          }
-          task.title = 'Neo4j: waiting for Bolt';
-          const { waitNeo4j } = await import('../db/backup/figures.js');
-          await waitNeo4j(neo4jConn(cfg), 240_000, signal);
-          task.title = `Neo4j: ${m.neo4j?.databases.length ?? 0} databases loaded`;
-        },
-      });
-    }
-    // No sibling cancel: a pg_restore error must not cut Neo4j's load short (nor the reverse).
-    await runStoreTasks(ctx, tasks, { cancelSiblings: false });
-    // Figures while the writers are still stopped: nothing has written since the restore.
-    const { postgresFigures, neo4jFigures } = await import('../db/backup/figures.js');
-    const have: Figures = {
-      ...(stores.includes('postgres') ? await postgresFigures(cfg) : {}),
-      ...(stores.includes('neo4j') ? { neo4j: await neo4jFigures(neo4jConn(cfg)) } : {}),
-    };
-    differences = compareFigures(m.figures, have, stores);
-    if (differences.length && !m.consistent) {
-      warnings.push(`${differences.length} figure(s) differ from the manifest; expected for an --online backup (its figures were read while writers ran)`);
-      differences = [];
-    }
-  } catch (e) {
-    failure = { e };
-  }
-  // After a failure that left a database half restored, the writers stay stopped: they would run
-  // on half a restore. Neo4j itself is started again (its task's finally) either way. A failure
-  // before the first drop, or after every database was complete (the figures), restarts them.
-  const keepDown = Boolean(failure) && partial.size > 0;
-  const toStart = failure ? stopped : [...new Set([...stopped, ...(earlier?.writers ?? [])])];
-  const restart = [...(record.neo4jStopped ? ['neo4j'] : []), ...(keepDown ? [] : [...WRITERS].reverse().filter((w) => toStart.includes(w)))];
-  if (restart.length) {
-    try {
-      await brt.start(restart);
-    } catch (e) {
-      ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\``);
-    }
-  }
-  await saving.catch(() => undefined);
-  if (failure) {
-    if (!keepDown) {
-      // Nothing of this restore is partial: the record is the earlier one again (or none).
-      await (earlier ? writeDownRecord(root, cfg.projectName, earlier) : clearDownRecord(root, cfg.projectName)).catch(() => undefined);
-      throw failure.e;
-    }
-    const down = [...new Set([...stopped, ...(earlier?.writers ?? [])])];
-    await writeDownRecord(root, cfg.projectName, { restore: b.id, at: new Date().toISOString(), writers: down }).catch(() => undefined);
-    throw partialRestoreError(failure.e, b.id, [...partial], complete, down);
-  }
-  await clearDownRecord(root, cfg.projectName).catch(() => undefined);
-  return {
-    id: b.id, stores, status: 'restored', replaced, differences, warnings,
-    durationMs: Math.round(performance.now() - t0), writersDowntimeMs: Math.round(performance.now() - stopAt),
-  };
-}
-
-/** The error of a restore that failed after it replaced something: what is partial, what to do. */
-export function partialRestoreError(e: unknown, id: string, partial: string[], complete: string[], writersStopped: string[]): HelfyError {
-  const cause = e instanceof Error ? e.message : String(e);
-  const interrupted = (e as HelfyError)?.code === 'INTERRUPTED';
-  const what = partial.length ? `${partial.join(', ')} ${partial.length === 1 ? 'was' : 'were'} dropped and ${partial.length === 1 ? 'is' : 'are'} only partly restored` : 'some databases were replaced';
-  const down = writersStopped.length ? `; ${writersStopped.join(', ')} were left stopped` : '';
-  return new HelfyError(interrupted ? 'INTERRUPTED' : 'OPERATION_FAILED', `restore of ${id} ${interrupted ? 'interrupted' : 'failed'}: ${cause}`, {
-    details: [`${what}${complete.length ? ` (restored completely: ${complete.join(', ')})` : ''}${down}`],
-    hint: `Run \`helfy restore ${id} --yes\` again (or restore another backup); \`helfy up\` starts the writers on the data as it is now.`,
-    cause: e,
-    data: { partial, complete, writersLeftStopped: writersStopped, ...((e as HelfyError)?.hint ? { causeHint: (e as HelfyError).hint } : {}) },
-  });
 }
 
 export function render(r: RestoreResult, ctx: Context): void {

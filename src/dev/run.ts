@@ -13,12 +13,11 @@ import { appSource, workspaceAppDir, type AppName } from '../config/apps.js';
 import type { Context } from '../core/context.js';
 import { HelfyError } from '../core/errors.js';
 import { startGroupProcess, runGroupProcess, SpawnFailedError, type GroupProcess } from '../runtime/process/group.js';
-import type { NativeStackRuntime } from '../runtime/native/stack.js';
 import { isPortFree } from '../runtime/ports.js';
 import type { ServiceName } from '../stack/types.js';
 import { prefixer } from '../stack/logs.js';
-import { childEnvironment, connectHost, devEnvironment, DEV_PROCESSES, type DevProcessName } from './env.js';
-import { installState, writeStamp } from './install.js';
+import { childEnvironment, connectHost, devEnvironment, DEV_PROCESSES, type DevProcessName } from '../apps/env.js';
+import { installState, writeStamp } from '../apps/install.js';
 
 const APP_OF: Record<DevProcessName, AppName> = { api: 'api', worker: 'api', web: 'web' };
 const STORES = ['postgres', 'neo4j', 'temporal'] as const;
@@ -117,19 +116,20 @@ async function startStores(ctx: Context, cfg: HelfyConfig, o: DevOptions): Promi
   });
   // The app containers publish the ports the dev processes listen on.
   const running = (await rt.containers()).filter((c) => (DEV_PROCESSES as readonly string[]).includes(c.service) && c.state === 'running').map((c) => c.service);
-  if (running.length && rt.kind === 'native') {
-    // Native: the built apps run as supervised processes on the same ports; stop those.
-    ctx.log.info(`stopping the native ${running.join(', ')} process${running.length > 1 ? 'es' : ''} (helfy dev runs them in watch mode on the same ports)`);
-    const r = await (rt as NativeStackRuntime).stop(running as ServiceName[], { onLine: (l) => ctx.log.debug(`native: ${l}`) });
-    if (r.exitCode !== 0) throw new HelfyError('OPERATION_FAILED', `could not stop the native ${running.join(', ')} process(es)`, { details: r.output.slice(-10), hint: 'Stop them with `helfy down`, then run helfy dev again.' });
-  } else if (running.length) {
-    ctx.log.info(`stopping the ${running.join(', ')} container${running.length > 1 ? 's' : ''} (helfy dev runs them as local processes on the same ports)`);
-    const [{ runCompose }, { COMPOSE_FILE }] = await Promise.all([import('../runtime/docker/compose.js'), import('../stack/compose-file.js')]);
-    const r = await runCompose(await rt.compose(), { file: COMPOSE_FILE, project: rt.project }, ['stop', ...running], {
-      env: { ...ctx.env, ...env.vars }, signal: ctx.signal, onLine: (l) => ctx.log.debug(`compose: ${l}`),
-    });
+  if (running.length) {
+    // Native: the built apps run as supervised processes on the same ports; Docker: their containers.
+    const native = rt.kind === 'native';
+    const plural = running.length > 1;
+    const what = `${running.join(', ')} ${native ? `process${plural ? 'es' : ''}` : `container${plural ? 's' : ''}`}`;
+    ctx.log.info(native ? `stopping the native ${what} (helfy dev runs them in watch mode on the same ports)` : `stopping the ${what} (helfy dev runs them as local processes on the same ports)`);
+    const driver = await rt.driver();
+    const r = await rt.stop(running as ServiceName[], { signal: ctx.signal, onLine: (l) => ctx.log.debug(`${driver.logPrefix}: ${l}`) });
     if (r.cancelled) throw interrupted();
-    if (r.exitCode !== 0) throw new HelfyError('OPERATION_FAILED', `could not stop the ${running.join(', ')} container(s) (compose stop, exit ${r.exitCode})`, { hint: 'Stop them with `helfy down`, then run helfy dev again.' });
+    if (r.exitCode !== 0) {
+      throw new HelfyError('OPERATION_FAILED', native ? `could not stop the native ${running.join(', ')} process(es)` : `could not stop the ${running.join(', ')} container(s) (compose stop, exit ${r.exitCode})`, {
+        ...(native ? { details: r.output.slice(-10) } : {}), hint: 'Stop them with `helfy down`, then run helfy dev again.',
+      });
+    }
   }
   const [{ upStack }, { afterHealthy, bootstrapDatabases, registerNamespaceEarly }, { writeConfigMounts }] = await Promise.all([
     import('../stack/up.js'), import('../stack/bootstrap.js'), import('../stack/config-mounts.js'),

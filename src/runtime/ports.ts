@@ -4,21 +4,9 @@
  */
 import { createServer } from 'node:net';
 import { readFile, readdir, readlink } from 'node:fs/promises';
+import type { PortHolder } from '../stack/runtime.js';
 
-export type PortHolder =
-  | { kind: 'project-container'; container: string; service?: string }
-  | { kind: 'container'; container: string; project?: string }
-  | { kind: 'process'; pid: number; command: string }
-  | { kind: 'unknown' };
-
-export function describeHolder(h: PortHolder): string {
-  switch (h.kind) {
-    case 'project-container': return `this project's container ${h.container}`;
-    case 'container': return `container ${h.container}${h.project ? ` (compose project ${h.project})` : ''}`;
-    case 'process': return `process ${h.command} (pid ${h.pid})`;
-    case 'unknown': return 'an unknown process';
-  }
-}
+export { describeHolder, type PortHolder } from '../stack/runtime.js';
 
 /** True when `host:port` can be bound right now. */
 export function isPortFree(host: string, port: number): Promise<boolean> {

@@ -9,12 +9,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { HelfyError } from '../core/errors.js';
 
-export interface StreamResult {
-  bytes: number;
-  durationMs: number;
-  /** sha256 (hex) of what was written (dumps) or read (restores), computed while streaming. */
-  sha256: string;
-}
+import type { StreamResult } from '../backup/runtime.js';
+
+export type { StreamResult };
 
 export function isEnospc(e: unknown): boolean {
   const err = e as { code?: string; message?: string; cause?: { code?: string } };

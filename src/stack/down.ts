@@ -52,7 +52,7 @@ export async function downStack(ctx: Context, rt: StackRuntime, o: { volumes: bo
   ctx.log.info(`stopping ${containers.length} ${native ? 'process' : 'container'}(s) of ${rt.project}${o.volumes ? ` and deleting its ${native ? 'data folders' : 'volumes'}` : ''}…`);
   const r = await rt.down({ volumes: o.volumes, onLine: (l) => ctx.log.debug(`${native ? 'native' : 'compose'}: ${l}`) });
   if (r.exitCode !== 0) {
-    throw new HelfyError('OPERATION_FAILED', `${native ? 'stopping the native services' : `${(await rt.compose()).argv.join(' ')} down`} failed (exit ${r.exitCode})`, {
+    throw new HelfyError('OPERATION_FAILED', `${(await rt.driver()).downCommand} failed (exit ${r.exitCode})`, {
       details: r.output.slice(-20),
       hint: '`helfy status` shows what is left; run `helfy down` again.',
     });

@@ -11,7 +11,7 @@ import type { ComposeCommand } from '../runtime/docker/compose.js';
 import type { EngineInfo } from '../runtime/docker/engine.js';
 import { runningNative } from '../runtime/native/running.js';
 import { composeEnv, type ComposeEnv } from './env.js';
-import { dockerRuntime, type RuntimeKind, type StackRuntime } from './runtime.js';
+import type { RuntimeKind, StackRuntime } from './runtime.js';
 
 export interface OpenStack {
   cfg: HelfyConfig;
@@ -82,6 +82,7 @@ export async function openStack(
   const engine = resolved.engine!;
   ctx.log.debug(`engine ${engine.version} (API ${engine.apiVersion}) at ${engine.target}`);
   const env = composeEnv(cfg, { placeholderSecrets: !opts.requireSecrets });
+  const { dockerRuntime } = await import('../runtime/docker/stack.js');
   return { cfg, rt: dockerRuntime({ env: ctx.env, cfg, compose: detect, composeVars: env.vars, engine }), env };
 }
 

@@ -1,16 +1,12 @@
 /**
- * The small interface the stack logic (up/down/status/logs) uses to talk to the runtime — Docker
- * (compose on an engine, implemented here over src/runtime/docker) or native (local processes,
- * src/runtime/native/stack.ts). Unit tests pass a fake instead.
+ * The StackRuntime port: the small interface the stack logic (up/down/status/logs, dev, backup)
+ * uses to talk to whatever runs the services, with its own types. Two adapters implement it:
+ * Docker (compose on an engine, src/runtime/docker/stack.ts) and native (local processes,
+ * src/runtime/native/stack.ts); only src/stack/open.ts chooses one. Unit tests pass a fake.
  */
-import type { HelfyConfig } from '../config/load.js';
-import type { ComposeCommand, ComposeRunResult, UpArgsOptions } from '../runtime/docker/compose.js';
-import type { LogLine, LogOptions, VolumeInfo } from '../runtime/docker/containers.js';
-import type { PortHolder } from '../runtime/ports.js';
-import { allProfiles, profilesFor } from './catalog.js';
-import { COMPOSE_FILE } from './compose-file.js';
+import type { BackupRuntime } from '../backup/runtime.js';
 import type { ContainerSnapshot } from './health.js';
-import { runProbe, type ProbeResult } from './probes.js';
+import type { ProbeResult } from './probes.js';
 import type { ServiceDef, ServiceName } from './types.js';
 
 export type RuntimeKind = 'docker' | 'native';
@@ -22,6 +18,36 @@ export interface RuntimeInfo {
   detail: string;
 }
 
+/** What runs `up` and `build`, for messages and `up --json` (Docker: compose, detected on first use). */
+export interface RuntimeDriver {
+  /** e.g. "docker compose up" or "starting the native services". */
+  upCommand: string;
+  /** e.g. "docker compose build" or "npm run build". */
+  buildCommand: string;
+  /** e.g. "docker compose down" or "stopping the native services". */
+  downCommand: string;
+  /** Prefix of the driver's output lines in --verbose ("compose", "native"). */
+  logPrefix: string;
+  /** Docker only: the compose found. */
+  compose?: { flavor: 'v1' | 'v2'; version: string; command: string };
+}
+
+/** The result of running up / build / down / stop: never thrown for a non-zero exit (the caller decides). */
+export interface RunResult {
+  exitCode: number;
+  /** stdout and stderr interleaved, as lines. */
+  output: string[];
+  /** True when the run was stopped by the signal. */
+  cancelled: boolean;
+  durationMs: number;
+}
+
+export interface UpArgsOptions {
+  build?: boolean;
+  /** Image pull policy: compose v2 (>= 2.9) takes `--pull`; v1 has no such flag (helfy checks `never` itself). */
+  pull?: 'missing' | 'never';
+}
+
 export interface StackUpOptions extends UpArgsOptions {
   signal?: AbortSignal;
   onLine?: (l: string) => void;
@@ -29,13 +55,48 @@ export interface StackUpOptions extends UpArgsOptions {
   hashes?: Partial<Record<ServiceName, string>>;
 }
 
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+export interface LogOptions {
+  tail?: number;
+  /** Unix seconds. */
+  since?: number;
+  timestamps?: boolean;
+}
+
+export interface VolumeInfo {
+  name: string;
+  /** Bytes, or -1 when it was not computed. */
+  size: number;
+  labels: Record<string, string>;
+}
+
+/** Who holds a host port helfy wants. */
+export type PortHolder =
+  | { kind: 'project-container'; container: string; service?: string }
+  | { kind: 'container'; container: string; project?: string }
+  | { kind: 'process'; pid: number; command: string }
+  | { kind: 'unknown' };
+
+export function describeHolder(h: PortHolder): string {
+  switch (h.kind) {
+    case 'project-container': return `this project's container ${h.container}`;
+    case 'container': return `container ${h.container}${h.project ? ` (compose project ${h.project})` : ''}`;
+    case 'process': return `process ${h.command} (pid ${h.pid})`;
+    case 'unknown': return 'an unknown process';
+  }
+}
+
 export interface StackRuntime {
   readonly project: string;
   readonly kind: RuntimeKind;
   /** The runtime in one line (Docker: engine and, once detected, compose; native: the servers found). */
   describe(): Promise<RuntimeInfo>;
-  /** Compose, detected once on first use (status and logs never need it). Docker only: native rejects. */
-  compose(): Promise<ComposeCommand>;
+  /** What runs up and build; Docker detects compose here (a missing compose fails with exit 3). */
+  driver(): Promise<RuntimeDriver>;
   containers(): Promise<ContainerSnapshot[]>;
   /**
    * Before anything starts (native only): locate the servers `services` need and install what is
@@ -43,10 +104,12 @@ export interface StackRuntime {
    * data folder of another PostgreSQL major) with a typed error.
    */
   prepare?(services: ServiceName[], opts: { signal?: AbortSignal; onProgress: (line: string) => void }): Promise<void>;
-  up(services: ServiceName[], opts: StackUpOptions): Promise<ComposeRunResult>;
-  /** `compose build <services>` (the images of services with a build section). */
-  build(services: ServiceName[], opts: { signal?: AbortSignal; onLine?: (l: string) => void }): Promise<ComposeRunResult>;
-  down(opts: { volumes: boolean; signal?: AbortSignal; onLine?: (l: string) => void }): Promise<ComposeRunResult>;
+  up(services: ServiceName[], opts: StackUpOptions): Promise<RunResult>;
+  /** Builds the apps of services with a build section (Docker: `compose build`; native: `npm run build`). */
+  build(services: ServiceName[], opts: { signal?: AbortSignal; onLine?: (l: string) => void }): Promise<RunResult>;
+  /** Stops these services (dependents first for native) and keeps the rest running (`helfy dev` frees the app ports). */
+  stop(services: ServiceName[], opts: { signal?: AbortSignal; onLine?: (l: string) => void }): Promise<RunResult>;
+  down(opts: { volumes: boolean; signal?: AbortSignal; onLine?: (l: string) => void }): Promise<RunResult>;
   logs(containerId: string, opts: LogOptions): Promise<LogLine[]>;
   followLogs(containerId: string, opts: LogOptions, onLine: (l: LogLine) => void, signal: AbortSignal): Promise<void>;
   startTimes(ids: string[]): Promise<Record<string, number>>;
@@ -55,80 +118,6 @@ export interface StackRuntime {
   probe(def: ServiceDef, timeoutMs: number): Promise<ProbeResult | undefined>;
   /** Host ports of `ports` that cannot be bound, each with its holder. */
   busyPorts(ports: number[]): Promise<{ port: number; holder: PortHolder }[]>;
-}
-
-export interface DockerRuntimeOptions {
-  env: NodeJS.ProcessEnv;
-  cfg: HelfyConfig;
-  compose: () => Promise<ComposeCommand>;
-  /** Variables for compose interpolation (see env.ts). */
-  composeVars: Record<string, string>;
-  file?: string;
-  /** The engine that answered the ping (for describe()). */
-  engine?: { version: string; target: string };
-}
-
-export function dockerRuntime(o: DockerRuntimeOptions): StackRuntime {
-  const project = o.cfg.projectName;
-  const env = { ...o.env, ...o.composeVars };
-  const file = o.file ?? COMPOSE_FILE;
-  const containersMod = () => import('../runtime/docker/containers.js');
-  const composeMod = () => import('../runtime/docker/compose.js');
-  let detected: ComposeCommand | undefined;
-  const compose = () => o.compose().then((c) => (detected = c));
-  return {
-    project,
-    kind: 'docker',
-    async describe() {
-      const parts = [o.engine ? `Docker ${o.engine.version} at ${o.engine.target}` : 'Docker'];
-      if (detected) parts.push(`compose ${detected.flavor} ${detected.version}`);
-      return { kind: 'docker', detail: parts.join(', ') };
-    },
-    compose,
-    async containers() {
-      return (await containersMod()).listProjectContainers(o.env, project);
-    },
-    async up(services, opts) {
-      const { runCompose, composeUpArgs } = await composeMod();
-      const cmd = await compose();
-      return runCompose(cmd, { file, project, profiles: profilesFor(services) }, composeUpArgs(cmd, services, opts), { env, signal: opts.signal, onLine: opts.onLine });
-    },
-    async build(services, opts) {
-      const { runCompose } = await composeMod();
-      const cmd = await compose();
-      return runCompose(cmd, { file, project, profiles: profilesFor(services) }, ['build', ...services], { env, signal: opts.signal, onLine: opts.onLine });
-    },
-    async down(opts) {
-      const { runCompose, composeDownArgs } = await composeMod();
-      const cmd = await compose();
-      return runCompose(cmd, { file, project, profiles: allProfiles() }, composeDownArgs(cmd, { volumes: opts.volumes }), { env, signal: opts.signal, onLine: opts.onLine });
-    },
-    async logs(id, opts) {
-      return (await containersMod()).containerLogs(o.env, id, opts);
-    },
-    async followLogs(id, opts, onLine, signal) {
-      return (await containersMod()).followLogs(o.env, id, opts, onLine, signal);
-    },
-    async startTimes(ids) {
-      return (await containersMod()).containerStartTimes(o.env, ids);
-    },
-    async volumes() {
-      return (await containersMod()).listProjectVolumes(o.env, project);
-    },
-    async missingImages(refs) {
-      return (await containersMod()).missingImages(o.env, refs);
-    },
-    probe(def, timeoutMs) {
-      return runProbe(def, o.cfg, timeoutMs);
-    },
-    async busyPorts(ports) {
-      const { isPortFree, findPortHolder } = await import('../runtime/ports.js');
-      const free = await Promise.all(ports.map((p) => isPortFree(o.cfg.bindAddress, p)));
-      const busy = ports.filter((_, i) => !free[i]);
-      if (!busy.length) return [];
-      const { publishedPorts } = await containersMod();
-      const published = await publishedPorts(o.env);
-      return Promise.all(busy.map(async (port) => ({ port, holder: await findPortHolder(port, project, published) })));
-    },
-  };
+  /** The BackupRuntime of `helfy backup` / `restore` on the same services (src/backup/runtime.ts). */
+  backupRuntime(): Promise<BackupRuntime>;
 }

@@ -151,20 +151,19 @@ export async function upStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, 
     };
   }
   // Preflight: compose present (Docker), ports free, images there — before anything starts.
-  const [compose] = await Promise.all([native ? undefined : rt.compose(), preflight(rt, cfg, closure, o)]);
+  const [driver] = await Promise.all([rt.driver(), preflight(rt, cfg, closure, o)]);
   if (ctx.signal.aborted) throw interrupted();
   // Native: locate the servers and install what is missing (first use), still before anything starts.
   // The task list is not rendering yet, so the progress goes out as plain lines.
   if (rt.prepare) await rt.prepare(closure, { signal: ctx.signal, onProgress: (l) => ctx.log.info(l) });
   if (ctx.signal.aborted) throw interrupted();
-  const composeInfo = compose ? { flavor: compose.flavor, version: compose.version, command: compose.argv.join(' ') } : undefined;
-  const upCommand = composeInfo ? `${composeInfo.command} up` : 'starting the native services';
-  const buildCommand = composeInfo ? `${composeInfo.command} build` : 'npm run build';
+  const composeInfo = driver.compose;
+  const { upCommand, buildCommand } = driver;
 
   const waiter = new HealthWaiter({ services: closure, runtime: rt, deadline: t0 + o.timeoutMs, signal: ctx.signal, pollMs: o.pollMs, probeTimeoutMs, expectedHashes: o.hashes });
   const composeAbort = new AbortController();
   const composeSignal = AbortSignal.any([ctx.signal, composeAbort.signal]);
-  const composeLog = (l: string) => ctx.log.debug(`${native ? 'native' : 'compose'}: ${l}`);
+  const composeLog = (l: string) => ctx.log.debug(`${driver.logPrefix}: ${l}`);
   // Lines logged while the task list renders would garble it: collect them, print afterwards.
   const deferred: string[] = [];
   const quietLog: Logger = { ...ctx.log, info: (m) => deferred.push(m), success: (m) => deferred.push(m), warn: (m) => deferred.push(`warning: ${m}`) };

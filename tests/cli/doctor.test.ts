@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { procStat } from '../../src/runtime/native/proc.js';
+import { procStat } from '../../src/core/proc.js';
 import { openSupervisor } from '../../src/runtime/native/supervisor.js';
 import { helfy, tempDir } from '../helpers/cli.js';
 import { runInstall } from '../support/services/util.js';

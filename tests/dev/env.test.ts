@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type HelfyConfig } from '../../src/config/load.js';
 import { HelfyError } from '../../src/core/errors.js';
-import { childEnvironment, devEnvironment, interpolate } from '../../src/dev/env.js';
+import { childEnvironment, devEnvironment, interpolate } from '../../src/apps/env.js';
 import { devCommand } from '../../src/dev/run.js';
 import { service } from '../../src/stack/catalog.js';
 import { composeEnv } from '../../src/stack/env.js';

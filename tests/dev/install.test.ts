@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HelfyError } from '../../src/core/errors.js';
-import { installState, STAMP_FILE } from '../../src/dev/install.js';
+import { installState, STAMP_FILE } from '../../src/apps/install.js';
 import { ensureDependencies } from '../../src/dev/run.js';
 import { runGroupProcess, SpawnFailedError } from '../../src/runtime/process/group.js';
 import { recordingLogger } from '../db/postgres/fixtures.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HelfyError } from '../../src/core/errors.js';
-import { cmdline, groupLive, groupMembers, pidAlive, procStart, procStat } from '../../src/runtime/native/proc.js';
+import { cmdline, groupLive, groupMembers, pidAlive, procStart, procStat } from '../../src/core/proc.js';
 import { openSupervisor } from '../../src/runtime/native/supervisor.js';
 import type { ProcessSpec, ProcessState, Supervisor } from '../../src/runtime/native/types.js';
 

@@ -55,8 +55,8 @@ function fakeRuntime(ticks: ContainerSnapshot[][], probeOk: (tick: number) => bo
     project: 'p',
     kind: 'docker',
     tick: 0,
-    async compose() {
-      return { flavor: 'v1' as const, version: '1.29.2', argv: ['docker-compose'] as [string] };
+    async driver() {
+      return { upCommand: 'docker-compose up', buildCommand: 'docker-compose build', downCommand: 'docker-compose down', logPrefix: 'compose', compose: { flavor: 'v1' as const, version: '1.29.2', command: 'docker-compose' } };
     },
     async containers() {
       const t = Math.min(rt.tick, ticks.length - 1);

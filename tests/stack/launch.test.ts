@@ -116,8 +116,8 @@ function fakeStack(o: { missing: string[]; buildExit?: number; buildMs?: number;
     async describe() {
       return { kind: 'docker', detail: 'Docker (fake)' };
     },
-    async compose() {
-      return { flavor: 'v1' as const, version: '1.29.2', argv: ['docker-compose'] };
+    async driver() {
+      return { upCommand: 'docker-compose up', buildCommand: 'docker-compose build', downCommand: 'docker-compose down', logPrefix: 'compose', compose: { flavor: 'v1' as const, version: '1.29.2', command: 'docker-compose' } };
     },
     async busyPorts() {
       return [];

@@ -29,7 +29,6 @@
  *    so drizzle-kit and drizzle-orm's migrate() read the same history, plus a row in
  *    `drizzle.helfy_migrations` (see ensureHistoryTables for why).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
@@ -706,7 +705,7 @@ export interface CreateMigrationResult {
 }
 
 /**
- * Runs drizzle-kit generate (node:child_process spawn: only src/runtime may use execa) and reports
+ * Runs drizzle-kit generate (through src/runtime/process: only src/runtime starts processes) and reports
  * the files it added, found by diffing the journal. No changes in the schema → created: [].
  */
 export async function createPostgresMigration(opts: CreateMigrationOptions & { migrationsDir?: string }): Promise<CreateMigrationResult> {
@@ -716,14 +715,8 @@ export async function createPostgresMigration(opts: CreateMigrationOptions & { m
     throw new HelfyError('FS_ERROR', `drizzle-kit not found at ${argv[0]}`, { hint: 'Run `npm install` in the helfy checkout.' });
   }
   const before = new Set(journalTags(dir));
-  const { code, output } = await new Promise<{ code: number | null; output: string }>((res, rej) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.projectDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', rej);
-    child.on('close', (c) => res({ code: c, output: out }));
-  });
+  const { captureOutput } = await import('../../runtime/process/capture.js');
+  const { code, output } = await captureOutput(argv, { cwd: opts.projectDir, env: { ...process.env, NO_COLOR: '1' } });
   if (code !== 0) {
     throw new HelfyError('OPERATION_FAILED', `drizzle-kit generate failed (exit ${code})`, {
       details: output.trim().split('\n').slice(-20),

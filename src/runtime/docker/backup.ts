@@ -1,11 +1,7 @@
 /**
- * The runtime side of `helfy backup` / `helfy restore` on Docker: the steps that need the
+ * The Docker adapter of the BackupRuntime port (src/backup/runtime.ts): the steps that need the
  * containers (stop and start services, pg_dump / pg_restore / psql inside the postgres
  * container, neo4j-admin in a one-off container of the neo4j image on the neo4j volumes).
- *
- * Everything above this file (src/backup, src/commands/backup.ts, restore.ts) talks to the
- * `BackupRuntime` interface only, so a native (non-Docker) runtime can implement the same steps
- * later (issue 12): "run pg_dump against this stack", "dump Neo4j offline", "stop the writers".
  *
  * Streams: every dump goes from the tool's stdout straight into a host file (no copy inside a
  * container, no bind mount of the backup folder for dumps), every restore from a host file into
@@ -14,77 +10,11 @@
 import { hostname } from 'node:os';
 import { HelfyError } from '../../core/errors.js';
 import { toolCapture, toolFailure, toolFromFile, toolToFile, type ToolRun } from '../tool-run.js';
-import type { StreamResult } from '../tool-run.js';
+import type { BackupRuntime, ServiceImage, StreamOpts, StreamResult } from '../../backup/runtime.js';
 import { dockerClient } from './engine.js';
 
-export type BackupService = 'postgres' | 'neo4j' | 'temporal' | 'api' | 'worker' | 'web' | 'temporal-ui';
-
-export interface ServiceImage {
-  service: string;
-  containerId: string;
-  running: boolean;
-  /** The image reference the container was created from (e.g. timescale/timescaledb-ha:pg16). */
-  image: string;
-  /** The image ID (sha256:...). */
-  imageId: string;
-  /** Registry digests (empty for locally built images). */
-  digests: string[];
-}
-
-export type { StreamResult } from '../tool-run.js';
+export type { BackupRuntime, BackupService, ServiceImage, StreamOpts, StreamResult } from '../../backup/runtime.js';
 export { DiskFullError } from '../tool-run.js';
-
-export interface BackupRuntime {
-  /** Each service container of the project with its image. */
-  services(): Promise<ServiceImage[]>;
-  /**
-   * Stops the named services that are running (in the given order); returns the ones it stopped.
-   * `onStopped` hears of each one as soon as it is stopped, so a failure on the next one still
-   * leaves a record of what to start again.
-   */
-  stop(services: readonly string[], o?: { graceS?: number; onStopped?: (service: string) => void }): Promise<string[]>;
-  /** Starts the named services (in the given order) that are not running. */
-  start(services: readonly string[]): Promise<void>;
-  /** `pg_dump --version` inside the postgres container. */
-  pgDumpVersion(): Promise<string>;
-  /** `pg_dumpall --globals-only` into `file`. */
-  dumpGlobals(file: string, o: StreamOpts): Promise<StreamResult>;
-  /** `pg_dump -Fc --create <db>` into `file`. */
-  dumpDatabase(db: string, file: string, o: StreamOpts): Promise<StreamResult>;
-  /** `pg_restore -l` of an archive (its table of contents), read from the host file. */
-  archiveList(file: string, o: StreamOpts): Promise<string>;
-  /** `pg_restore -C -L <list> -f -`: the SQL of the chosen TOC entries (nothing is restored). */
-  archiveSql(file: string, list: string, o: StreamOpts): Promise<string>;
-  /** Runs SQL through psql (ON_ERROR_STOP) as the superuser; returns its output. */
-  psql(sql: string, db: string, o?: StreamOpts): Promise<string>;
-  /** `pg_restore -d <db> --exit-on-error` (one job: -j breaks timescaledb's catalog). */
-  restoreDatabase(db: string, file: string, o: StreamOpts & { extraArgs?: string[] }): Promise<StreamResult>;
-  /** `neo4j-admin database dump <db> --to-stdout` in a one-off container on the (stopped) neo4j volumes. */
-  neo4jDump(db: string, file: string, o: StreamOpts): Promise<StreamResult>;
-  /** `neo4j-admin database load <db> --from-stdin --overwrite-destination=true` likewise. */
-  neo4jLoad(db: string, file: string, o: StreamOpts): Promise<StreamResult>;
-  /** `neo4j-admin database check --from-path` on the dump files in `dir` (read-only mount). */
-  neo4jCheck(dir: string, db: string, o: StreamOpts): Promise<{ ok: boolean; output: string }>;
-  /**
-   * Starts a throw-away Neo4j (same image, fresh volume, no auth, Bolt on a free loopback port)
-   * with `dumpFile` loaded as its default database, for `verify --restore-test`.
-   */
-  scratchNeo4j(dumpFile: string, o: StreamOpts): Promise<{ boltPort: number; remove(): Promise<void> }>;
-  /** Removes one-off containers helfy left behind for backup `tag` (after a kill -9). */
-  removeOneOffs(tag?: string): Promise<number>;
-  /**
-   * Removes the containers and volumes of `backup verify` (check, restore test) of this project
-   * whose owner (`<host>:<pid>`, label dev.helfy.backup.owner) `isGone` says is dead (a kill -9).
-   */
-  sweepVerifyLeftovers(isGone: (owner: string) => boolean): Promise<{ containers: number; volumes: number }>;
-}
-
-export interface StreamOpts {
-  signal?: AbortSignal;
-  onBytes?: (n: number) => void;
-  /** Label of one-off containers (`dev.helfy.backup=<tag>`), so a later run can clean up after a kill. */
-  tag?: string;
-}
 
 const PROJECT_LABEL = 'com.docker.compose.project';
 const SERVICE_LABEL = 'com.docker.compose.service';
@@ -96,7 +26,7 @@ export const ONEOFF_LABEL = 'dev.helfy.backup';
  * their container. Found by the labels in their argv; returns the pids it killed.
  */
 export async function killOneOffClients(project: string, tag: string): Promise<number[]> {
-  const { pidsWhere, procUid } = await import('../native/proc.js');
+  const { pidsWhere, procUid } = await import('../../core/proc.js');
   const projectArg = `${PROJECT_LABEL}-backup=${project}`;
   const tagArg = `${ONEOFF_LABEL}=${tag}`;
   const uid = process.getuid?.();

@@ -3,6 +3,9 @@
  * (`docker-compose`), detected once per process.
  */
 import { HelfyError } from '../../core/errors.js';
+import type { RunResult, UpArgsOptions } from '../../stack/runtime.js';
+
+export type { UpArgsOptions };
 
 export interface ComposeCommand {
   /** `v2` for the docker CLI plugin, `v1` for the standalone docker-compose. */
@@ -85,11 +88,6 @@ function versionAtLeast(version: string, min: [number, number, number]): boolean
   return true;
 }
 
-export interface UpArgsOptions {
-  build?: boolean;
-  /** Image pull policy: v2 (>= 2.9) takes `--pull`; v1 has no such flag (helfy checks `never` itself). */
-  pull?: 'missing' | 'never';
-}
 
 /** `up -d` arguments for the given services. */
 export function composeUpArgs(cmd: ComposeCommand, services: string[], opts: UpArgsOptions = {}): string[] {
@@ -104,14 +102,7 @@ export function composeDownArgs(_cmd: ComposeCommand, opts: { volumes?: boolean;
   return ['down', '--remove-orphans', '--timeout', String(opts.timeoutS ?? 10), ...(opts.volumes ? ['--volumes'] : [])];
 }
 
-export interface ComposeRunResult {
-  exitCode: number;
-  /** stdout and stderr interleaved, as lines. */
-  output: string[];
-  /** True when the run was stopped by the signal. */
-  cancelled: boolean;
-  durationMs: number;
-}
+export type ComposeRunResult = RunResult;
 
 /**
  * Runs compose; never throws for a non-zero exit (the caller decides). Output lines are passed

@@ -1,7 +1,10 @@
 /** Container listings through dockerode. */
 import type { PublishedPort } from '../ports.js';
 import { dockerClient } from './engine.js';
+import type { LogLine, LogOptions, VolumeInfo } from '../../stack/runtime.js';
 import { parseDockerStatus, type ContainerSnapshot, type ContainerState } from '../../stack/health.js';
+
+export type { LogLine, LogOptions, VolumeInfo };
 
 /** Host ports published by running containers; empty when the engine is unreachable. */
 export async function publishedPorts(env: NodeJS.ProcessEnv, timeoutMs = 2000): Promise<PublishedPort[]> {
@@ -84,11 +87,6 @@ export async function containerStartTimes(env: NodeJS.ProcessEnv, ids: string[],
   return out;
 }
 
-export interface LogLine {
-  stream: 'stdout' | 'stderr';
-  text: string;
-}
-
 /**
  * Splits Docker's multiplexed log stream (8-byte frame headers: stream, 0, 0, 0, size) into
  * lines. Returns the complete lines and the bytes of an incomplete trailing frame.
@@ -116,13 +114,6 @@ export function demuxLogs(buf: Buffer, partial: { stdout: string; stderr: string
     off += 8 + size;
   }
   return { lines, rest: buf.subarray(off) };
-}
-
-export interface LogOptions {
-  tail?: number;
-  /** Unix seconds. */
-  since?: number;
-  timestamps?: boolean;
 }
 
 /** The last lines of a container's output (stdout and stderr, in order). */
@@ -175,13 +166,6 @@ export async function followLogs(env: NodeJS.ProcessEnv, id: string, opts: LogOp
     stream.on('close', done);
     stream.on('error', done);
   });
-}
-
-export interface VolumeInfo {
-  name: string;
-  /** Bytes, or -1 when Docker did not compute it. */
-  size: number;
-  labels: Record<string, string>;
 }
 
 /** The named volumes of compose project `project`, with their sizes (docker system df). */

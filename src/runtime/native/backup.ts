@@ -31,9 +31,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { HelfyError } from '../../core/errors.js';
-import type { BackupRuntime, ServiceImage, StreamOpts } from '../docker/backup.js';
+import type { BackupRuntime, ServiceImage, StreamOpts } from '../../backup/runtime.js';
 import { toolCapture, toolFailure, toolFromFile, toolToFile, type ToolRun } from '../tool-run.js';
-import { procStart } from './proc.js';
+import { procStart } from '../../core/proc.js';
 import { baseEnv as nativeBaseEnv } from './services/common.js';
 import type { Neo4jInstall, PostgresInstall, Supervisor } from './types.js';
 

@@ -22,12 +22,8 @@ import { CATALOG, service, topoOrder } from '../../stack/catalog.js';
 import { LABEL_CONFIG_HASH } from '../../stack/compose-file.js';
 import type { ContainerSnapshot, DockerHealth } from '../../stack/health.js';
 import { runProbe } from '../../stack/probes.js';
-import type { RuntimeInfo, StackRuntime } from '../../stack/runtime.js';
+import type { PortHolder, RunResult, RuntimeInfo, StackRuntime, VolumeInfo } from '../../stack/runtime.js';
 import type { ServiceName } from '../../stack/types.js';
-import type { BackupRuntime } from '../docker/backup.js';
-import type { ComposeRunResult } from '../docker/compose.js';
-import type { VolumeInfo } from '../docker/containers.js';
-import type { PortHolder } from '../ports.js';
 import type { NativeLocator, NativeService } from './services/common.js';
 import type { InstallProgress, Neo4jInstall, PostgresInstall, ProcessState, Supervisor, TemporalInstall } from './types.js';
 
@@ -121,12 +117,8 @@ function serverLabel(name: ServiceName, i: { postgres?: PostgresInstall; neo4j?:
   return undefined;
 }
 
-export type NativeStackRuntime = StackRuntime & {
-  /** Stops (and forgets) these services' processes, dependents first (`helfy dev` frees the app ports). */
-  stop(services: ServiceName[], opts?: { onLine?: (l: string) => void }): Promise<ComposeRunResult>;
-  /** The BackupRuntime of `helfy backup` / `restore` over the same supervisor and servers (backup.ts). */
-  backupRuntime(): Promise<BackupRuntime>;
-};
+/** The port as the native adapter implements it (stop: dependents first, and the processes are forgotten). */
+export type NativeStackRuntime = StackRuntime;
 
 export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
   const { cfg } = o;
@@ -286,8 +278,8 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
       }
       return { kind: 'native', detail: `native (${parts.length ? parts.join(', ') : `processes under ${join(cfg.root, '.helfy')}`})` };
     },
-    compose() {
-      return Promise.reject(new HelfyError('USAGE', 'the native runtime runs no compose', { hint: 'Set HELFY_RUNTIME=docker to use Docker Compose.' }));
+    async driver() {
+      return { upCommand: 'starting the native services', buildCommand: 'npm run build', downCommand: 'stopping the native services', logPrefix: 'native' };
     },
     async containers() {
       return Promise.all((await list()).map(snapshot));
@@ -331,7 +323,7 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
         output.push(l);
         opts.onLine?.(l);
       };
-      const result = (exitCode: number, cancelled = false): ComposeRunResult => ({ exitCode, output, cancelled, durationMs: Date.now() - t0 });
+      const result = (exitCode: number, cancelled = false): RunResult => ({ exitCode, output, cancelled, durationMs: Date.now() - t0 });
       const s = await sup();
       const order = topoOrder(CATALOG.filter((d) => names.includes(d.name)));
       for (const name of order) {
@@ -560,7 +552,7 @@ export function nativeRuntime(o: NativeRuntimeOptions): NativeStackRuntime {
       const free = await Promise.all(ports.map((p) => isPortFree(cfg.bindAddress, p)));
       const busy = ports.filter((_, i) => !free[i]);
       if (!busy.length) return [];
-      const [{ procStat, groupLive }, all] = await Promise.all([import('./proc.js'), list()]);
+      const [{ procStat, groupLive }, all] = await Promise.all([import('../../core/proc.js'), list()]);
       // Ours: a running process, and what an exited run left alive (its wrapper died, its
       // command still serves): `up` stops that leftover before it starts the service again.
       const running = all.filter((s) => s.state === 'running' || groupLive(s.pid));

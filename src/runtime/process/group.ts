@@ -7,6 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { groupAlive } from '../../core/proc.js';
 
 export interface GroupProcessOptions {
   /** Shown in messages, e.g. `api`. */
@@ -31,16 +32,6 @@ export interface GroupProcess {
   stop(graceMs: number): Promise<{ forced: boolean }>;
   /** Synchronous SIGKILL of the group (last resort, e.g. a second Ctrl-C). */
   killNow(): void;
-}
-
-/** True while any process of group `pgid` exists. */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): void {

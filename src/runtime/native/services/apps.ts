@@ -3,10 +3,10 @@
  * (`appSource()`: the workspace copy apps/<app>, else the bundled template):
  * `node dist/server.js` / `node dist/worker.js` (api) and `node dist/server/index.mjs` (web).
  * Their environment is the Docker definition's (src/stack/services/app.ts) with every container
- * address rewritten to the host's published port (src/dev/env.ts, as `helfy dev` does), in
+ * address rewritten to the host's published port (src/apps/env.ts, as `helfy dev` does), in
  * production mode. The worker's health port is picked once and kept in `.helfy/data/worker/port`.
  *
- * `ensureAppBuilt()`: `npm ci` when the dependencies are missing or stale (src/dev/install.ts),
+ * `ensureAppBuilt()`: `npm ci` when the dependencies are missing or stale (src/apps/install.ts),
  * then `npm run build`; the stamp `dist/.helfy-native-build` holds the build tag of the sources
  * (`nativeBuildTag`: what .dockerignore leaves in, never node_modules or dist), so a second call
  * with unchanged sources does nothing. The bundled templates are built in place
@@ -20,8 +20,8 @@ import { appSource, type AppName } from '../../../config/apps.js';
 import type { HelfyConfig } from '../../../config/load.js';
 import { writeFileAtomicSync } from '../../../core/atomic-write.js';
 import { HelfyError } from '../../../core/errors.js';
-import { childEnvironment, devEnvironment, type DevProcessName } from '../../../dev/env.js';
-import { installState, writeStamp } from '../../../dev/install.js';
+import { childEnvironment, devEnvironment, type DevProcessName } from '../../../apps/env.js';
+import { installState, writeStamp } from '../../../apps/install.js';
 import { service } from '../../../stack/catalog.js';
 import { dockerignore } from '../../../stack/env.js';
 import { hostFor, httpUrl, probeHttp, runProbe } from '../../../stack/probes.js';

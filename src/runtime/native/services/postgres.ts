@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { HelfyError } from '../../../core/errors.js';
 import { service } from '../../../stack/catalog.js';
 import { runProbe } from '../../../stack/probes.js';
-import { pidAlive } from '../proc.js';
+import { pidAlive } from '../../../core/proc.js';
 import type { PostgresInstall, ProcessSpec } from '../types.js';
 import { baseEnv, isRoot, lookupUser, specHash, type NativeContext, type NativeService, type OsUser } from './common.js';
 import { serverBinFor } from './server-tree.js';

@@ -1,14 +1,36 @@
 /**
- * Small Linux process facts the supervisor needs: a process's start time (to tell a recorded pid
- * from a reused one), the boot id (a pid recorded before a reboot is never ours), whether a pid or
- * a process group is alive, and the members of a group. All from /proc; nothing is spawned.
+ * Small Linux process facts that the supervisor, the backup locks and the runtimes need: whether a
+ * pid or a process group is alive, a process's start time (to tell a recorded pid from a reused
+ * one), the boot id (a pid recorded before a reboot is never ours), the members of a group, a
+ * process's uid, argv and children. All from /proc and signal 0; nothing is spawned.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-export { pidAlive } from '../../backup/store.js';
-import { groupAlive } from '../process/group.js';
+/** Whether `pid` is a live process: signal 0 reaches it and it is not a zombie (killed, not yet reaped). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (or it went away between the two looks): the signal said alive
+  }
+}
 
-export { groupAlive };
+/** True while any process of group `pgid` exists (zombies included: see groupLive). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 interface ProcStat {
   /** One letter: R, S, D, Z (zombie), T, … */

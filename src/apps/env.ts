@@ -1,5 +1,6 @@
 /**
- * The environment of the local api / worker / web processes of `helfy dev`: the very definitions
+ * The environment of the api / worker / web as local processes — `helfy dev`'s watch mode and the
+ * native runtime's built apps both use it (so it lives below src/dev and src/runtime): the very definitions
  * the containers get (src/stack/services/app.ts, `environment`), with compose's `${VAR...}`
  * interpolation resolved from the same variables helfy runs compose with (stack/env.ts), and each
  * container address (`postgres:5432`, `http://api:3000`) rewritten to the host address and
