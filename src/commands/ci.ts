@@ -11,6 +11,7 @@ import type { Context } from '../core/context.js';
 import { ExitCode, isHelfyError } from '../core/errors.js';
 import { CONFIG_FILE, ENV_FILE, findWorkspace } from '../config/load.js';
 import type { SmokeResult } from '../smoke/run.js';
+import { loadCommand } from './index.js';
 import { palette } from '../ui/logger.js';
 import { writeFileAtomicSync } from '../core/atomic-write.js';
 
@@ -82,7 +83,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<CiResult> 
   const needsInit = !existsSync(join(root, CONFIG_FILE)) || !existsSync(join(root, ENV_FILE));
   if (needsInit) {
     ok = await step('init', async () => {
-      const init = await import('./init.js');
+      const init = await loadCommand<{ status: string }>('init');
       // A fresh CI checkout has the committed helfy.config.json but no .env (it is git-ignored):
       // --force generates its secrets and keeps the configuration.
       const r = await init.run(sub, { args: [root], opts: existsSync(join(root, CONFIG_FILE)) ? { force: true } : {} });
@@ -94,31 +95,31 @@ export async function run(ctx: Context, input: CommandInput): Promise<CiResult> 
   let started = false;
   if (ok) {
     ok = await step('up', async () => {
-      const up = await import('./up.js');
+      const up = await loadCommand('up');
       started = true;
       await up.run(sub, { args: [[]], opts: { timeout: o.timeout ?? '300s', wait: true, pull: 'missing' } });
     });
   } else skip('up');
   if (ok) {
     ok = await step('migrate', async () => {
-      const { up } = await import('./migrate.js');
+      const up = await loadCommand('migrate', 'up');
       await up.run(sub, { args: [], opts: { store: 'all' } });
     });
   } else skip('migrate');
   if (ok) {
     ok = await step('seed', async () => {
-      const seed = await import('./seed.js');
+      const seed = await loadCommand('seed');
       await seed.run(sub, { args: [], opts: { users: o.users ?? '1', days: o.days ?? '7', seed: '1', concurrency: '1' } });
     });
   } else skip('seed');
   if (ok) {
     const junit = join(artifacts, 'junit.xml');
     ok = await step('smoke', async () => {
-      const smoke = await import('./smoke.js');
+      const smoke = await loadCommand<SmokeResult>('smoke');
       const r = await smoke.run(sub, { args: [], opts: { junit, timeout: o.smokeTimeout ?? '60s', browser: Boolean(o.browser) } });
       out.junit = junit;
       out.smoke = { passed: r.passed, failed: r.failed, skipped: r.skipped, durationMs: r.durationMs };
-      return smoke.exitCode(r);
+      return smoke.exitCode!(r);
     });
   } else skip('smoke');
   // The logs of every container, also (above all) after a failure.
@@ -139,7 +140,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<CiResult> 
     if (o.keep) phases.push({ phase: 'down', status: 'skipped', exitCode: 0, durationMs: 0, message: '--keep' });
     else {
       await step('down', async () => {
-        const down = await import('./down.js');
+        const down = await loadCommand('down');
         await down.run(sub, { args: [], opts: { volumes: false } });
       });
     }

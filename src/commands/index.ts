@@ -2,7 +2,7 @@
  * The command registry: metadata only. Each command's code is imported when it runs, so
  * `helfy --help` and `helfy --version` load none of it.
  */
-import type { CommandSpec } from '../core/command.js';
+import type { CommandModule, CommandSpec } from '../core/command.js';
 
 export const COMMANDS: CommandSpec[] = [
   {
@@ -233,3 +233,18 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./restore.js'),
   },
 ];
+
+/**
+ * Loads the module of a command by its path (`['migrate', 'up']`), as the CLI would run it:
+ * `helfy ci` runs its phases this way, so no command imports another command's file.
+ */
+export async function loadCommand<R = unknown>(...path: string[]): Promise<CommandModule<R>> {
+  let specs = COMMANDS;
+  let spec: CommandSpec | undefined;
+  for (const name of path) {
+    spec = specs.find((c) => c.name === name);
+    specs = spec?.subcommands ?? [];
+  }
+  if (!spec?.load) throw new Error(`no command ${path.join(' ')}`);
+  return (await spec.load()) as CommandModule<R>;
+}

@@ -9,7 +9,8 @@ import { openStack } from '../stack/open.js';
 import { upStack, type UpResult } from '../stack/up.js';
 import { palette } from '../ui/logger.js';
 import type { SeedResult } from '../db/seed/index.js';
-import { parseSeedFlags, render as renderSeed } from './seed.js';
+import { parseSeedFlags } from '../db/seed/options.js';
+import { seedReport } from '../db/seed/report.js';
 
 export type UpCommandResult = UpResult & { seed?: SeedResult };
 
@@ -53,7 +54,7 @@ export function render(r: UpCommandResult, ctx: Context): void {
   else if (r.status === 'started-no-wait') ctx.log.success(`stack ${r.project} started in ${(r.durationMs / 1000).toFixed(1)}s (not waiting for health: --no-wait)`);
   else ctx.log.success(`stack ${r.project} is up and healthy in ${(r.durationMs / 1000).toFixed(1)}s`);
   if (r.runtime.kind === 'native') ctx.log.info(`runtime: ${r.runtime.detail}; data in .helfy/data, logs in .helfy/logs`);
-  if (r.seed) renderSeed(r.seed, ctx);
+  if (r.seed) ctx.stdout(seedReport(r.seed));
   const rows = r.services.flatMap((s) => s.urls.map((u, i) => [i === 0 ? s.name : '', u.label, u.url]));
   if (!rows.length) return;
   const w = [Math.max(7, ...rows.map((x) => x[0]!.length)), Math.max(4, ...rows.map((x) => x[1]!.length))];

@@ -5,6 +5,11 @@
 import type { HelfyConfig } from '../config/load.js';
 
 /** As helfy_api on helfy_app: insert a user row, read it back, roll back. Returns what was read. */
+/** Loads the drivers the smoke cleanup needs ahead of time (the Temporal client takes ~0.5 s of CPU to load). */
+export async function warmUp(): Promise<void> {
+  await import('@temporalio/client');
+}
+
 export async function apiRoleRoundTrip(cfg: HelfyConfig, email: string, timeoutMs: number): Promise<{ id: string; email: string }> {
   const { connect, pgConnectionFor } = await import('./postgres/connection.js');
   const c = await connect({ ...pgConnectionFor(cfg, 'api'), connectionTimeoutMillis: timeoutMs, statement_timeout: timeoutMs, query_timeout: timeoutMs, application_name: 'helfy smoke' });

@@ -11,7 +11,6 @@ import { writeFileAtomicSync } from '../core/atomic-write.js';
 
 /** XML 1.0 forbids most control characters even escaped: they are dropped (ANSI colours in logs). */
 function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
 }
 

@@ -112,7 +112,7 @@ export function cleanupFailure(clean: SmokeCleanup, durationMs: number): CheckRe
 export async function smokeStack(ctx: Context, cfg: HelfyConfig, rt: StackRuntime, o: SmokeOptions): Promise<SmokeResult> {
   const t0 = performance.now();
   // Started now: the modules the cleanup needs (the Temporal client takes ~0.5 s of CPU to load).
-  const warm = import('../db/smoke.js').then(() => import('@temporalio/client')).catch(() => undefined);
+  const warm = import('../db/smoke.js').then((m) => m.warmUp()).catch(() => undefined);
   const list = await rt.containers();
   if (!list.some((c) => c.state === 'running')) {
     throw new HelfyError('STACK_NOT_RUNNING', `stack ${rt.project} is not running`, { hint: 'Start it with `helfy up` (or run the whole pipeline with `helfy ci`).' });

@@ -1,7 +1,7 @@
 /** The pure parts of `helfy seed`: flags, the library rows, the demo generator, password hashes. */
 import { scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseSeedFlags } from '../../src/commands/seed.js';
+import { parseSeedFlags } from '../../src/db/seed/options.js';
 import { demoProfile, demoTables, demoReferencedIds, iso, type DemoParams } from '../../src/db/seed/demo.js';
 import { exerciseLibrary, foodLibrary, routineLibrary, MUSCLE_REGIONS, ROUTINE_RULES } from '../../src/db/seed/library.js';
 import { hashPassword, verifyPassword } from '../../src/db/seed/password.js';
