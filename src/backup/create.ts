@@ -195,7 +195,7 @@ async function finish(root: string, st: DumpState, manifest: Manifest): Promise<
   } catch (e) {
     await rm(st.dir, { recursive: true, force: true }).catch(() => undefined);
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC') throw new HelfyError('OPERATION_FAILED', `disk full while writing the manifest of ${st.id}`, { hint: 'Free space or point HELFY_BACKUP_DIR at a larger disk; the incomplete backup was removed.' });
+    if (code === 'ENOSPC') throw new HelfyError('DISK_FULL', `disk full while writing the manifest of ${st.id}`, { hint: 'Free space or point HELFY_BACKUP_DIR at a larger disk; the incomplete backup was removed.' });
     throw e;
   }
 }

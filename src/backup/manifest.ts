@@ -115,14 +115,14 @@ export function parseManifest(text: string, where: string): Manifest {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new HelfyError('OPERATION_FAILED', `${where}: manifest.json is not valid JSON (${(e as Error).message})`, { hint: 'The backup is damaged; use another one.' });
+    throw new HelfyError('BACKUP_DAMAGED', `${where}: manifest.json is not valid JSON (${(e as Error).message})`, { hint: 'The backup is damaged; use another one.' });
   }
   const m = v as Partial<Manifest>;
   if (!m || typeof m !== 'object' || typeof m.format !== 'number' || typeof m.id !== 'string' || !Array.isArray(m.files)) {
-    throw new HelfyError('OPERATION_FAILED', `${where}: manifest.json is not a helfy backup manifest`, { hint: 'The backup is damaged; use another one.' });
+    throw new HelfyError('BACKUP_DAMAGED', `${where}: manifest.json is not a helfy backup manifest`, { hint: 'The backup is damaged; use another one.' });
   }
   if (m.format > MANIFEST_FORMAT) {
-    throw new HelfyError('OPERATION_FAILED', `${where}: manifest format ${m.format} is newer than this helfy understands (${MANIFEST_FORMAT})`, { hint: 'Upgrade helfy to restore it.' });
+    throw new HelfyError('BACKUP_INCOMPATIBLE', `${where}: manifest format ${m.format} is newer than this helfy understands (${MANIFEST_FORMAT})`, { hint: 'Upgrade helfy to restore it.' });
   }
   return m as Manifest;
 }

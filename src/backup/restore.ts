@@ -91,7 +91,7 @@ export async function checkRestorable(ctx: Context, cfg: HelfyConfig, brt: Backu
   const m = b.manifest;
   const bad = (await checkFiles(b.dir, m)).filter((f) => !f.ok && m.files.find((x) => x.name === f.name && stores.includes(x.store)));
   if (bad.length) {
-    throw new HelfyError('OPERATION_FAILED', `backup ${b.id} is damaged: ${bad.map((f) => `${f.name} (${f.problem})`).join('; ')}`, { hint: 'Nothing was changed. Restore another backup (`helfy backup list`).' });
+    throw new HelfyError('BACKUP_DAMAGED', `backup ${b.id} is damaged: ${bad.map((f) => `${f.name} (${f.problem})`).join('; ')}`, { hint: 'Nothing was changed. Restore another backup (`helfy backup list`).' });
   }
   const services = await brt.services();
   const running = new Set(services.filter((s) => s.running).map((s) => s.service));
@@ -107,7 +107,7 @@ export async function checkRestorable(ctx: Context, cfg: HelfyConfig, brt: Backu
   };
   const problems = compatibilityProblems(m, target, stores);
   if (problems.length) {
-    throw new HelfyError('OPERATION_FAILED', `backup ${b.id} cannot be restored into this stack: ${problems[0]}`, {
+    throw new HelfyError('BACKUP_INCOMPATIBLE', `backup ${b.id} cannot be restored into this stack: ${problems[0]}`, {
       details: problems.slice(1), hint: 'Nothing was changed. Run a stack with the backup\'s versions (see its manifest.json), or restore another backup.',
       data: { problems },
     });

@@ -40,6 +40,10 @@ export type ErrorCode =
   | 'CONNECTION_FAILED'
   | 'CHECKS_FAILED'
   | 'INTERRUPTED'
+  | 'BACKUP_DAMAGED'
+  | 'BACKUP_INCOMPATIBLE'
+  | 'BUILD_FAILED'
+  | 'DISK_FULL'
   | 'OPERATION_FAILED'
   | 'INTERNAL';
 
@@ -75,6 +79,15 @@ const DEFAULT_EXIT: Record<ErrorCode, ExitCode> = {
   CONNECTION_FAILED: ExitCode.Environment,
   CHECKS_FAILED: ExitCode.Failed,
   INTERRUPTED: ExitCode.Interrupted,
+  /** A backup's files or manifest do not check out (sha256, JSON, format): nothing was changed. */
+  BACKUP_DAMAGED: ExitCode.Failed,
+  /** A backup this stack (or this helfy) cannot take: versions differ, or a newer manifest format. */
+  BACKUP_INCOMPATIBLE: ExitCode.Failed,
+  /** Building an app failed: its image (compose build) or its npm ci / npm run build. */
+  BUILD_FAILED: ExitCode.Failed,
+  /** No space left on the device a dump or a manifest was being written to. */
+  DISK_FULL: ExitCode.Failed,
+  /** Any other operation that failed; the message says which. */
   OPERATION_FAILED: ExitCode.Failed,
   INTERNAL: ExitCode.Failed,
 };

@@ -93,7 +93,7 @@ export async function ensureDependencies(ctx: Pick<Context, 'log' | 'env' | 'sig
     }
     if (r.cancelled) throw interrupted();
     if (r.code !== 0) {
-      throw new HelfyError('OPERATION_FAILED', `${app}: npm ci failed (exit ${r.code})`, {
+      throw new HelfyError('BUILD_FAILED', `${app}: npm ci failed (exit ${r.code})`, {
         hint: `Its last lines are above. Run \`npm ci\` in ${dir} to see the whole output.`, data: { output: tail },
       });
     }

@@ -20,7 +20,7 @@ export function isEnospc(e: unknown): boolean {
 
 export class DiskFullError extends HelfyError {
   constructor(file: string, bytes: number, cause?: unknown) {
-    super('OPERATION_FAILED', `disk full while writing ${file} (${bytes} bytes written): no space left on device`, {
+    super('DISK_FULL', `disk full while writing ${file} (${bytes} bytes written): no space left on device`, {
       hint: 'Free space on that disk or point HELFY_BACKUP_DIR at a larger one; the incomplete backup was removed.',
       cause,
       data: { reason: 'ENOSPC', file },
@@ -151,7 +151,7 @@ export function toolFailure(tool: string, code: number | undefined, output: stri
   const lines = output.split('\n').map((l) => l.trimEnd()).filter(Boolean);
   const firstError = lines.find((l) => /error|fatal|failed|No space/i.test(l)) ?? lines[lines.length - 1] ?? 'no output';
   if (isEnospc({ message: firstError })) {
-    return new HelfyError('OPERATION_FAILED', `${tool} failed: no space left on device`, { hint: o.diskHint, details: lines.slice(-10) });
+    return new HelfyError('DISK_FULL', `${tool} failed: no space left on device`, { hint: o.diskHint, details: lines.slice(-10) });
   }
   return new HelfyError('OPERATION_FAILED', `${tool} failed (exit ${code ?? '?'}): ${clean(firstError)}`, { details: lines.slice(-10).map(clean), hint: o.hint });
 }

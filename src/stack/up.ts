@@ -291,7 +291,7 @@ export async function outcomeError(u: UpRun, outcome: WaitOutcome, driver: Runti
     const tail = outcome.output.slice(-40);
     ctx.log.raw(tail.map((l) => `  build | ${l}`).join('\n'));
     const what = native ? `the ${outcome.services.join(', ')} app${outcome.services.length > 1 ? 's' : ''}` : `the ${outcome.services.join(', ')} image${outcome.services.length > 1 ? 's' : ''}`;
-    return new HelfyError('OPERATION_FAILED', `building ${what} failed (${driver.buildCommand}, exit ${outcome.exitCode})`, {
+    return new HelfyError('BUILD_FAILED', `building ${what} failed (${driver.buildCommand}, exit ${outcome.exitCode})`, {
       hint: native
         ? 'The last build lines are above. The build installs the app\'s dependencies from the npm registry (npm ci): check that it is reachable (proxy: HTTP_PROXY/HTTPS_PROXY).'
         : 'The last build lines are above. The image installs its dependencies from the npm registry inside the build: check that the engine\'s build containers reach it (proxy: HTTP_PROXY/HTTPS_PROXY; a TLS-inspecting proxy: a HELFY_NODE_IMAGE that trusts its CA).',

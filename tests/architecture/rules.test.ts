@@ -79,7 +79,7 @@ describe('import rules (dependency-cruiser)', () => {
       'src/runtime/process/run.ts': "import { execa } from 'execa';\nexport const r = execa;\n",
     });
     const { violations } = await cruise(root);
-    const found = violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, '$1')}`).sort();
+    const found = violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to.replace(/^.*node_modules\/([^/]+)\/.*$/, '$1')}`).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     expect(found).toEqual([
       'adapters-apart: src/runtime/docker/stack.ts → src/runtime/native/stack.ts',
       'backup-uses-the-port: src/backup/session.ts → src/runtime/native/stack.ts',
@@ -87,8 +87,8 @@ describe('import rules (dependency-cruiser)', () => {
       'no-domain-imports-commands: src/stack/status.ts → src/commands/seed.ts',
       'only-db-imports-drivers: src/smoke/run.ts → neo4j-driver',
       'only-db-imports-drivers: src/smoke/run.ts → pg',
-      'only-runtime-starts-processes: src/smoke/run.ts → execa',
       'only-runtime-starts-processes: src/smoke/run.ts → child_process',
+      'only-runtime-starts-processes: src/smoke/run.ts → execa',
       'runtime-stays-below: src/runtime/native/stack.ts → src/dev/run.ts',
       'runtime-takes-only-the-backup-port: src/runtime/native/stack.ts → src/backup/session.ts',
       'stack-reaches-runtime-through-open: src/stack/up.ts → src/runtime/docker/stack.ts',

@@ -110,7 +110,7 @@ async function run(app: AppName, dir: string, args: string[], onLine: (line: str
     throw new HelfyError('TOOL_MISSING', `${app}: could not run npm ${args.join(' ')} (${(e as Error).message})`, { hint: 'Is npm on PATH? It comes with Node.js.' });
   }
   if (r.code !== 0) {
-    throw new HelfyError('OPERATION_FAILED', `${app}: npm ${args.join(' ')} failed (exit ${r.code}) in ${dir}`, {
+    throw new HelfyError('BUILD_FAILED', `${app}: npm ${args.join(' ')} failed (exit ${r.code}) in ${dir}`, {
       details: tail.slice(-15),
       hint: `Run \`npm ${args.join(' ')}\` in ${dir} to see the whole output.`,
     });
@@ -132,7 +132,7 @@ export async function ensureAppBuilt(cfg: Pick<HelfyConfig, 'root'>, app: AppNam
   await run(app, dir, ['run', 'build'], onLine);
   const missing = ENTRIES[app].filter((e) => !existsSync(join(dir, e)));
   if (missing.length) {
-    throw new HelfyError('OPERATION_FAILED', `${app}: npm run build did not write ${missing.join(', ')} in ${dir}`, { hint: 'Check the "build" script of its package.json.' });
+    throw new HelfyError('BUILD_FAILED', `${app}: npm run build did not write ${missing.join(', ')} in ${dir}`, { hint: 'Check the "build" script of its package.json.' });
   }
   mkdirSync(join(dir, 'dist'), { recursive: true });
   writeFileAtomicSync(join(dir, BUILD_STAMP), `${tag}\n`);
