@@ -2,10 +2,18 @@
  * The backup manifest (manifest.json in every backup folder): what was dumped, from which
  * versions, with which checksums and figures. Pure types and checks, no drivers and no Docker.
  */
+import { createHash } from 'node:crypto';
 import { HelfyError } from '../core/errors.js';
 
-export const MANIFEST_FORMAT = 1;
+export const MANIFEST_FORMAT = 2;
 export const MANIFEST_FILE = 'manifest.json';
+/**
+ * The manifest's own checksum, in `sha256sum` format (`<hex>  manifest.json`): written beside it
+ * and checked before anything trusts the manifest (`cd <backup> && sha256sum -c manifest.json.sha256`
+ * checks it from outside). Required from manifest format 2 on; a format-1 backup (an older helfy)
+ * has none.
+ */
+export const MANIFEST_SUM_FILE = 'manifest.json.sha256';
 export const PARTIAL_SUFFIX = '.partial';
 
 export type Store = 'postgres' | 'neo4j';
@@ -140,4 +148,21 @@ export function parseStores(raw: string | undefined): Store[] {
     throw new HelfyError('USAGE', `--only ${raw}: unknown store${bad.length > 1 ? 's' : ''} ${bad.join(', ')}`.trim(), { hint: `Stores: ${STORES.join(', ')}.` });
   }
   return STORES.filter((s) => parts.includes(s));
+}
+
+/** The `sha256sum` line of a manifest's text. */
+export function manifestSumLine(text: string): string {
+  return `${createHash('sha256').update(text).digest('hex')}  ${MANIFEST_FILE}\n`;
+}
+
+/**
+ * Why a manifest's text does not match its checksum file (undefined when it does). `sum` is the
+ * checksum file's text, or undefined when there is none: allowed only for format 1.
+ */
+export function manifestSumProblem(text: string, sum: string | undefined, format: number): string | undefined {
+  if (sum === undefined) return format >= 2 ? `${MANIFEST_SUM_FILE} is missing (the manifest cannot be trusted)` : undefined;
+  const m = /^([0-9a-f]{64}) [ *]manifest\.json\s*$/.exec(sum);
+  if (!m) return `${MANIFEST_SUM_FILE} is not a sha256sum line for ${MANIFEST_FILE}`;
+  const actual = createHash('sha256').update(text).digest('hex');
+  return actual === m[1] ? undefined : `${MANIFEST_FILE} was changed or damaged: its sha256 is ${actual}, ${MANIFEST_SUM_FILE} says ${m[1]}`;
 }

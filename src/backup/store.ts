@@ -16,7 +16,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { HelfyConfig } from '../config/load.js';
 import { HelfyError } from '../core/errors.js';
 import { pidAlive } from '../core/proc.js';
-import { idTime, MANIFEST_FILE, parseManifest, PARTIAL_SUFFIX, totalBytes, type Manifest } from './manifest.js';
+import { idTime, MANIFEST_FILE, MANIFEST_SUM_FILE, manifestSumLine, manifestSumProblem, parseManifest, PARTIAL_SUFFIX, totalBytes, type Manifest } from './manifest.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
 
 export const LOCK_FILE = 'lock.json';
@@ -140,7 +140,14 @@ export async function scanBackups(root: string, project?: string): Promise<ScanR
       continue;
     }
     try {
-      const manifest = parseManifest(await readFile(mf, 'utf8'), d.name);
+      const text = await readFile(mf, 'utf8');
+      const manifest = parseManifest(text, d.name);
+      const sum = await readFile(join(dir, MANIFEST_SUM_FILE), 'utf8').catch(() => undefined);
+      const problem = manifestSumProblem(text, sum, manifest.format);
+      if (problem) {
+        damaged.push({ id: d.name, reason: problem });
+        continue;
+      }
       let verified: VerifyRecord | undefined;
       try {
         verified = JSON.parse(readFileSync(join(dir, VERIFY_FILE), 'utf8')) as VerifyRecord;
@@ -163,7 +170,7 @@ export async function scanBackups(root: string, project?: string): Promise<ScanR
  * names its project) or `latest` (the newest of `project` only).
  */
 export async function findBackup(root: string, id: string, project?: string): Promise<BackupEntry> {
-  const { backups, partials, others } = await scanBackups(root, project);
+  const { backups, partials, others, damaged } = await scanBackups(root, project);
   const hit = backups.find((b) => b.id === id) ?? others.find((b) => b.id === id) ?? (id === 'latest' ? backups[backups.length - 1] : undefined);
   if (hit) return hit;
   if (id === 'latest' && others.length) {
@@ -171,6 +178,8 @@ export async function findBackup(root: string, id: string, project?: string): Pr
       hint: '`latest` means the newest backup of this project; name another project\'s backup by its id (`helfy backup list` shows them).',
     });
   }
+  const bad = damaged.find((b) => b.id === id);
+  if (bad) throw new HelfyError('BACKUP_DAMAGED', `backup ${id} is damaged: ${bad.reason}`, { hint: 'Nothing was changed. Restore another backup (`helfy backup list`).' });
   const partial = partials.some((p) => p.id === id);
   throw new HelfyError('USAGE', partial ? `backup ${id} is incomplete (${id}${PARTIAL_SUFFIX})` : `no backup ${id} in ${root}`, {
     hint: partial ? 'It was interrupted; `helfy backup prune` removes it once its process is gone.' : '`helfy backup list` shows the backups.',
@@ -196,9 +205,11 @@ export async function writeLock(dir: string, lock: LockInfo): Promise<void> {
   await writeFileAtomic(join(dir, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
 }
 
-/** Writes the manifest (temp file + rename), drops the lock and renames the folder to its id. */
+/** Writes the manifest and its checksum (temp file + rename each), drops the lock and renames the folder to its id. */
 export async function completePartial(dir: string, root: string, manifest: Manifest): Promise<string> {
-  await writeFileAtomic(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
+  await writeFileAtomic(join(dir, MANIFEST_FILE), text);
+  await writeFileAtomic(join(dir, MANIFEST_SUM_FILE), manifestSumLine(text));
   await rm(join(dir, LOCK_FILE), { force: true });
   const final = join(root, manifest.id);
   await rename(dir, final);
@@ -241,7 +252,7 @@ export async function checkFiles(dir: string, m: Manifest): Promise<FileCheck[]>
       continue;
     }
     const sum = await sha256File(p);
-    out.push(sum === f.sha256 ? { name: f.name, ok: true } : { name: f.name, ok: false, problem: `sha256 ${sum.slice(0, 12)}…, manifest says ${f.sha256.slice(0, 12)}… (the file was changed or damaged)` });
+    out.push(sum === f.sha256 ? { name: f.name, ok: true } : { name: f.name, ok: false, problem: `sha256 ${sum}, manifest says ${f.sha256} (the file was changed or damaged)` });
   }
   return out;
 }

@@ -23,6 +23,13 @@ afterAll(() => releaseDocker(), 120_000);
 
 const WRITERS = ['api', 'temporal', 'worker'];
 
+/** Rewrites a copied backup's manifest as a test's forgery, with the checksum a real one carries (sha256sum format). */
+function reseal(dir: string, manifest: unknown): void {
+  const text = JSON.stringify(manifest);
+  writeFileSync(join(dir, 'manifest.json'), text);
+  writeFileSync(join(dir, 'manifest.json.sha256'), `${createHash('sha256').update(text).digest('hex')}  manifest.json\n`);
+}
+
 describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () => {
   let ws: Workspace;
   let id = '';
@@ -131,7 +138,9 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     expect(r.json.writersStopped.sort()).toEqual(WRITERS);
     expect(r.json.writersDowntimeMs).toBeGreaterThan(0);
     const dir = join(ws.dir, 'backups', id);
-    expect(readdirSync(dir).sort()).toEqual(['globals.sql', 'helfy_app.dump', 'helfy_temporal.dump', 'helfy_temporal_visibility.dump', 'manifest.json', 'neo4j-neo4j.dump', 'neo4j-system.dump']);
+    expect(readdirSync(dir).sort()).toEqual(['globals.sql', 'helfy_app.dump', 'helfy_temporal.dump', 'helfy_temporal_visibility.dump', 'manifest.json', 'manifest.json.sha256', 'neo4j-neo4j.dump', 'neo4j-system.dump']);
+    // The manifest's own checksum, checked by coreutils (not helfy).
+    expect((await execa('sha256sum', ['-c', 'manifest.json.sha256'], { cwd: dir, reject: false })).stdout).toBe('manifest.json: OK');
     manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.postgres.serverVersionNum).toBeGreaterThanOrEqual(150000);
     expect(manifest.postgres.pgDumpVersion).toMatch(/^pg_dump \(PostgreSQL\) 15\./);
@@ -201,7 +210,7 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     const other = join(ws.dir, 'backups', otherId);
     cpSync(join(ws.dir, 'backups', id), other, { recursive: true });
     const m = JSON.parse(readFileSync(join(other, 'manifest.json'), 'utf8'));
-    writeFileSync(join(other, 'manifest.json'), JSON.stringify({ ...m, id: otherId, postgres: { ...m.postgres, serverVersion: '16.4', serverVersionNum: 160004 } }));
+    reseal(other, { ...m, id: otherId, postgres: { ...m.postgres, serverVersion: '16.4', serverVersionNum: 160004 } });
     const refused = await ws.run(['restore', otherId, '--yes']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/cannot be restored into this stack: PostgreSQL major differs: the backup is from PostgreSQL 16\.4 \(major 16\), this stack runs 15\.\d+/);
@@ -209,6 +218,20 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     expect(await rowCounts()).toEqual(changed);
     expect(await writersRunning()).toBe(true);
     rmSync(other, { recursive: true, force: true });
+
+    // One digit of the manifest's figures changed (its checksum not): refused before anything is touched.
+    const edited = join(ws.dir, 'backups', `${id.replace(/-e2e$/, '')}-edited`);
+    cpSync(join(ws.dir, 'backups', id), edited, { recursive: true });
+    const text = readFileSync(join(edited, 'manifest.json'), 'utf8');
+    writeFileSync(join(edited, 'manifest.json'), text.replace(/("rows": \{[^}]*?": )(\d)/, (_, a: string, d: string) => `${a}${(Number(d) + 1) % 10}`));
+    expect(readFileSync(join(edited, 'manifest.json'), 'utf8')).not.toBe(text);
+    const damaged = await ws.run(['restore', `${id.replace(/-e2e$/, '')}-edited`, '--yes', '--json']);
+    expect(damaged.code).toBe(1);
+    expect(damaged.json.error.code).toBe('BACKUP_DAMAGED');
+    expect(damaged.json.error.message).toMatch(/is damaged: manifest\.json was changed or damaged: its sha256 is/);
+    expect(await rowCounts()).toEqual(changed);
+    expect(await writersRunning()).toBe(true);
+    rmSync(edited, { recursive: true, force: true });
   }, 300_000);
 
   it('a restore failing half-way (helfy_app.dump cut short, its manifest agreeing): Neo4j still restored in full, the error names the partial database, writers left stopped', async () => {
@@ -221,7 +244,7 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     const m = JSON.parse(readFileSync(join(cut, 'manifest.json'), 'utf8'));
     const entry = m.files.find((f: any) => f.name === 'helfy_app.dump');
     Object.assign(entry, { bytes: short.length, sha256: createHash('sha256').update(short).digest('hex') });
-    writeFileSync(join(cut, 'manifest.json'), JSON.stringify({ ...m, id: cutId }));
+    reseal(cut, { ...m, id: cutId });
     try {
       const r = await ws.run(['restore', cutId, '--yes'], { timeoutMs: 900_000 });
       expect(r.code, r.stderr).toBe(1);

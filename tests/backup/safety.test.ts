@@ -10,8 +10,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireProjectLock, lockFile } from '../../src/backup/lock.js';
-import type { Manifest } from '../../src/backup/manifest.js';
-import { findBackup, scanBackups, writeLock, type LockInfo } from '../../src/backup/store.js';
+import { MANIFEST_FORMAT, type Manifest } from '../../src/backup/manifest.js';
+import { completePartial, findBackup, scanBackups, writeLock, type LockInfo } from '../../src/backup/store.js';
 import { runStoreTasks } from '../../src/backup/tasks.js';
 import { killOneOffClients } from '../../src/runtime/docker/backup.js';
 import { cmdline, pidAlive, procUid } from '../../src/core/proc.js';
@@ -277,3 +277,65 @@ describe('orphaned `docker run` clients of a backup killed with -9 (killOneOffCl
   });
 });
 
+
+describe('the manifest\'s own checksum (manifest.json.sha256)', () => {
+  const manifest = (id: string, format: number): Manifest => ({
+    format, id, project: 'p', helfyVersion: '0', createdAt: '2026-11-30T10:00:00.000Z', durationMs: 0, stores: ['postgres', 'neo4j'], consistent: true,
+    writersStopped: [], writersDowntimeMs: 0, services: {}, files: [{ name: 'globals.sql', store: 'postgres', kind: 'globals', bytes: 10, sha256: 'a'.repeat(64), durationMs: 1 }],
+    figures: { postgres: { rows: { 'public.users': 12 } } } as never, warnings: [],
+  });
+  /** A complete backup as `helfy backup` leaves it: written by the same completePartial. */
+  const complete = async (root: string, id: string): Promise<string> => {
+    const partial = join(root, `${id}.partial`);
+    mkdirSync(partial, { recursive: true });
+    return completePartial(partial, root, manifest(id, MANIFEST_FORMAT));
+  };
+
+  it('is written beside the manifest in sha256sum format, and sha256sum -c (coreutils) accepts it', async () => {
+    const root = tmp();
+    const dir = await complete(root, '20261130T100000Z');
+    expect(readdirSync(dir).sort()).toEqual(['manifest.json', 'manifest.json.sha256']);
+    const r = await execa('sha256sum', ['-c', 'manifest.json.sha256'], { cwd: dir, reject: false });
+    expect([r.exitCode, r.stdout]).toEqual([0, 'manifest.json: OK']);
+    expect((await findBackup(root, '20261130T100000Z', 'p')).manifest.figures).toEqual({ postgres: { rows: { 'public.users': 12 } } });
+  });
+
+  it('one digit changed in the figures: the backup is damaged, named so by list (scan) and refused by id before anything reads it', async () => {
+    const root = tmp();
+    const dir = await complete(root, '20261130T100000Z');
+    const file = join(dir, 'manifest.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"public.users": 12', '"public.users": 13'));
+    expect((await execa('sha256sum', ['-c', 'manifest.json.sha256'], { cwd: dir, reject: false })).exitCode).toBe(1);
+    const scan = await scanBackups(root, 'p');
+    expect(scan.backups).toEqual([]);
+    expect(scan.damaged).toEqual([{ id: '20261130T100000Z', reason: expect.stringMatching(/^manifest\.json was changed or damaged: its sha256 is [0-9a-f]{64}, manifest\.json\.sha256 says [0-9a-f]{64}$/) }]);
+    const e = await errorOf(findBackup(root, '20261130T100000Z', 'p'));
+    expect([e.code, e.exitCode]).toEqual(['BACKUP_DAMAGED', 1]);
+    expect(e.message).toMatch(/^backup 20261130T100000Z is damaged: manifest\.json was changed or damaged/);
+    expect(e.hint).toMatch(/Nothing was changed/);
+  });
+
+  it('a flipped byte in the checksum file, a missing one (format 2) or invalid JSON: damaged, each with its own reason; a format-1 manifest without one is still read', async () => {
+    const root = tmp();
+    const a = await complete(root, '20261130T100000Z');
+    const sumA = join(a, 'manifest.json.sha256');
+    const line = readFileSync(sumA, 'utf8');
+    writeFileSync(sumA, `${line[0] === 'f' ? '0' : 'f'}${line.slice(1)}`);
+    const b = await complete(root, '20261130T110000Z');
+    rmSync(join(b, 'manifest.json.sha256'));
+    const c = await complete(root, '20261130T120000Z');
+    writeFileSync(join(c, 'manifest.json'), '{"format": 2, "id": ');
+    mkdirSync(join(root, '20261130T130000Z'));
+    writeFileSync(join(root, '20261130T130000Z', 'manifest.json'), JSON.stringify(manifest('20261130T130000Z', 1)));
+    const scan = await scanBackups(root, 'p');
+    expect(scan.backups.map((x) => x.id)).toEqual(['20261130T130000Z']);
+    expect(Object.fromEntries(scan.damaged.map((d) => [d.id, d.reason.replace(/[0-9a-f]{64}/g, '<sha>')]))).toEqual({
+      '20261130T100000Z': 'manifest.json was changed or damaged: its sha256 is <sha>, manifest.json.sha256 says <sha>',
+      '20261130T110000Z': 'manifest.json.sha256 is missing (the manifest cannot be trusted)',
+      '20261130T120000Z': expect.stringMatching(/^20261130T120000Z: manifest\.json is not valid JSON/),
+    });
+    const e = await errorOf(findBackup(root, '20261130T120000Z', 'p'));
+    expect(e.code).toBe('BACKUP_DAMAGED');
+    expect(e.message).toMatch(/^backup 20261130T120000Z is damaged: 20261130T120000Z: manifest\.json is not valid JSON/);
+  });
+});
