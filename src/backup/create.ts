@@ -47,6 +47,9 @@ export interface SourceFacts {
   warnings: string[];
 }
 
+/** Waits until the services started again are healthy; returns why not, or undefined. */
+export type HealthyWait = (services: string[]) => Promise<string | undefined>;
+
 /** The state of a backup while it runs: what it wrote and what it stopped (for the restart and lock.json). */
 export interface DumpState {
   id: string;
@@ -151,7 +154,7 @@ export async function dumpStores(ctx: Context, cfg: HelfyConfig, brt: BackupRunt
  * Starts again what the backup stopped (Neo4j if its task did not, then the writers in start
  * order). Returns whether that worked and how long the writers were down; a failure is logged.
  */
-export async function restartStopped(ctx: Context, brt: BackupRuntime, st: DumpState): Promise<{ restarted: boolean; restart: string[]; downMs: number }> {
+export async function restartStopped(ctx: Context, brt: BackupRuntime, st: DumpState, healthy?: HealthyWait): Promise<{ restarted: boolean; restart: string[]; downMs: number; unhealthy?: string }> {
   const restart: string[] = [];
   if (st.neo4jStopped) restart.push('neo4j');
   restart.push(...[...WRITERS].reverse().filter((w) => st.writersStopped.includes(w)));
@@ -159,8 +162,10 @@ export async function restartStopped(ctx: Context, brt: BackupRuntime, st: DumpS
   if (!restart.length) return { restarted: true, restart, downMs };
   try {
     await brt.start(restart);
+    // The outage lasts until the writers answer again, not until their processes start.
+    const unhealthy = await healthy?.(restart);
     if (st.writersStopped.length) downMs = performance.now() - st.downFrom;
-    return { restarted: true, restart, downMs };
+    return { restarted: true, restart, downMs, ...(unhealthy ? { unhealthy } : {}) };
   } catch (e) {
     ctx.log.error(`could not start ${restart.join(', ')} again: ${(e as Error).message}; run \`helfy up\` (the next \`helfy backup …\` retries too)`);
     return { restarted: false, restart, downMs };
@@ -201,7 +206,7 @@ async function finish(root: string, st: DumpState, manifest: Manifest): Promise<
 }
 
 /** The backup itself, inside a session that holds the project's lock. */
-export async function createBackup(ctx: Context, o: BackupOptions, startedAt: Date, id: string, cfg: HelfyConfig, root: string, brt: BackupRuntime): Promise<BackupResult> {
+export async function createBackup(ctx: Context, o: BackupOptions, startedAt: Date, id: string, cfg: HelfyConfig, root: string, brt: BackupRuntime, healthy?: HealthyWait): Promise<BackupResult> {
   const online = Boolean(o.online);
   const t0 = performance.now();
   const facts = await readSourceFacts(ctx, cfg, brt, online);
@@ -217,13 +222,14 @@ export async function createBackup(ctx: Context, o: BackupOptions, startedAt: Da
   }
   // Start again what was stopped, then (on a failure) delete the partial folder: only after a
   // successful restart, so a failed one leaves lock.json naming what is still down.
-  const { restarted, restart, downMs } = await restartStopped(ctx, brt, st);
+  const { restarted, restart, downMs, unhealthy } = await restartStopped(ctx, brt, st, failure ? undefined : healthy);
   if (failure) {
     if (restarted) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     throw failure.e;
   }
   // The backup itself is complete (its folder, lock.json gone, is renamed below): say what is down.
   if (!restarted) warnings.push(`could not start ${restart.join(', ')} again: run \`helfy up\``);
+  if (unhealthy) warnings.push(unhealthy);
   const manifest = buildManifest(cfg, o, startedAt, t0, facts, st, downMs, warnings);
   const final = await finish(root, st, manifest);
   return {

@@ -25,9 +25,9 @@ export async function run(ctx: Context, input: CommandInput): Promise<BackupResu
   const opts = input.opts as BackupOptions;
   const startedAt = new Date();
   const id = backupId(startedAt, opts.name);
-  const { cfg, root, brt, release } = await openBackupSession(ctx, { recover: true, lock: 'backup' });
+  const { cfg, root, brt, release, waitHealthy } = await openBackupSession(ctx, { recover: true, lock: 'backup' });
   try {
-    return await createBackup(ctx, opts, startedAt, id, cfg, root, brt);
+    return await createBackup(ctx, opts, startedAt, id, cfg, root, brt, (services) => waitHealthy(services, { signal: ctx.signal }));
   } finally {
     await release();
   }

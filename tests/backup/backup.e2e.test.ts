@@ -137,6 +137,10 @@ describe.skipIf(SKIP)('helfy backup and restore on a seeded stand-in stack', () 
     expect(r.json.consistent).toBe(true);
     expect(r.json.writersStopped.sort()).toEqual(WRITERS);
     expect(r.json.writersDowntimeMs).toBeGreaterThan(0);
+    // backup returns once the writers are healthy again: the API answers ready at once.
+    const ready = await fetch(`http://127.0.0.1:${ws.ports.api}/health/ready`, { signal: AbortSignal.timeout(5000) });
+    expect(ready.status).toBe(200);
+    expect(r.json.warnings.filter((w: string) => /not healthy again/.test(w))).toEqual([]);
     const dir = join(ws.dir, 'backups', id);
     expect(readdirSync(dir).sort()).toEqual(['globals.sql', 'helfy_app.dump', 'helfy_temporal.dump', 'helfy_temporal_visibility.dump', 'manifest.json', 'manifest.json.sha256', 'neo4j-neo4j.dump', 'neo4j-system.dump']);
     // The manifest's own checksum, checked by coreutils (not helfy).
