@@ -55,9 +55,16 @@ export function baseEnv(parent: NodeJS.ProcessEnv = process.env): Record<string,
   return env;
 }
 
-/** A hash of what makes the process what it is (command, args, env, cwd, user): label dev.helfy.config-hash. */
+/**
+ * The variables of baseEnv that come from the shell helfy runs in. They do not make a process what
+ * it is: a service started from one shell is the same service when `up` runs from another (a PATH
+ * with one more folder, another TZ), so they stay out of specHash and a changed shell restarts nothing.
+ */
+export const AMBIENT_ENV: readonly string[] = ['PATH', 'HOME', 'TZ', 'TMPDIR', 'LANG'];
+
+/** A hash of what makes the process what it is (command, args, env but the shell's, cwd, user): label dev.helfy.config-hash. */
 export function specHash(spec: Pick<ProcessSpec, 'command' | 'args' | 'env' | 'cwd' | 'user'>, extra = ''): string {
-  const env = Object.keys(spec.env).sort().map((k) => `${k}=${spec.env[k]}`);
+  const env = Object.keys(spec.env).filter((k) => !AMBIENT_ENV.includes(k)).sort().map((k) => `${k}=${spec.env[k]}`);
   return createHash('sha256').update(JSON.stringify([spec.command, spec.args, env, spec.cwd, spec.user ?? '', extra])).digest('hex').slice(0, 12);
 }
 
