@@ -12,6 +12,17 @@ const rowsOf = (p: DemoParams, index: number, table: string) =>
   [...demoTables(p, demoProfile(p, index)).find((t) => t.table === table)!.chunks()].join('').split('\n').filter(Boolean).map(splitCsv);
 
 describe('flags', () => {
+  it('--reset refuses the flags that shape new data instead of ignoring them; --only and --dry-run go with it', () => {
+    let err: any;
+    try {
+      parseSeedFlags({ reset: true, users: '5', lastDay: '2026-01-31' });
+    } catch (e) {
+      err = e;
+    }
+    expect([err?.code, err?.exitCode, err?.message]).toEqual(['USAGE', 2, '--reset does not take --users, --last-day: it removes the seeded data, it generates none']);
+    expect(err.hint).toBe('Run `helfy seed --reset` (with --only and --dry-run if you like), then `helfy seed --users … --last-day …`.');
+    expect(parseSeedFlags({ reset: true, only: 'demo', dryRun: true })).toMatchObject({ reset: true, dryRun: true, only: ['demo'] });
+  });
   it('defaults: every part, 3 users, 90 days, seed 1', () => {
     expect(parseSeedFlags({})).toEqual({ users: 3, days: 90, seed: 1, concurrency: 2, reset: false, dryRun: false });
     expect(parseSeedFlags({ only: 'demo,foods,demo', users: '0', days: '365', lastDay: '2026-01-31' })).toMatchObject({ only: ['demo', 'foods'], users: 0, days: 365, lastDay: '2026-01-31' });

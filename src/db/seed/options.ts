@@ -20,6 +20,16 @@ function intFlag(flag: string, raw: unknown, def: number, min: number, max: numb
 
 /** Validates the flags into SeedOptions; every problem is a usage error naming the flag. */
 export function parseSeedFlags(opts: Record<string, unknown>): SeedOptions {
+  if (opts.reset) {
+    // --reset removes what the seed made; the flags that shape new data would be silently ignored.
+    const shaping = (['users', 'days', 'seed', 'lastDay', 'concurrency'] as const).filter((k) => opts[k] !== undefined);
+    if (shaping.length) {
+      const flags = shaping.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      throw new HelfyError('USAGE', `--reset does not take ${flags.join(', ')}: it removes the seeded data, it generates none`, {
+        hint: 'Run `helfy seed --reset` (with --only and --dry-run if you like), then `helfy seed ' + flags.map((f) => `${f} …`).join(' ') + '`.',
+      });
+    }
+  }
   let only: SeedPart[] | undefined;
   if (opts.only !== undefined) {
     const items = String(opts.only).split(',').map((x) => x.trim()).filter(Boolean);
