@@ -9,7 +9,9 @@ export type HealthView = Pick<ServiceStatus, 'name' | 'healthy' | 'state' | 'det
 export function healthVerdict(name: string, services: readonly HealthView[]): string {
   const s = services.find((x) => x.name === name);
   if (!s) throw new Error(`${name}: not in the stack`);
-  if (!s.healthy) throw new Error(`${s.name}: ${s.state} — ${s.detail}${s.probe && !s.probe.ok ? ` (probe: ${s.probe.detail})` : ''}`);
+  // The state's detail may already carry the failed probe ("running (probe: …)"): said once.
+  const probe = s.probe && !s.probe.ok && !s.detail.includes(s.probe.detail) ? ` (probe: ${s.probe.detail})` : '';
+  if (!s.healthy) throw new Error(`${s.name}: ${s.state} — ${s.detail}${probe}`);
   return `${s.state}: ${s.detail}`;
 }
 

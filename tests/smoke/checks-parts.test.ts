@@ -157,6 +157,9 @@ describe('health', () => {
     expect(healthVerdict('api', services as never)).toBe('healthy: up 3 min');
     expect(thrown(() => healthVerdict('web', services as never)).message).toBe('web: unhealthy — running (probe: GET /health → HTTP 500)');
     expect(thrown(() => healthVerdict('worker', services as never)).message).toBe('worker: failed — exited with code 137');
+    // A detail that already names the failed probe says it once.
+    const starting = [{ name: 'api', healthy: false, state: 'starting', detail: 'running (probe: GET /health/ready → HTTP 503)', probe: { ok: false, detail: 'GET /health/ready → HTTP 503' } }];
+    expect(thrown(() => healthVerdict('api', starting as never)).message).toBe('api: starting — running (probe: GET /health/ready → HTTP 503)');
     expect(thrown(() => healthVerdict('neo4j', services as never)).message).toBe('neo4j: not in the stack');
   });
 
