@@ -42,6 +42,14 @@ function colorEnabled(flag: boolean, io: MainIO): boolean {
   return io.stderrIsTTY;
 }
 
+/** stdout's terminal width, or $COLUMNS; nothing when stdout is not a terminal and COLUMNS is unset. */
+function terminalColumns(io: MainIO): { columns?: number } {
+  const out = io.stdout as Partial<NodeJS.WriteStream>;
+  if (out.isTTY && out.columns) return { columns: out.columns };
+  const env = Number(io.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? { columns: env } : {};
+}
+
 function isCI(env: NodeJS.ProcessEnv): boolean {
   return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
 }
@@ -110,6 +118,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
       prompt: createPrompter(isInteractive(io.env, io.stdinIsTTY, options.json), options.yes, log),
       tasks: createTaskRunner(options, io.stderrIsTTY, isCI(io.env)),
       stdout: (t) => io.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+      ...terminalColumns(io),
       signal: controller.signal,
     };
   };

@@ -48,19 +48,26 @@ export function render(r: StatusResult & { rendered?: boolean }, ctx: Context): 
     return;
   }
   const native = r.runtime.kind === 'native';
+  // One line per service: a command line (a shell script, a JVM's) on one line, its first line only
+  // unless -v; the last column is cut to the terminal's width. --json has everything.
+  const oneLine = (text: string) => (ctx.options.verbose ? text : text.split('\n').find((l) => l.trim()) ?? '').replace(/\s+/g, ' ').trim();
+  const exit = (s: StatusResult['services'][number]) => /(?:code|exit) (\d+)/.exec(s.detail)?.[1];
   const mark = (ok: boolean, state: string) => (ok ? c.green('✔') : state === 'starting' || state === 'missing' ? c.yellow('…') : c.red('✖'));
   const rows = r.services.map((s) => [
     `${mark(s.healthy, s.state)} ${s.name}`,
     s.container?.state ?? 'not created',
-    s.state,
+    !s.healthy && exit(s) !== undefined ? `${s.state} (exit ${exit(s)})` : s.state,
     s.uptimeS !== undefined ? formatDuration(s.uptimeS * 1000) : '',
     s.ports.map((p) => `${p.host && p.host !== '0.0.0.0' ? `${p.host}:` : ''}${p.hostPort}->${p.containerPort}`).join(', '),
     s.probe ? `${s.probe.ok ? '' : 'FAIL '}${s.probe.detail} (${s.probe.durationMs} ms)` : '',
-    s.image ?? '',
+    oneLine(s.image ?? ''),
   ]);
   const head = ['SERVICE', native ? 'PROCESS' : 'CONTAINER', 'HEALTH', 'UPTIME', 'PORTS', 'PROBE', native ? 'COMMAND' : 'IMAGE'];
   const width = head.map((h, i) => Math.max(h.length + (i === 0 ? 2 : 0), ...rows.map((row) => row[i]!.replace(/\u001b\[[0-9;]*m/g, '').length)));
-  const fmt = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(width[i]! - cell.replace(/\u001b\[[0-9;]*m/g, '').length))).join('  ');
+  // What is left of the terminal for the last column (at least 20 characters).
+  const room = ctx.columns ? Math.max(20, ctx.columns - width.slice(0, -1).reduce((a, w) => a + w + 2, 0)) : Infinity;
+  const cut = (cell: string) => (ctx.options.verbose || cell.length <= room ? cell : `${cell.slice(0, room - 1)}…`);
+  const fmt = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cut(cell) : cell + ' '.repeat(width[i]! - cell.replace(/\u001b\[[0-9;]*m/g, '').length))).join('  ');
   const bad = r.services.filter((s) => !s.healthy);
   ctx.stdout([`stack ${r.project}, runtime: ${r.runtime.detail}`, c.bold(fmt(['  SERVICE', ...head.slice(1)])), ...rows.map(fmt), bad.length ? `${bad.length} service(s) not healthy: ${bad.map((s) => s.name).join(', ')}` : `all ${r.services.length} services healthy`].join('\n'));
 }

@@ -54,6 +54,8 @@ export interface Context {
   readonly tasks: TaskRunner;
   /** Writes one result to stdout (the command's own human output or nothing; JSON is printed by the entry). */
   stdout(text: string): void;
+  /** The width of the terminal stdout writes to (or $COLUMNS); undefined when not a terminal: tables are not cut. */
+  readonly columns?: number;
   /** An AbortSignal fired on SIGINT/SIGTERM, for long waits. */
   readonly signal: AbortSignal;
 }
