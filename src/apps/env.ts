@@ -7,6 +7,7 @@
  * published port of that service. Only what differs on the host is overridden: the listening
  * port and address, NODE_ENV=development, and the worker's health port.
  */
+import { createHmac } from 'node:crypto';
 import type { HelfyConfig } from '../config/load.js';
 import { HelfyError } from '../core/errors.js';
 import { CATALOG, service } from '../stack/catalog.js';
@@ -38,6 +39,18 @@ function hostOf(cfg: HelfyConfig, name: ServiceName): string {
 /** A wildcard bind address is not an address to connect to. */
 export function connectHost(bind: string): string {
   return bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+}
+
+/**
+ * The secret the web server proves itself to the API with (PROXY_SECRET of both; the web server
+ * sends it as X-Proxy-Secret beside X-Forwarded-For) where the API cannot tell the web server by
+ * its address: on one machine every local program reaches the API from the same loopback address.
+ * Derived from the workspace's JWT secret (HMAC, its own label), so it is as stable and as private
+ * as that secret, needs no new `.env` entry, and does not let the web server (which gets only
+ * this) sign tokens. Never printed.
+ */
+export function proxySecret(cfg: Pick<HelfyConfig, 'api'>): string {
+  return createHmac('sha256', cfg.api.jwtSecret).update('helfy web->api proxy secret v1').digest('base64url');
 }
 
 /** `service:containerPort` → `host:publishedPort`, for every published port in the catalog. */

@@ -3,7 +3,7 @@
  * input, through app.request() against a real PostgreSQL 15 (bootstrapped, migrated, the API
  * connected as helfy_api).
  */
-import { createHash, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, createHmac, randomBytes, scryptSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../templates/api/src/auth/password.js';
 import { signAccessToken } from '../../templates/api/src/auth/tokens.js';
@@ -275,6 +275,142 @@ describe('tokens', () => {
     const ex = await call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: v.refreshToken } });
     expect([ex.status, ex.body.error.code]).toEqual([401, 'REFRESH_EXPIRED']);
   });
+
+  it('a correctly signed token lacking exp, iat, sub, typ or iss (or whose sub is no user id) is 401 TOKEN_INVALID', async () => {
+    const u = await newUser(t.app, 'claims');
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const hs256 = (claims: Record<string, unknown>) => {
+      const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+      return `${unsigned}.${createHmac('sha256', t.config.JWT_SECRET).update(unsigned).digest('base64url')}`;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const full: Record<string, unknown> = { sub: u.id, iat: now, exp: now + 600, iss: 'helfy-api', typ: 'access' };
+    // The helper signs the way the API does: with every claim the token is good.
+    expect((await call(t.app, 'GET', '/api/me', { token: hs256(full) })).body).toMatchObject({ id: u.id });
+    const without = (claim: string) => Object.fromEntries(Object.entries(full).filter(([k]) => k !== claim));
+    const bad = [...['exp', 'iat', 'sub', 'typ', 'iss'].map(without), { ...full, sub: 'not-a-user-id' }, { ...full, typ: 'refresh' }, { ...full, iat: now + 10, exp: now + 5 }];
+    for (const claims of bad) {
+      const r = await call(t.app, 'GET', '/api/me', { token: hs256(claims) });
+      expect([r.status, r.body.error?.code], JSON.stringify(claims)).toEqual([401, 'TOKEN_INVALID']);
+    }
+  });
+});
+
+describe('refresh grace: two tabs refreshing at once', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  const refresh = (token: string) => call(t.app, 'POST', '/api/auth/refresh', { body: { refreshToken: token } });
+  const tokens = (userId: string) =>
+    withClient(stack.owner, (c) => c.query(`SELECT token_hash AS hash, revoked_at IS NULL AS live FROM refresh_tokens WHERE user_id = $1 ORDER BY created_at`, [userId])).then((r) => r.rows);
+
+  it('the just-rotated token, used again within the grace, gets the live successor and a new access token; nothing is revoked', async () => {
+    expect(t.config.REFRESH_REUSE_GRACE_S).toBe(20); // the default
+    const u = await newUser(t.app, 'tabs');
+    const a = await refresh(u.refreshToken); // tab A wins the race
+    expect(a.status).toBe(200);
+    const b = await refresh(u.refreshToken); // tab B, a moment later, with the same token
+    expect(b.status).toBe(200);
+    expect(b.body.refreshToken).toBe(a.body.refreshToken);
+    expect(b.body.refreshExpiresAt).toBe(a.body.refreshExpiresAt);
+    expect((await call(t.app, 'GET', '/api/me', { token: b.body.accessToken })).body).toMatchObject({ id: u.id });
+    // One family, one live token (the successor), no new row, no revocation.
+    expect(await tokens(u.id)).toEqual([{ hash: sha(u.refreshToken), live: false }, { hash: sha(a.body.refreshToken), live: true }]);
+    const actions = await audit(u.id);
+    expect(actions.map((x) => x.action)).not.toContain('auth.token_revoked');
+    expect(actions.filter((x) => x.action === 'auth.token_refreshed').map((x) => x.metadata.grace ?? false)).toEqual([false, true]);
+    // Both tabs go on with that one token: it rotates as usual.
+    expect((await refresh(b.body.refreshToken)).status).toBe(200);
+
+    // Truly at the same time: both answered, the same successor, one live token.
+    const v = await newUser(t.app, 'tabs2');
+    const both = await Promise.all([refresh(v.refreshToken), refresh(v.refreshToken)]);
+    expect(both.map((r) => r.status)).toEqual([200, 200]);
+    expect(both[0]!.body.refreshToken).toBe(both[1]!.body.refreshToken);
+    expect((await tokens(v.id)).filter((x) => x.live)).toEqual([{ hash: sha(both[0]!.body.refreshToken), live: true }]);
+  });
+
+  it('outside the grace a reuse still revokes the family: after the grace, an older token, a logged-out successor; 0 turns the grace off', async () => {
+    // After the grace: the rotation moved back past REFRESH_REUSE_GRACE_S.
+    const u = await newUser(t.app, 'late');
+    const a = await refresh(u.refreshToken);
+    await withClient(stack.owner, (c) =>
+      c.query(`UPDATE refresh_tokens SET revoked_at = revoked_at - make_interval(secs => $2::int) WHERE token_hash = $1`, [sha(u.refreshToken), t.config.REFRESH_REUSE_GRACE_S + 1]),
+    );
+    const late = await refresh(u.refreshToken);
+    expect([late.status, late.body.error.code]).toEqual([401, 'REFRESH_REUSED']);
+    const dead = await refresh(a.body.refreshToken);
+    expect([dead.status, dead.body.error.code]).toEqual([401, 'REFRESH_REVOKED']);
+    expect((await tokens(u.id)).filter((x) => x.live)).toEqual([]);
+
+    // An older token, within the grace: R0 → R1 → R2, then R0 (only R1 is R2's immediate predecessor).
+    const v = await newUser(t.app, 'older');
+    const r1 = await refresh(v.refreshToken);
+    const r2 = await refresh(r1.body.refreshToken);
+    const old = await refresh(v.refreshToken);
+    expect([old.status, old.body.error.code]).toEqual([401, 'REFRESH_REUSED']);
+    expect([(await refresh(r2.body.refreshToken)).body.error.code, (await refresh(r1.body.refreshToken)).body.error.code]).toEqual(['REFRESH_REVOKED', 'REFRESH_REUSED']);
+    expect((await tokens(v.id)).filter((x) => x.live)).toEqual([]);
+
+    // The successor was logged out: its predecessor gets nothing back, even within the grace.
+    const w = await newUser(t.app, 'gone');
+    const w1 = await refresh(w.refreshToken);
+    expect((await call(t.app, 'POST', '/api/auth/logout', { body: { refreshToken: w1.body.refreshToken } })).status).toBe(204);
+    expect((await refresh(w.refreshToken)).status).toBe(401);
+    expect((await tokens(w.id)).filter((x) => x.live)).toEqual([]);
+
+    // REFRESH_REUSE_GRACE_S=0: the second use is a reuse at once.
+    const off = await buildApp(stack, { REFRESH_REUSE_GRACE_S: '0' });
+    try {
+      const x = await newUser(off.app, 'nograce');
+      const x1 = await call(off.app, 'POST', '/api/auth/refresh', { body: { refreshToken: x.refreshToken } });
+      const again = await call(off.app, 'POST', '/api/auth/refresh', { body: { refreshToken: x.refreshToken } });
+      expect([again.status, again.body.error.code]).toEqual([401, 'REFRESH_REUSED']);
+      expect((await call(off.app, 'POST', '/api/auth/refresh', { body: { refreshToken: x1.body.refreshToken } })).body.error.code).toBe('REFRESH_REVOKED');
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('passwords that are easy to guess', () => {
+  it('common, trivial or personal passwords are refused: 400 VALIDATION naming password, saying why; no account is created', async () => {
+    const run = `${process.pid}-${Date.now()}`;
+    const register = (email: string, password: string, displayName = 'Weak') => call(t.app, 'POST', '/api/auth/register', { body: { email, password, displayName } });
+    const cases: [string, string][] = [
+      ['1234567890', 'it is one of the most common passwords'],
+      [' '.repeat(10), 'it repeats one character'],
+      ['qwertyuiop', 'it is one of the most common passwords'],
+      ['password1234', 'it is a small variation of a commonly used password'],
+      ['abcdefghijkl', 'it is a sequence like "abcd" or "1234"'],
+    ];
+    const emails: string[] = [];
+    for (const [i, [password, why]] of cases.entries()) {
+      emails.push(`weak-${i}-${run}@example.com`);
+      const r = await register(emails.at(-1)!, password);
+      const message = `is too easy to guess: ${why}. Use a longer passphrase of several uncommon words`;
+      expect({ status: r.status, error: r.body.error }, JSON.stringify(password)).toEqual({ status: 400, error: { code: 'VALIDATION', message: `password: ${message}`, details: [{ field: 'password', message }] } });
+    }
+    // Built from the account's own e-mail or name.
+    emails.push(`grace.hopper-${run}@example.com`);
+    const own = await register(emails.at(-1)!, 'gracehopper1906', 'Grace Hopper');
+    expect([own.status, own.body.error.message]).toEqual([400, 'password: is too easy to guess: it contains your e-mail address or name. Use a longer passphrase of several uncommon words']);
+    const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM users WHERE email = ANY($1)`, [emails]));
+    expect(n.rows[0].n).toBe(0);
+    // A passphrase is fine.
+    expect((await register(`strong-${run}@example.com`, 'violet-anchor-museum-47')).status).toBe(201);
+  });
+
+  it('a NUL byte in a text field is 400 naming the field, not a 500 (displayName, email, password)', async () => {
+    const run = `${process.pid}-${Date.now()}`;
+    const message = 'must not contain a NUL character (\\u0000)';
+    const r = await call(t.app, 'POST', '/api/auth/register', { body: { email: `nul-${run}@example.com`, password: 'violet-anchor-museum-47', displayName: 'Ada\u0000Lovelace' } });
+    expect({ status: r.status, error: r.body.error }).toEqual({ status: 400, error: { code: 'VALIDATION', message: `displayName: ${message}`, details: [{ field: 'displayName', message }] } });
+    const n = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM users WHERE email = $1`, [`nul-${run}@example.com`]));
+    expect(n.rows[0].n).toBe(0);
+    const pw = await call(t.app, 'POST', '/api/auth/login', { body: { email: `nul-${run}@example.com`, password: 'violet\u0000anchor' } });
+    expect([pw.status, pw.body.error.message]).toEqual([400, `password: ${message}`]);
+    const email = await call(t.app, 'POST', '/api/auth/login', { body: { email: `nul\u0000-${run}@example.com`, password: 'violet-anchor' } });
+    expect([email.status, email.body.error.code, email.body.error.details[0].field]).toEqual([400, 'VALIDATION', 'email']);
+  });
 });
 
 describe('bad input', () => {
@@ -423,5 +559,76 @@ describe('the frame', () => {
     const r = await t.deps.pool.query('SELECT current_user AS u');
     expect(r.rows[0].u).toBe('helfy_api');
     await expect(t.deps.pool.query('CREATE TABLE x (a int)')).rejects.toMatchObject({ code: '42501' });
+  });
+});
+
+describe('X-Forwarded-For from loopback only with the web server\'s PROXY_SECRET (native runtime: every local program is 127.0.0.1)', () => {
+  const SECRET = randomBytes(24).toString('base64url');
+
+  /** `n` wrong passwords (unknown accounts), one at a time over real HTTP from 127.0.0.1, each with another X-Forwarded-For. */
+  async function failures(app: TestApp['app'], n: number, run: string, proxySecret: string | undefined): Promise<{ statuses: number[]; ips: string[] }> {
+    const { server, port } = await listen(app.fetch, 0, '127.0.0.1');
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i + 1}` };
+        if (proxySecret !== undefined) headers['x-proxy-secret'] = proxySecret;
+        const r = await fetch(`http://127.0.0.1:${port}/api/auth/login`, { method: 'POST', headers, body: JSON.stringify({ email: `${run}-${i}@example.com`, password: 'wrong-password-here' }) });
+        statuses.push(r.status);
+      }
+      const rows = await withClient(stack.owner, (c) => c.query(`SELECT DISTINCT host(ip) AS ip FROM audit_log WHERE metadata->>'email' LIKE $1 ORDER BY 1`, [`${run}-%`]));
+      return { statuses, ips: rows.rows.map((r) => r.ip as string) };
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  }
+
+  const clean = () => withClient(stack.owner, (c) => c.query(`DELETE FROM audit_log WHERE ip = '127.0.0.1' OR metadata->>'email' LIKE 'proof-%'`));
+
+  it('22 wrong passwords with a changing X-Forwarded-For and no, a wrong or a truncated secret: counted as 127.0.0.1, the 21st is 429', async () => {
+    const app = await buildApp(stack, { TRUST_PROXY: '127.0.0.1', PROXY_SECRET: SECRET, LOGIN_MAX_FAILURES_PER_ADDRESS: '20', LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' });
+    try {
+      for (const [k, proof] of [undefined, 'a-wrong-proxy-secret-0123456789ab', SECRET.slice(0, -1), ''].entries()) {
+        await clean();
+        const r = await failures(app.app, 22, `proof-bad${k}-${Date.now()}`, proof);
+        expect(r.statuses, `secret #${k}`).toEqual([...Array(20).fill(401), 429, 429]);
+        expect(r.ips).toEqual(['127.0.0.1']);
+      }
+    } finally {
+      await app.close();
+      await clean();
+    }
+  });
+
+  it("the web server's X-Forwarded-For (with the secret) is still believed: 22 browsers, 22 addresses, no 429", async () => {
+    const app = await buildApp(stack, { TRUST_PROXY: '127.0.0.1', PROXY_SECRET: SECRET, LOGIN_MAX_FAILURES_PER_ADDRESS: '20', LOGIN_MAX_FAILURES_PER_ACCOUNT: '5' });
+    try {
+      await clean();
+      const r = await failures(app.app, 22, `proof-ok-${Date.now()}`, SECRET);
+      expect(r.statuses).toEqual(Array(22).fill(401));
+      expect(r.ips).toHaveLength(22);
+      expect(r.ips).not.toContain('127.0.0.1');
+      expect(r.ips).toContain('198.51.100.22');
+      // The secret is in no log line.
+      expect(JSON.stringify(app.log.lines)).not.toContain(SECRET);
+    } finally {
+      await app.close();
+      await clean();
+    }
+  });
+
+  it('PROXY_SECRET is a secret: too short is refused by name, never shown; it is not among the listed TRUST_PROXY entries', async () => {
+    const { ConfigError, loadConfig } = await import('../../templates/api/src/config.js');
+    let err: unknown;
+    try {
+      loadConfig({ ...stack.env, TRUST_PROXY: '127.0.0.1', PROXY_SECRET: 'short-secret' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe('PROXY_SECRET is invalid (must be at least 24 characters)');
+    const c = loadConfig({ ...stack.env, TRUST_PROXY: '127.0.0.1', PROXY_SECRET: SECRET });
+    expect(c.TRUST_PROXY).toEqual(['127.0.0.1']);
+    expect(JSON.stringify(c.TRUST_PROXY)).not.toContain(SECRET);
   });
 });

@@ -300,6 +300,32 @@ describe('workouts', () => {
     expect(rpe.body.error.message.split(':')[0]).toBe('sets.0.rpe');
   });
 
+  it('a NUL byte (\\u0000) in any text field is 400 VALIDATION naming the field, never a 500; nothing is written', async () => {
+    const u = await newUser(t.app, 'nul');
+    const time = new Date(base).toISOString();
+    const nul = (s: string) => `${s}\u0000${s}`;
+    const refused = (field: string) => ({ status: 400, code: 'VALIDATION', message: `${field}: must not contain a NUL character (\\u0000)`, details: [{ field, message: 'must not contain a NUL character (\\u0000)' }] });
+    const seen = (r: { status: number; body: any }) => ({ status: r.status, code: r.body?.error?.code, message: r.body?.error?.message, details: r.body?.error?.details });
+    const workout = (over: Record<string, unknown>) => call(t.app, 'POST', '/api/workouts', { token: u.token, body: { time, sets: [{ exerciseId: 'Bench_Press', reps: 8 }], ...over } });
+    expect(seen(await workout({ name: nul('Leg day') }))).toEqual(refused('name'));
+    expect(seen(await workout({ notes: nul('felt good') }))).toEqual(refused('notes'));
+    expect(seen(await workout({ routineId: nul('ppl') }))).toEqual(refused('routineId'));
+    expect(seen(await workout({ sets: [{ exerciseId: 'Bench_Press', reps: 8 }, { exerciseId: nul('Bench_Press'), reps: 8 }] }))).toEqual(refused('sets.1.exerciseId'));
+    const food = await call(t.app, 'POST', '/api/nutrition', { token: u.token, body: { time, foodId: nul('20044'), meal: 'lunch', quantityG: 100 } });
+    expect(seen(food)).toEqual(refused('foodId'));
+    // Query strings and path parameters go through the same check.
+    const q = await call(t.app, 'GET', `/api/library/exercises?q=${encodeURIComponent(nul('squat'))}`, { token: u.token });
+    expect(seen(q)).toEqual({ ...refused('q'), message: 'query q: must not contain a NUL character (\\u0000)' });
+    const id = await call(t.app, 'GET', `/api/library/exercises/${encodeURIComponent(nul('Bench_Press'))}`, { token: u.token });
+    expect(seen(id)).toEqual({ ...refused('id'), message: 'param id: must not contain a NUL character (\\u0000)' });
+    const n = await withClient(stack.owner, (c) =>
+      c.query(`SELECT (SELECT count(*) FROM workouts WHERE user_id = $1)::int + (SELECT count(*) FROM workout_sets WHERE user_id = $1)::int + (SELECT count(*) FROM nutrition WHERE user_id = $1)::int AS n`, [u.id]),
+    );
+    expect(n.rows[0].n).toBe(0);
+    // The same text without the NUL is fine.
+    expect((await workout({ name: 'Leg day', notes: 'felt good', routineId: 'ppl' })).status).toBe(201);
+  });
+
   it('pages by a time cursor', async () => {
     const u = await newUser(t.app, 'many');
     for (let i = 0; i < 5; i++) {
@@ -470,6 +496,28 @@ describe('library', () => {
       portions: [{ id: '20044:1', description: '1 cup', grams: 185 }],
     });
     expect((await call(t.app, 'GET', '/api/library/foods/00000', { token: u.token })).status).toBe(404);
+  });
+
+  it('foods: the ones a word names or starts come first ("oat": Oats, Oat bran before "Oil, oat"), then shorter names', async () => {
+    const u = await newUser(t.app, 'oats');
+    // USDA SR28 names; "Oats" (20038) is in the graph already. Lucene alone scores "Oil, oat" first
+    // (a short name holding the very word "oat"; "Oats" only matches the prefix).
+    const oatFoods = [
+      { id: 'test-oil-oat', name: 'Oil, oat' },
+      { id: 'test-oat-bran', name: 'Oat bran, raw' },
+      { id: 'test-bread-oat-bran', name: 'Bread, oat bran' },
+      { id: 'test-cereal-oats', name: 'Cereals, oats, regular and quick, not fortified, dry' },
+    ];
+    await t.deps.neo4j.executeQuery(`UNWIND $foods AS x MERGE (f:Food {id: x.id}) SET f.name = x.name, f.energyKcal = 100, f.source = 'helfy-test'`, { foods: oatFoods }, { database: 'neo4j' });
+    try {
+      const names = async (qs: string) => (await call(t.app, 'GET', `/api/library/foods?${qs}`, { token: u.token })).body.items.map((x: any) => x.name);
+      expect(await names('q=oat')).toEqual(['Oats', 'Oat bran, raw', 'Oil, oat', 'Bread, oat bran', 'Cereals, oats, regular and quick, not fortified, dry']);
+      expect(await names('q=OAT&limit=2')).toEqual(['Oats', 'Oat bran, raw']); // ranked before the limit
+      expect(await names('q=oats')).toEqual(['Oats', 'Cereals, oats, regular and quick, not fortified, dry']);
+      expect(await names('q=oat%20bran')).toEqual(['Oat bran, raw', 'Bread, oat bran']);
+    } finally {
+      await t.deps.neo4j.executeQuery(`MATCH (f:Food) WHERE f.id IN $ids DETACH DELETE f`, { ids: oatFoods.map((f) => f.id) }, { database: 'neo4j' });
+    }
   });
 });
 

@@ -8,6 +8,9 @@ import { ConfigError, loadConfig } from '../../templates/api/src/config.js';
 import { luceneQuery } from '../../templates/api/src/library/queries.js';
 import { decodeCursor, encodeCursor } from '../../templates/api/src/routes/common.js';
 import { ApiError } from '../../templates/api/src/lib/errors.js';
+import { findNul, NUL_MESSAGE, validationHook } from '../../templates/api/src/lib/validation.js';
+import { accessClaimsProblem, hashRefreshToken, refreshTokenFor } from '../../templates/api/src/auth/tokens.js';
+import { passwordWeakness, personalWords } from '../../templates/api/src/auth/password-policy.js';
 import { seriesSql } from '../../templates/api/src/data/series.js';
 import { createTemporal, temporalHealthy } from '../../templates/api/src/temporal/client.js';
 import { createServer } from 'node:net';
@@ -103,6 +106,74 @@ describe('helpers', () => {
   it('the date_bin fallback uses TimescaleDB’s default origin', () => {
     expect(seriesSql(true)).toContain('time_bucket($4::interval, time)');
     expect(seriesSql(false)).toContain(`date_bin($4::interval, time, '2000-01-03T00:00:00Z'::timestamptz)`);
+  });
+});
+
+describe('input and auth rules', () => {
+  it('NUL bytes: findNul gives the path of the first string (value or key) holding one; the validation hook answers 400 naming it', () => {
+    expect(findNul({ name: 'Leg day', sets: [{ exerciseId: 'Bench_Press', reps: 5 }], n: 1, ok: true, none: null })).toBeUndefined();
+    expect(findNul({ name: 'Leg\u0000day' })).toEqual(['name']);
+    expect(findNul({ sets: [{ exerciseId: 'a' }, { exerciseId: 'b\u0000' }] })).toEqual(['sets', 1, 'exerciseId']);
+    expect(findNul({ tags: ['x', '\u0000'] })).toEqual(['tags', 1]);
+    expect(findNul({ 'k\u0000': 'v' })).toEqual(['k\u0000']);
+    expect(findNul('\u0000')).toEqual([]);
+    const c = { json: (body: unknown, status: number) => ({ body, status }) };
+    const hook = (result: unknown) => (validationHook as unknown as (r: unknown, ctx: typeof c) => unknown)(result, c);
+    expect(hook({ success: true, data: { name: 'fine' }, target: 'json' })).toBeUndefined();
+    expect(hook({ success: true, data: { sets: [{ exerciseId: 'x\u0000' }] }, target: 'json' })).toEqual({
+      status: 400,
+      body: { error: { code: 'VALIDATION', message: `sets.0.exerciseId: ${NUL_MESSAGE}`, details: [{ field: 'sets.0.exerciseId', message: NUL_MESSAGE }] } },
+    });
+    expect(hook({ success: true, data: { q: 'a\u0000' }, target: 'query' })).toMatchObject({ status: 400, body: { error: { message: `query q: ${NUL_MESSAGE}` } } });
+  });
+
+  it('access token claims: exp, iat, sub (a uuid), typ and iss are all required', () => {
+    const full = { sub: '0b6c3c1e-5f1a-4c39-9d8e-4a8f2c1d7e90', iat: 1_800_000_000, exp: 1_800_000_900, iss: 'helfy-api', typ: 'access' };
+    expect(accessClaimsProblem(full)).toBeUndefined();
+    const without = (k: keyof typeof full) => Object.fromEntries(Object.entries(full).filter(([x]) => x !== k));
+    expect(accessClaimsProblem(without('exp'))).toBe('exp missing');
+    expect(accessClaimsProblem(without('iat'))).toBe('iat missing');
+    expect(accessClaimsProblem(without('sub'))).toBe('sub is not a user id');
+    expect(accessClaimsProblem(without('typ'))).toBe('not an access token');
+    expect(accessClaimsProblem(without('iss'))).toBe('wrong iss');
+    expect(accessClaimsProblem({ ...full, exp: '1800000900' })).toBe('exp missing');
+    expect(accessClaimsProblem({ ...full, sub: 'admin' })).toBe('sub is not a user id');
+    expect(accessClaimsProblem({ ...full, iat: full.exp + 1 })).toBe('iat after exp');
+  });
+
+  it('refresh tokens are derived from the row id and the secret (so the grace can hand one out again); only the hash is stored', () => {
+    const id = '0b6c3c1e-5f1a-4c39-9d8e-4a8f2c1d7e90';
+    const a = refreshTokenFor(id, 'secret-one-0123456789');
+    expect(a.token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.hash).toBe(hashRefreshToken(a.token));
+    expect(refreshTokenFor(id, 'secret-one-0123456789')).toEqual(a);
+    expect(refreshTokenFor(id, 'secret-two-0123456789').token).not.toBe(a.token);
+    expect(refreshTokenFor('1b6c3c1e-5f1a-4c39-9d8e-4a8f2c1d7e90', 'secret-one-0123456789').token).not.toBe(a.token);
+  });
+
+  it('REFRESH_REUSE_GRACE_S: 20 s by default, 0 turns it off, at most 300', () => {
+    expect(loadConfig(ENV).REFRESH_REUSE_GRACE_S).toBe(20);
+    expect(loadConfig({ ...ENV, REFRESH_REUSE_GRACE_S: '0' }).REFRESH_REUSE_GRACE_S).toBe(0);
+    expect(configError({ ...ENV, REFRESH_REUSE_GRACE_S: '301' }).variable).toBe('REFRESH_REUSE_GRACE_S');
+    expect(configError({ ...ENV, REFRESH_REUSE_GRACE_S: '-1' }).variable).toBe('REFRESH_REUSE_GRACE_S');
+  });
+
+  it('passwords: common and trivial ones are weak with a reason, passphrases are fine; the estimator is loaded lazily', async () => {
+    expect(await passwordWeakness('1234567890')).toBe('is too easy to guess: it is one of the most common passwords. Use a longer passphrase of several uncommon words');
+    expect(await passwordWeakness(' '.repeat(10))).toMatch(/^is too easy to guess: it repeats one character\./);
+    expect(await passwordWeakness('asdfghjkl;\'')).toMatch(/^is too easy to guess: it is a row of keys on the keyboard\./);
+    expect(await passwordWeakness('P@ssword123!')).toMatch(/^is too easy to guess: it is a small variation of a commonly used password\./);
+    expect(await passwordWeakness('lovelace-1815', { email: 'ada.lovelace@example.com', displayName: 'Ada Lovelace' })).toMatch(/it contains your e-mail address or name/);
+    for (const ok of ['violet-anchor-museum-47', 'correct horse battery', 'pw-user-correct-horse']) expect(await passwordWeakness(ok), ok).toBeUndefined();
+    // A 200-character password is judged on its first 64 characters, quickly.
+    const t0 = performance.now();
+    expect(await passwordWeakness('p@ssw0rd'.repeat(25))).toMatch(/repeats a short pattern/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(personalWords({ email: 'Ada.Lovelace@Example.com', displayName: 'Ada Lovelace' })).toEqual(['ada.lovelace@example.com', 'ada.lovelace', 'adalovelace', 'ada', 'lovelace', 'ada lovelace']);
+    // Nothing of zxcvbn is imported at start: only a type import and a dynamic import().
+    const src = readFileSync(resolve(ROOT, 'templates/api/src/auth/password-policy.ts'), 'utf8');
+    expect(src.match(/^import .*@zxcvbn-ts.*$/gm)).toEqual([`import type { ZxcvbnFactory } from '@zxcvbn-ts/core';`]);
+    expect(src).toContain(`import('@zxcvbn-ts/core')`);
   });
 });
 

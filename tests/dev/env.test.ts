@@ -7,7 +7,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type HelfyConfig } from '../../src/config/load.js';
 import { HelfyError } from '../../src/core/errors.js';
-import { childEnvironment, devEnvironment, interpolate } from '../../src/apps/env.js';
+import { childEnvironment, devEnvironment, interpolate, proxySecret } from '../../src/apps/env.js';
+import { nativeAppEnvironment } from '../../src/runtime/native/services/apps.js';
 import { devCommand } from '../../src/dev/run.js';
 import { service } from '../../src/stack/catalog.js';
 import { composeEnv } from '../../src/stack/env.js';
@@ -69,6 +70,26 @@ describe('helfy dev: process environment', () => {
     expect(devCommand('web', '/w/apps/web', cfg).args.slice(1)).toEqual(['dev', '--port', '13001', '--host', '127.0.0.1']);
     expect(devCommand('api', '/w/apps/api', cfg).args.slice(1)).toEqual(['watch', '--clear-screen=false', 'src/server.ts']);
     expect(devCommand('worker', '/w/apps/api', cfg).args.slice(1)).toEqual(['watch', '--clear-screen=false', 'src/worker.ts']);
+  });
+
+  it('native runtime: the API believes X-Forwarded-For only from loopback with the web server\'s PROXY_SECRET, which only api and web get', () => {
+    const o = { vars, workerHealthPort: 4100 };
+    const api = nativeAppEnvironment(cfg, 'api', o);
+    const web = nativeAppEnvironment(cfg, 'web', o);
+    const worker = nativeAppEnvironment(cfg, 'worker', o);
+    // Loopback is where every local program connects from: the address alone is no proof.
+    expect(api.TRUST_PROXY).toBe('127.0.0.1');
+    expect(api.PROXY_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(web.PROXY_SECRET).toBe(api.PROXY_SECRET);
+    expect(worker).not.toHaveProperty('PROXY_SECRET');
+    // Per workspace and stable (a restart keeps it; the spec hash does not change by itself) ...
+    expect(nativeAppEnvironment(cfg, 'api', o).PROXY_SECRET).toBe(api.PROXY_SECRET);
+    expect(proxySecret({ api: { jwtSecret: `${cfg.api.jwtSecret}x` } })).not.toBe(api.PROXY_SECRET);
+    // ... and no workspace secret itself: the web server gets none of those.
+    const secrets = [cfg.api.jwtSecret, cfg.neo4j.password, cfg.postgres.appPassword, cfg.postgres.superuserPassword, cfg.postgres.appOwnerPassword, cfg.postgres.temporalPassword];
+    for (const v of Object.values(web)) for (const sec of secrets) expect(v).not.toContain(sec);
+    // `helfy dev` does not trust loopback (its TRUST_PROXY is the Docker network's web address): no secret needed there.
+    expect(devEnvironment(cfg, 'api', o).TRUST_PROXY).not.toBe('127.0.0.1');
   });
 
   it('children inherit PATH and the like, never helfy\'s own settings and secrets', () => {

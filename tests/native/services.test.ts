@@ -339,6 +339,11 @@ describe('postgres, temporal-schema and temporal', () => {
       WEB_ORIGIN: `http://127.0.0.1:${cfg.ports.web}`,
       TRUST_PROXY: '127.0.0.1',
     });
+    // Every local program connects from 127.0.0.1: the API wants the web server's PROXY_SECRET
+    // (sent as X-Proxy-Secret) before it believes an X-Forwarded-For; only api and web have it.
+    expect(api.spec.env.PROXY_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(web.spec.env.PROXY_SECRET).toBe(api.spec.env.PROXY_SECRET);
+    expect(worker.spec.env.PROXY_SECRET).toBeUndefined();
     expect(api.spec.env.PATH).toBeTruthy();
     // nativeService only reads; prepare() keeps the worker's port.
     const portFile = join(ws.nctx.dirs.data, 'worker', 'port');

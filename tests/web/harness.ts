@@ -24,6 +24,12 @@ import { freePort, startNeo4j, startPostgres, type Neo4jServer } from '../suppor
 export const REPO = resolve(import.meta.dirname, '../..');
 export const WEB_DIR = resolve(REPO, 'templates/web');
 const API_SRC = resolve(REPO, 'templates/api/src');
+/**
+ * The web server's proof to the API (PROXY_SECRET of both, as helfy's native runtime sets it):
+ * both listen on loopback, where every local program connects from, so the API believes the web
+ * server's X-Forwarded-For only with it.
+ */
+export const PROXY_SECRET = randomBytes(24).toString('base64url');
 
 /** `vike build` into templates/web/dist (gitignored); once per test file. NODE_ENV=production: vitest
  *  sets `test`, with which React's JSX would be compiled for development (jsxDEV). */
@@ -46,7 +52,7 @@ export async function startWeb(apiUrl: string, env: Record<string, string> = {})
   let out = '';
   const proc = spawn(process.execPath, ['dist/server/index.mjs'], {
     cwd: WEB_DIR,
-    env: { ...process.env, PORT: String(port), API_URL: apiUrl, HELFY_SERVICE: 'web', NODE_ENV: 'production', ...env },
+    env: { ...process.env, PORT: String(port), API_URL: apiUrl, HELFY_SERVICE: 'web', NODE_ENV: 'production', PROXY_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));
@@ -118,8 +124,10 @@ export async function startStack(): Promise<Stack> {
     TEMPORAL_ADDRESS: `127.0.0.1:${deadTemporal}`,
     JWT_SECRET: jwtSecret,
     LOG_LEVEL: 'warn',
-    // The web server (on loopback) is the API's proxy: its X-Forwarded-For names the browser.
+    // The web server (on loopback) is the API's proxy: its X-Forwarded-For names the browser, and
+    // is believed only with the web server's PROXY_SECRET (any local program connects from 127.0.0.1).
     TRUST_PROXY: '127.0.0.1',
+    PROXY_SECRET,
   };
   const api = await serveApi(env);
 

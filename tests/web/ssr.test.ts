@@ -4,6 +4,7 @@
  * session is two httpOnly cookies; bad input (wrong fields, forged or expired cookies, a dead API)
  * gets a clear page.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browserless, buildWeb, signJwt, startStack, startWeb, type Stack, type WebServer } from './harness.js';
 
@@ -175,6 +176,12 @@ describe('sessions', () => {
     // Never off-site.
     const off = await new Browserless(web.url).request('/login', { method: 'POST', form: { email: 'next@example.com', password: 'correct horse battery', next: '//evil.example/' } });
     expect(off.headers.get('location')).toBe('/dashboard');
+    // Nor what a browser reads as off-site: `/\evil.example/` is `//evil.example/` to it (and to URL).
+    const slash = await new Browserless(web.url).request('/login', { method: 'POST', form: { email: 'next@example.com', password: 'correct horse battery', next: '/\\evil.example/' } });
+    expect(slash.status).toBe(303);
+    const loc = slash.headers.get('location')!;
+    expect(new URL(loc, web.url).origin).toBe(new URL(web.url).origin);
+    expect(loc).toBe('/dashboard');
   });
 
   it('an unknown exercise is a 404 page that says so', async () => {
@@ -367,6 +374,30 @@ describe('logging workouts, meals and measurements through the forms', () => {
     expect(spoof.status).toBe(401);
     const seen = await stack.sql<{ ip: string }>(`SELECT host(ip) AS ip FROM audit_log WHERE action = 'auth.login_failed' AND metadata::text LIKE '%forms@example.com%' ORDER BY id DESC LIMIT 1`);
     expect(seen).toEqual([{ ip: '127.0.0.1' }]);
+    // The web server speaks for the browser (its own X-Forwarded-For, with PROXY_SECRET): a browser
+    // on 127.0.0.2 is 127.0.0.2 to the API, through the proxy and through the forms alike ...
+    // (A connection to 127.0.0.2 still comes from 127.0.0.1 unless bound to 127.0.0.2: hence node:http.)
+    const viaOther = (path: string, init: { headers: Record<string, string>; body: string }) =>
+      new Promise<{ status: number }>((res, rej) => {
+        const req = request({ host: '127.0.0.1', port: web.port, path, method: 'POST', localAddress: '127.0.0.2', headers: init.headers }, (r) => {
+          r.resume();
+          r.on('end', () => res({ status: r.statusCode ?? 0 }));
+        });
+        req.on('error', rej);
+        req.end(init.body);
+      });
+    const lastFailure = async (email: string) =>
+      stack.sql<{ ip: string }>(`SELECT host(ip) AS ip FROM audit_log WHERE action = 'auth.login_failed' AND metadata->>'email' = $1 ORDER BY id DESC LIMIT 1`, [email]);
+    expect((await viaOther('/api/auth/login', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'proxied-1@example.com', password: 'wrong password here' }) })).status).toBe(401);
+    expect(await lastFailure('proxied-1@example.com')).toEqual([{ ip: '127.0.0.2' }]);
+    expect((await viaOther('/login', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email: 'proxied-2@example.com', password: 'wrong password here' }).toString() })).status).toBe(401);
+    expect(await lastFailure('proxied-2@example.com')).toEqual([{ ip: '127.0.0.2' }]);
+    // ... while another local program's X-Forwarded-For (straight to the API, no or a wrong secret) is not believed.
+    for (const headers of [{}, { 'x-proxy-secret': 'not-the-proxy-secret-0123456789' }] as Record<string, string>[]) {
+      const direct = await fetch(`${stack.api.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.10', ...headers }, body: JSON.stringify({ email: 'direct@example.com', password: 'wrong password here' }) });
+      expect(direct.status).toBe(401);
+      expect(await lastFailure('direct@example.com')).toEqual([{ ip: '127.0.0.1' }]);
+    }
     const anon = await fetch(`${web.url}/api/me`);
     expect(anon.status).toBe(401);
     expect(((await anon.json()) as { error: { code: string } }).error.code).toBe('TOKEN_MISSING');

@@ -5,7 +5,14 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-const SECRET_KEYS = new Set(['DATABASE_URL', 'NEO4J_PASSWORD', 'JWT_SECRET']);
+const SECRET_KEYS = new Set(['DATABASE_URL', 'NEO4J_PASSWORD', 'JWT_SECRET', 'PROXY_SECRET']);
+
+/**
+ * TRUST_PROXY as parsed: the addresses / CIDRs, and — when PROXY_SECRET is set — that secret as a
+ * non-enumerable `secret` (not shown when the list is printed), which clientAddress() then asks
+ * the proxy to prove (src/auth/client-address.ts).
+ */
+export type TrustProxy = string[] & { readonly secret?: string };
 
 const port = z.coerce.number().int().min(1).max(65535);
 const duration = z.coerce.number().int().positive();
@@ -37,6 +44,12 @@ const baseSchema = z.object({
   /** Access token lifetime (s) and refresh token lifetime (s). */
   ACCESS_TOKEN_TTL_S: duration.default(900),
   REFRESH_TOKEN_TTL_S: duration.default(30 * 24 * 3600),
+  /**
+   * Refresh grace (s): the token rotated this recently, presented again while its successor is
+   * still the live one, gets that successor again instead of revoking the family (two tabs that
+   * refresh at once). 0 = off: every second use is a reuse.
+   */
+  REFRESH_REUSE_GRACE_S: z.coerce.number().int().min(0).max(300).default(20),
   /** Failed log-ins allowed per account / per client address within the window before 429. */
   LOGIN_MAX_FAILURES_PER_ACCOUNT: duration.default(5),
   LOGIN_MAX_FAILURES_PER_ADDRESS: duration.default(20),
@@ -49,9 +62,9 @@ const baseSchema = z.object({
   TRUST_PROXY: z
     .string()
     .default('false')
-    .transform((s, ctx) => {
+    .transform((s, ctx): TrustProxy => {
       const v = s.trim();
-      if (v === '' || v === 'false' || v === '0') return [] as string[];
+      if (v === '' || v === 'false' || v === '0') return [];
       if (v === 'true' || v === '1') return ['0.0.0.0/0', '::/0'];
       const items = v.split(',').map((x) => x.trim()).filter(Boolean);
       for (const item of items) {
@@ -65,6 +78,12 @@ const baseSchema = z.object({
       }
       return items;
     }),
+  /**
+   * A secret the trusted proxy (the web server) sends in X-Proxy-Secret. When set, a TRUST_PROXY
+   * peer's X-Forwarded-For is believed only on requests that carry it: needed where the proxy's
+   * address is one every local program shares (the native runtime: 127.0.0.1). Never logged.
+   */
+  PROXY_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   PG_POOL_MAX: duration.default(10),
   /** Cron of the nightly dailySummary schedule (UTC). */
   DAILY_SUMMARY_CRON: z.string().min(1).default('30 2 * * *'),
@@ -113,5 +132,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, service: 'api' 
     const why = missing ? 'is missing' : SECRET_KEYS.has(name) ? `is invalid (${issue.message})` : `is invalid: ${issue.message}`;
     throw new ConfigError(name, `${name} ${why}`);
   }
+  if (r.data.PROXY_SECRET) Object.defineProperty(r.data.TRUST_PROXY, 'secret', { value: r.data.PROXY_SECRET, enumerable: false });
   return r.data;
 }

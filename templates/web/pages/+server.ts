@@ -2,7 +2,8 @@
  * The web server (a Hono app; `vike build` bundles it into dist/server/index.mjs):
  *   GET /health           liveness for the compose healthcheck, touches nothing else
  *   /api/*                same-origin proxy to the API at API_URL (read at run time), with the
- *                         access token from the httpOnly cookie as its bearer token
+ *                         access token from the httpOnly cookie as its bearer token and the
+ *                         browser's address (X-Forwarded-For, plus X-Proxy-Secret: see forwardedFor)
  *   POST <form pages>     the forms (sign up, log in, log out, log a biometric / workout / meal)
  *   everything else       Vike renders the page (server-side; React hydrates it afterwards)
  */
@@ -11,7 +12,7 @@ import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { proxy } from 'hono/proxy';
 import pkg from '../package.json' with { type: 'json' };
-import { apiBaseUrl } from '../server/api.js';
+import { apiBaseUrl, forwardedFor } from '../server/api.js';
 import { clientIp, type WebVariables } from '../server/context.js';
 import { registerForms } from '../server/forms.js';
 import { ACCESS_COOKIE, clearSessionCookies, resolveSession } from '../server/session.js';
@@ -75,8 +76,11 @@ app.all('/api/*', async (c) => {
         host: undefined,
         authorization: token ? `Bearer ${token}` : c.req.header('authorization'),
         'x-forwarded-host': c.req.header('host'),
-        // The browser's own address, never a forwarded header it sent (which it could forge).
-        'x-forwarded-for': clientIp(c),
+        // The browser's own address, never a forwarded header it sent (which it could forge),
+        // with the proxy secret when there is one; never one the browser sent.
+        'x-forwarded-for': undefined,
+        'x-proxy-secret': undefined,
+        ...forwardedFor(clientIp(c)),
       },
       signal: AbortSignal.timeout(Number(process.env.API_TIMEOUT_MS ?? 5000)),
     });

@@ -31,6 +31,18 @@ export function apiBaseUrl(): string {
   return (process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, '');
 }
 
+/**
+ * The headers that speak for the browser to the API: its address as X-Forwarded-For and, when
+ * PROXY_SECRET is set (read at call time; helfy's native runtime sets it, where every local
+ * program reaches the API from 127.0.0.1 like this server), that secret as X-Proxy-Secret: the
+ * API believes the address only with it. Never logged. Without an address, neither header.
+ */
+export function forwardedFor(ip: string | undefined): { 'x-forwarded-for'?: string; 'x-proxy-secret'?: string } {
+  if (!ip) return {};
+  const secret = process.env.PROXY_SECRET;
+  return secret ? { 'x-forwarded-for': ip, 'x-proxy-secret': secret } : { 'x-forwarded-for': ip };
+}
+
 const TIMEOUT_MS = Number(process.env.API_TIMEOUT_MS ?? 5000);
 
 export interface CallOptions {
@@ -38,7 +50,7 @@ export interface CallOptions {
   token?: string | undefined;
   body?: unknown;
   query?: Record<string, string | number | undefined | null>;
-  /** The browser's address, sent as X-Forwarded-For (the API's per-address log-in limit, with TRUST_PROXY). */
+  /** The browser's address, sent as X-Forwarded-For (the API's per-address log-in limit, with TRUST_PROXY); see forwardedFor. */
   clientIp?: string | undefined;
 }
 
@@ -48,7 +60,7 @@ export async function api<T>(path: string, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  if (opts.clientIp) headers['x-forwarded-for'] = opts.clientIp;
+  Object.assign(headers, forwardedFor(opts.clientIp));
   let res: Response;
   try {
     res = await fetch(url, {

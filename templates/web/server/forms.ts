@@ -9,6 +9,7 @@ import { getCookie } from 'hono/cookie';
 import { METRICS } from '../components/metrics.js';
 import { api, ApiResponseError, ApiUnavailableError, routes, type Tokens } from './api.js';
 import { clientIp, type FormState, type WebContext, type WebVariables } from './context.js';
+import { safeNext } from './redirect.js';
 import { clearSessionCookies, REFRESH_COOKIE, setSessionCookies } from './session.js';
 
 type Values = Record<string, string>;
@@ -104,8 +105,7 @@ export function registerForms(app: Hono<{ Variables: WebVariables }>): void {
     if (Object.keys(errors).length) return again(c, next, { values: { ...v, password: '' }, errors }, 422);
     try {
       setSessionCookies(c, await api<Tokens>(routes.login, { body: { email: v.email, password: v.password }, clientIp: clientIp(c) }));
-      const dest = v.next && v.next.startsWith('/') && !v.next.startsWith('//') ? v.next : '/dashboard';
-      return c.redirect(dest, 303);
+      return c.redirect(safeNext(v.next, '/dashboard'), 303);
     } catch (e) {
       const f = failure(e, v);
       if (e instanceof ApiResponseError && e.status === 401) f.form = { values: { email: v.email ?? '' }, errors: { password: 'Wrong email or password' } };

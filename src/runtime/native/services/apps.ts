@@ -4,7 +4,8 @@
  * `node dist/server.js` / `node dist/worker.js` (api) and `node dist/server/index.mjs` (web).
  * Their environment is the Docker definition's (src/stack/services/app.ts) with every container
  * address rewritten to the host's published port (src/apps/env.ts, as `helfy dev` does), in
- * production mode. The worker's health port is picked once and kept in `.helfy/data/worker/port`.
+ * production mode; the api and web also share PROXY_SECRET (the proof that a request's
+ * X-Forwarded-For comes from the web server: see nativeAppEnvironment). The worker's health port is picked once and kept in `.helfy/data/worker/port`.
  *
  * `ensureAppBuilt()`: `npm ci` when the dependencies are missing or stale (src/apps/install.ts),
  * then `npm run build`; the stamp `dist/.helfy-native-build` holds the build tag of the sources
@@ -20,7 +21,7 @@ import { appSource, type AppName } from '../../../config/apps.js';
 import type { HelfyConfig } from '../../../config/load.js';
 import { writeFileAtomicSync } from '../../../core/atomic-write.js';
 import { HelfyError } from '../../../core/errors.js';
-import { childEnvironment, devEnvironment, type DevProcessName } from '../../../apps/env.js';
+import { childEnvironment, devEnvironment, proxySecret, type DevProcessName } from '../../../apps/env.js';
 import { installState, writeStamp } from '../../../apps/install.js';
 import { service } from '../../../stack/catalog.js';
 import { dockerignore } from '../../../stack/env.js';
@@ -147,9 +148,15 @@ export function nativeAppEnvironment(cfg: HelfyConfig, name: DevProcessName, o: 
   if (name === 'api') {
     // The web server proxies /api/* from this machine: its X-Forwarded-For comes from the address
     // it connects to (the API's host), the only peer believed (not the Docker proxy network's).
+    // Every other local program connects from there too, so the address alone proves nothing:
+    // the API also wants the web server's PROXY_SECRET with it (templates/api/src/auth/client-address.ts).
     env.TRUST_PROXY = connectHost(cfg.bindAddress);
+    env.PROXY_SECRET = proxySecret(cfg);
   }
-  if (name === 'web') env.HOST = cfg.bindAddress;
+  if (name === 'web') {
+    env.HOST = cfg.bindAddress;
+    env.PROXY_SECRET = proxySecret(cfg);
+  }
   return env;
 }
 

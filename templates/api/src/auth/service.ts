@@ -1,8 +1,9 @@
 /**
  * Accounts and sessions: register, log in (rate-limited by counting auth.login_failed rows of
- * audit_log per account and per client address), refresh with rotation and reuse detection,
- * log out. Every event is written to audit_log.
+ * audit_log per account and per client address), refresh with rotation, reuse detection and a
+ * short grace for concurrent refreshes, log out. Every event is written to audit_log.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Config } from '../config.js';
@@ -10,7 +11,8 @@ import { inTransaction, type Db } from '../db/client.js';
 import { users, type AuditAction } from '../db/schema.js';
 import { ApiError } from '../lib/errors.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
-import { hashRefreshToken, newRefreshToken, signAccessToken } from './tokens.js';
+import { assertStrongPassword } from './password-policy.js';
+import { hashRefreshToken, refreshTokenFor, signAccessToken } from './tokens.js';
 
 export interface Session {
   accessToken: string;
@@ -59,29 +61,38 @@ export class AuthService {
   constructor(
     private readonly pool: pg.Pool,
     private readonly db: Db,
-    private readonly config: Pick<Config, 'JWT_SECRET' | 'ACCESS_TOKEN_TTL_S' | 'REFRESH_TOKEN_TTL_S' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_WINDOW_S'>,
+    private readonly config: Pick<
+      Config,
+      'JWT_SECRET' | 'ACCESS_TOKEN_TTL_S' | 'REFRESH_TOKEN_TTL_S' | 'REFRESH_REUSE_GRACE_S' | 'LOGIN_MAX_FAILURES_PER_ACCOUNT' | 'LOGIN_MAX_FAILURES_PER_ADDRESS' | 'LOGIN_WINDOW_S'
+    >,
   ) {}
 
   private async issue(q: Executor, userId: string, meta: RequestMeta): Promise<Session & { refreshId: string }> {
-    const { token, hash } = newRefreshToken();
+    const id = randomUUID();
+    const { token, hash } = refreshTokenFor(id, this.config.JWT_SECRET);
     const expiresAt = new Date(Date.now() + this.config.REFRESH_TOKEN_TTL_S * 1000);
-    const r = await q.query(`INSERT INTO refresh_tokens (user_id, token_hash, expires_at, user_agent) VALUES ($1, $2, $3, $4) RETURNING id`, [
+    await q.query(`INSERT INTO refresh_tokens (id, user_id, token_hash, expires_at, user_agent) VALUES ($1, $2, $3, $4, $5)`, [
+      id,
       userId,
       hash,
       expiresAt,
       meta.userAgent?.slice(0, 200) ?? null,
     ]);
+    return { ...(await this.sessionOf(userId, token, expiresAt)), refreshId: id };
+  }
+
+  private async sessionOf(userId: string, refreshToken: string, refreshExpiresAt: Date): Promise<Session> {
     return {
       accessToken: await signAccessToken(userId, this.config.JWT_SECRET, this.config.ACCESS_TOKEN_TTL_S),
       tokenType: 'Bearer',
       expiresIn: this.config.ACCESS_TOKEN_TTL_S,
-      refreshToken: token,
-      refreshExpiresAt: expiresAt.toISOString(),
-      refreshId: r.rows[0].id as string,
+      refreshToken,
+      refreshExpiresAt: refreshExpiresAt.toISOString(),
     };
   }
 
   async register(input: { email: string; password: string; displayName: string }, meta: RequestMeta) {
+    await assertStrongPassword(input.password, input);
     const passwordHash = await hashPassword(input.password);
     return inTransaction(this.pool, async (client) => {
       let user: { id: string; email: string; display_name: string; created_at: Date };
@@ -184,21 +195,29 @@ export class AuthService {
 
   /**
    * Rotates a refresh token. A token that was already rotated (replaced) is a reuse: the whole
-   * family — every token issued from it since — is revoked and the call answers 401.
+   * family — every token issued from it since — is revoked and the call answers 401. Except within
+   * the grace (REFRESH_REUSE_GRACE_S, default 20 s) after its rotation, for the immediate
+   * predecessor of the family's live token: see graceSession().
    */
   async refresh(token: string, meta: RequestMeta): Promise<Session> {
     const hash = hashRefreshToken(token);
     // A reuse must COMMIT the revocation and still answer 401: the transaction returns the error
     // to throw once it is committed; errors thrown inside roll back.
     const outcome = await inTransaction(this.pool, async (client): Promise<Session | ApiError> => {
+      // `recent`: rotated within the grace (revoked_at of a replaced token is its rotation time:
+      // a family revocation only touches tokens not yet revoked).
       const r = await client.query(
-        `SELECT id, user_id, expires_at, revoked_at, replaced_by FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
-        [hash],
+        `SELECT id, user_id, expires_at, revoked_at, replaced_by,
+                $2::int > 0 AND revoked_at > now() - make_interval(secs => $2::int) AS recent
+           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+        [hash, this.config.REFRESH_REUSE_GRACE_S],
       );
-      const t = r.rows[0] as { id: string; user_id: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null } | undefined;
+      const t = r.rows[0] as { id: string; user_id: string; expires_at: Date; revoked_at: Date | null; replaced_by: string | null; recent: boolean | null } | undefined;
       if (!t) throw new ApiError(401, 'REFRESH_INVALID', 'the refresh token is not valid');
       if (t.revoked_at) {
         if (!t.replaced_by) throw new ApiError(401, 'REFRESH_REVOKED', 'the refresh token was revoked; log in again');
+        const again = t.recent ? await this.graceSession(client, { id: t.id, userId: t.user_id, successorId: t.replaced_by }, meta) : undefined;
+        if (again) return again;
         const revoked = await revokeFamily(client, t.id);
         await audit(client, 'auth.token_revoked', t.user_id, meta, { reason: 'refresh_token_reuse', tokenId: t.id, revoked });
         return new ApiError(401, 'REFRESH_REUSED', 'this refresh token was already used; every session of its family is revoked — log in again');
@@ -211,6 +230,30 @@ export class AuthService {
     });
     if (outcome instanceof ApiError) throw outcome;
     return outcome;
+  }
+
+  /**
+   * Two tabs (or a retried request) refreshing with the same token at once: the first rotates it,
+   * the second finds it replaced a moment ago. Within the grace, when the token it was replaced by
+   * is still the family's live token (not rotated again, not revoked, not expired), the second one
+   * gets that same live refresh token (re-derived from its id: tokens.ts refreshTokenFor) and a new
+   * access token; nothing is revoked or added, so both tabs hold the one live token of the family
+   * and a later replay of either old token is still a reuse. Anything else — after the grace, an
+   * older token, a successor already rotated or revoked — returns undefined: the caller revokes.
+   */
+  private async graceSession(q: Executor, t: { id: string; userId: string; successorId: string }, meta: RequestMeta): Promise<Session | undefined> {
+    const r = await q.query(
+      `SELECT id, token_hash, expires_at FROM refresh_tokens
+        WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() FOR UPDATE`,
+      [t.successorId, t.userId],
+    );
+    const s = r.rows[0] as { id: string; token_hash: string; expires_at: Date } | undefined;
+    if (!s) return undefined;
+    const { token, hash } = refreshTokenFor(s.id, this.config.JWT_SECRET);
+    // Issued before refresh tokens were derived, or under another JWT_SECRET: cannot be handed out again.
+    if (hash !== s.token_hash) return undefined;
+    await audit(q, 'auth.token_refreshed', t.userId, meta, { tokenId: t.id, newTokenId: s.id, grace: true });
+    return this.sessionOf(t.userId, token, s.expires_at);
   }
 
   /** Revokes the given refresh token (and anything issued from it). Idempotent. */

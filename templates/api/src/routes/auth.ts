@@ -39,7 +39,7 @@ export function registerAuthRoutes(app: App, deps: Deps): void {
       request: { body: jsonBody(z.strictObject({ email: Email, password: Password, displayName: z.string().trim().min(1).max(100) })) },
       responses: {
         201: { description: 'Created', content: { 'application/json': { schema: z.object({ user: UserSchema, session: SessionSchema }) } } },
-        400: ErrorBody('Invalid body'),
+        400: ErrorBody('Invalid body, or a password too easy to guess (common, a pattern, or the e-mail/name)'),
         409: ErrorBody('Email already registered'),
       },
     }),
@@ -77,7 +77,10 @@ export function registerAuthRoutes(app: App, deps: Deps): void {
       middleware: [limit] as const,
       request: { body: jsonBody(RefreshBody) },
       responses: {
-        200: { description: 'New session', content: { 'application/json': { schema: SessionSchema } } },
+        200: {
+          description: 'New session (within REFRESH_REUSE_GRACE_S of a rotation, the just-rotated token gets the live successor again)',
+          content: { 'application/json': { schema: SessionSchema } },
+        },
         401: ErrorBody('Invalid, expired, revoked or reused token'),
       },
     }),
