@@ -1,7 +1,7 @@
 /**
  * The one table of every setting helfy knows: its environment key, where it may sit in the
  * config file, its default, how it is validated, and whether it is a secret. Loading, validation,
- * redaction, `.env.example` and the README's environment table all derive from this list.
+ * redaction, `.env.example` and the environment table of docs/configuration.md all derive from this list.
  */
 import { z } from 'zod';
 

@@ -172,7 +172,7 @@ async function runSteps(steps: Step[], log: Logger, tasks?: TaskRunner): Promise
   await tasks.run(list);
 }
 
-/** Seeds the stack; see the README's `helfy seed`. */
+/** Seeds the stack; see `helfy seed` in docs/commands.md. */
 export async function seedStack(cfg: HelfyConfig, opts: SeedOptions, log: Logger, tasks?: TaskRunner): Promise<SeedResult> {
   const t0 = performance.now();
   const parts = [...(opts.only?.length ? opts.only : SEED_PARTS)].sort((a, b) => SEED_PARTS.indexOf(a) - SEED_PARTS.indexOf(b));
