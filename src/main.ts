@@ -135,6 +135,7 @@ export async function main(argv: string[], io: MainIO): Promise<number> {
       cmd.addOption(opt);
     }
     for (const sub of spec.subcommands ?? []) attach(cmd, sub);
+    if (spec.examples?.length) cmd.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  ${e}`).join('\n')}\n`);
     if (spec.load) {
       const load = spec.load;
       cmd.action(async (...params: unknown[]) => {

@@ -23,6 +23,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--web-port <port>', description: 'host port of the web app (default 3001)' },
       { flags: '--ci <provider>', description: 'also write a CI pipeline that runs `helfy ci`: github (.github/workflows/helfy.yml) or gitlab (.gitlab-ci.yml)', choices: ['github', 'gitlab'] },
     ],
+    examples: ['helfy init --yes                  # a workspace here: .env with generated secrets, config, apps/', 'helfy init ../shop --api-port 3100 --ci github   # another folder, another API port, a GitHub pipeline'],
     load: () => import('./init.js'),
   },
   {
@@ -33,6 +34,7 @@ export const COMMANDS: CommandSpec[] = [
         name: 'diff',
         summary: 'Show what `apps update` would change: a unified diff per file, files the template added or removed, conflicts',
         args: [{ syntax: '[app...]', description: 'api, web (default: both)' }],
+        examples: ['helfy apps diff                    # what `apps update` would change in apps/api and apps/web', 'helfy apps diff web                # only the web app'],
         load: () => import('./apps.js').then((m) => m.diff),
       },
       {
@@ -40,6 +42,7 @@ export const COMMANDS: CommandSpec[] = [
         summary: 'Update the apps from the templates: shows the diff, asks (--yes), keeps your edits; a conflict gets <file>.template beside it',
         args: [{ syntax: '[app...]', description: 'api, web (default: both)' }],
         options: [{ flags: '--dry-run', description: 'show what would change; write nothing' }],
+        examples: ["helfy apps update --yes            # take the templates' changes, keeping your edits"],
         load: () => import('./apps.js').then((m) => m.update),
       },
     ],
@@ -47,6 +50,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'doctor',
     summary: 'Check this machine: Node, what the runtime needs (Docker engine and compose, or the native servers), free ports and disk, .env and secrets',
+    examples: ['helfy doctor                       # what this machine has and lacks for the stack', 'helfy doctor --json                # the same checks as one JSON document'],
     load: () => import('./doctor.js'),
   },
   {
@@ -62,12 +66,14 @@ export const COMMANDS: CommandSpec[] = [
           { flags: '--dry-run', description: 'show what would be applied; change nothing' },
           { flags: '--force-unlock', description: 'first remove a stale Neo4j migration lock left by a killed run (asks; --yes)' },
         ],
+        examples: ['helfy migrate up                   # apply pending PostgreSQL and Neo4j migrations', "helfy migrate up --store neo4j     # only Neo4j's"],
         load: () => import('./migrate.js').then((m) => m.up),
       },
       {
         name: 'status',
         summary: 'List every migration with its state (applied, pending, changed, missing-file)',
         options: [{ flags: '--store <store>', description: 'which store', choices: ['all', 'postgres', 'neo4j'], default: 'all' }],
+        examples: ['helfy migrate status               # every migration: applied, pending, changed, missing'],
         load: () => import('./migrate.js').then((m) => m.status),
       },
       {
@@ -78,12 +84,14 @@ export const COMMANDS: CommandSpec[] = [
           { flags: '--neo4j', description: 'create the next V<n>__<name>.cypher file instead' },
           { flags: '--custom', description: 'PostgreSQL: an empty file for hand-written SQL (drizzle-kit generate --custom)' },
         ],
+        examples: ['helfy migrate create add_sleep     # PostgreSQL: drizzle-kit generate from the schema', 'helfy migrate create routine_index --neo4j   # the next versioned Cypher file'],
         load: () => import('./migrate.js').then((m) => m.create),
       },
       {
         name: 'verify',
         summary: 'Check applied migrations against their files and the live Neo4j schema (drift)',
         options: [{ flags: '--store <store>', description: 'which store', choices: ['all', 'postgres', 'neo4j'], default: 'all' }],
+        examples: ['helfy migrate verify               # applied files unchanged, the live Neo4j schema without drift'],
         load: () => import('./migrate.js').then((m) => m.verify),
       },
     ],
@@ -96,6 +104,7 @@ export const COMMANDS: CommandSpec[] = [
         name: 'bootstrap',
         summary: 'Create roles and databases, the timescaledb extension, the Temporal namespace; apply Neo4j migrations (idempotent)',
         options: [{ flags: '--neo4j-timeout <duration>', description: 'how long to wait for Neo4j Bolt (e.g. 90s, 2m)', default: '120s' }],
+        examples: ['helfy db bootstrap                 # roles, databases, TimescaleDB, the namespace (idempotent)'],
         load: () => import('./db.js').then((m) => m.bootstrap),
       },
     ],
@@ -113,11 +122,13 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--reset', description: 'remove the seeded data (demo users, library nodes seed wrote) and nothing else' },
       { flags: '--dry-run', description: 'show what would be loaded or removed; change nothing' },
     ],
+    examples: ['helfy seed                         # the library and 3 demo users with 90 days each', 'helfy seed --only demo --users 10 --days 365   # more demo data'],
     load: () => import('./seed.js'),
   },
   {
     name: 'config',
     summary: 'Show the resolved configuration with the source of each value (secrets redacted)',
+    examples: ['helfy config                       # every setting with its source (secrets redacted)'],
     load: () => import('./config.js'),
   },
   {
@@ -131,6 +142,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--pull <policy>', description: 'pull missing images, or never pull (fail when one is missing)', default: 'missing', choices: ['missing', 'never'] },
       { flags: '--seed', description: 'then run `helfy seed` with its defaults (library + demo users; idempotent)' },
     ],
+    examples: ['helfy up                           # the whole stack, waiting until it is healthy', 'helfy up postgres neo4j --timeout 5m   # only the data stores'],
     load: () => import('./up.js'),
   },
   {
@@ -141,18 +153,21 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--no-stores', description: 'do not start the data stores in Docker: use the ones at the configured addresses (roles, migrations and the Temporal namespace are still ensured)' },
       { flags: '--timeout <duration>', description: 'how long to wait for the data stores to become healthy', default: '180s' },
     ],
+    examples: ['helfy dev                          # api, worker and web with live reload from apps/', 'helfy dev api --no-stores          # only the API, against stores running elsewhere'],
     load: () => import('./dev.js'),
   },
   {
     name: 'down',
     summary: 'Stop and remove the stack\'s containers; with --volumes also its data (asks first)',
     options: [{ flags: '--volumes', description: 'also delete the data volumes (PostgreSQL, Neo4j); asks for confirmation, --yes in CI' }],
+    examples: ['helfy down                         # stop the stack, keep its data', 'helfy down --volumes --yes         # stop it and delete its data'],
     load: () => import('./down.js'),
   },
   {
     name: 'status',
     summary: 'Show each service: container state, health, ports, uptime and a live probe (exit 4 when not all healthy)',
     options: [{ flags: '--watch', description: 'refresh every 2 seconds until Ctrl-C' }],
+    examples: ["helfy status                       # each service's state, health, ports and probe", 'helfy status --watch               # the same every 2 s until Ctrl-C'],
     load: () => import('./status.js'),
   },
   {
@@ -164,6 +179,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--since <when>', description: 'only output since a duration ago (10m, 2h) or a date' },
       { flags: '--tail <n>', description: 'only the last n lines of each service' },
     ],
+    examples: ['helfy logs api worker --tail 50    # the last 50 lines of two services', 'helfy logs -f                      # follow every service'],
     load: () => import('./logs.js'),
   },
   {
@@ -175,6 +191,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--timeout <duration>', description: 'timeout of each check', default: '30s' },
       { flags: '--browser', description: 'also load the dashboard in Chromium (playwright-core + Debian chromium) and fail on console errors' },
     ],
+    examples: ['helfy smoke                        # prove the running stack works end to end', 'helfy smoke --browser --junit smoke.xml   # with Chromium, and a JUnit report'],
     load: () => import('./smoke.js'),
   },
   {
@@ -189,6 +206,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--days <n>', description: 'days of demo data per user', default: '7' },
       { flags: '--browser', description: 'smoke also loads the dashboard in Chromium' },
     ],
+    examples: ['helfy ci --artifacts .helfy/ci     # init → up → migrate → seed → smoke → down'],
     load: () => import('./ci.js'),
   },
   {
@@ -198,11 +216,13 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--name <name>', description: 'suffix of the backup id (<UTC timestamp>-<name>)' },
       { flags: '--online', description: 'keep the writers (api, worker, temporal) running; recorded as not consistent across stores' },
     ],
+    examples: ['helfy backup --name before-upgrade   # one consistent backup of every store', 'helfy backup list                  # what there is'],
     load: () => import('./backup.js'),
     subcommands: [
       {
         name: 'list',
         summary: 'List the backups: id, date, size, stores, verified, consistent',
+        examples: ['helfy backup list                  # id, date, size, stores, verified, consistent'],
         load: () => import('./backup.js').then((m) => m.list),
       },
       {
@@ -210,6 +230,7 @@ export const COMMANDS: CommandSpec[] = [
         summary: 'Check every file against the manifest\'s sha256 and the Neo4j dumps with neo4j-admin database check',
         args: [{ syntax: '<id>', description: 'backup id (or latest)' }],
         options: [{ flags: '--restore-test', description: 'also restore into scratch databases and a scratch Neo4j and compare the figures with the manifest' }],
+        examples: ['helfy backup verify latest --restore-test   # checksums, neo4j-admin check, and a scratch restore'],
         load: () => import('./backup.js').then((m) => m.verify),
       },
       {
@@ -221,6 +242,7 @@ export const COMMANDS: CommandSpec[] = [
           { flags: '--keep-weekly <n>', description: 'keep the newest backup of each of the n most recent ISO weeks that have one' },
           { flags: '--dry-run', description: 'show what would be removed; change nothing' },
         ],
+        examples: ['helfy backup prune --keep-last 3 --keep-daily 7 --dry-run   # what would go'],
         load: () => import('./backup.js').then((m) => m.prune),
       },
     ],
@@ -230,6 +252,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'Replace the stack\'s data with a backup (asks first; version checks before anything changes); then compares the figures',
     args: [{ syntax: '<id>', description: 'backup id (or latest)' }],
     options: [{ flags: '--only <stores>', description: 'comma-separated stores: postgres, neo4j (default: both)' }],
+    examples: ['helfy restore latest               # the newest backup of this project (asks first)', 'helfy restore 20261130T100000Z --only postgres --yes'],
     load: () => import('./restore.js'),
   },
 ];

@@ -17,6 +17,8 @@ export interface CommandSpec {
   args?: { syntax: string; description: string }[];
   options?: OptionSpec[];
   subcommands?: CommandSpec[];
+  /** One or two command lines shown under "Examples:" in `--help`, each with what it does after a `#`. */
+  examples?: string[];
   /** Imports the module that runs the command; absent for pure command groups. */
   load?: () => Promise<CommandModule>;
 }

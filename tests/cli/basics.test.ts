@@ -12,6 +12,27 @@ describe('helfy basics (built binary)', () => {
     expect(r.stderr).toBe('');
   });
 
+  it('every command shows one or two examples in its --help, each using only flags the command has', async () => {
+    const { COMMANDS } = await import('../../src/commands/index.js');
+    type Spec = (typeof COMMANDS)[number];
+    const leaves = (specs: Spec[], path: string[] = []): { path: string[]; spec: Spec }[] =>
+      specs.flatMap((s) => [...(s.load ? [{ path: [...path, s.name], spec: s }] : []), ...leaves((s.subcommands ?? []) as Spec[], [...path, s.name])]);
+    const all = leaves(COMMANDS);
+    expect(all.length).toBeGreaterThan(20);
+    for (const { path, spec } of all) {
+      expect(spec.examples?.length, `helfy ${path.join(' ')}`).toBeGreaterThanOrEqual(1);
+      expect(spec.examples!.length).toBeLessThanOrEqual(2);
+      for (const e of spec.examples!) {
+        const line = e.split('#')[0]!.trim();
+        expect(line.startsWith(`helfy ${path.join(' ')}`), e).toBe(true);
+        for (const f of line.match(/--[a-z-]+/g) ?? []) expect(['--yes', '--json', ...(spec.options ?? []).map((o) => o.flags)].some((o) => o.includes(f)), `${e}: ${f}`).toBe(true);
+      }
+    }
+    const r = await helfy(['backup', 'prune', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\nExamples:\n  helfy backup prune --keep-last 3 --keep-daily 7 --dry-run +# what would go\n/);
+  });
+
   it('--help lists every command on stdout', async () => {
     const r = await helfy(['--help']);
     expect(r.code).toBe(0);
