@@ -186,3 +186,130 @@ describe('a person using Helfy in chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 });
+
+/**
+ * A phone (390 × 844): no page scrolls sideways, with long library names on it (a food and an
+ * exercise named with many words, and with one very long word) and the forms still usable there.
+ * With and without JavaScript (the pages are server-rendered; their layout must not need it).
+ * Screenshots: test-artifacts/phone-*.png.
+ */
+describe('on a phone, 390 × 844', () => {
+  const PHONE = { width: 390, height: 844 };
+  const LONG = {
+    exercises: [
+      { id: 'Long_Turkish_Get_Up', name: 'Single-Arm Kettlebell Alternating Bottoms-Up Turkish Get-Up With Overhead Press And Windmill' },
+      { id: 'Long_Hyperextension', name: 'Hyperextensionwithtwistandisometricholdonaglutehamdeveloperbench' },
+    ],
+    foods: [
+      { id: 'long-cheerios', name: 'Cereals ready-to-eat, GENERAL MILLS, CHEERIOS, Honey Nut, fortified with vitamins and minerals, with added whole grain oats' },
+      { id: 'long-granola', name: 'Granola, Pneumonoultramicroscopicsilicovolcanoconiosisresistant-homemade' },
+    ],
+  };
+  let phone: Page;
+  const phoneErrors: string[] = [];
+  const scrollWidth = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth);
+
+  beforeAll(async () => {
+    await stack.neo4j.executeQuery(
+      `UNWIND $exercises AS x MERGE (e:Exercise {id: x.id}) SET e.name = x.name, e.level = 'expert', e.source = 'helfy-test'
+       WITH count(*) AS n UNWIND $foods AS x MERGE (f:Food {id: x.id}) SET f.name = x.name, f.energyKcal = 420, f.source = 'helfy-test'`,
+      LONG,
+    );
+    const context = await browser.newContext({ viewport: PHONE, locale: 'en-GB', timezoneId: 'UTC' });
+    phone = await context.newPage();
+    phone.on('pageerror', (e) => phoneErrors.push(e.message));
+    phone.on('response', (r) => {
+      if (r.status() >= 400) phoneErrors.push(`${r.status()} ${r.url()}`);
+    });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  it('the log-in and sign-up pages fit', async () => {
+    for (const path of ['/login', '/signup']) {
+      await phone.goto(`${web.url}${path}`);
+      expect(await scrollWidth(phone), path).toBeLessThanOrEqual(PHONE.width);
+    }
+    await phone.getByLabel('Your name').fill('Grace Hopper');
+    await phone.getByLabel('Email').fill('grace@example.com');
+    await phone.getByLabel('Password').fill('cobol compiler 1959');
+    await phone.getByRole('button', { name: 'Sign up' }).click();
+    await phone.waitForURL(`${web.url}/dashboard`);
+  });
+
+  it('logs a workout with the long-named exercises: the form fits and works', async () => {
+    await phone.goto(`${web.url}/log/workout`);
+    expect(await phone.getByLabel('Exercise of set 1').locator('option').allTextContents()).toEqual(expect.arrayContaining(LONG.exercises.map((x) => x.name)));
+    expect(await scrollWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+    await phone.getByLabel('Name (optional)').fill('Posteriorchainandcoreconditioningsessionnumberfortytwo');
+    await phone.getByLabel('Exercise of set 1').selectOption(LONG.exercises[0]!.id);
+    await phone.getByLabel('Reps of set 1').fill('3');
+    await phone.getByLabel('Weight of set 1 in kg').fill('16');
+    await phone.getByLabel('Exercise of set 2').selectOption(LONG.exercises[1]!.id);
+    await phone.getByLabel('Reps of set 2').fill('12');
+    expect(await scrollWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+    await phone.screenshot({ path: resolve(ARTIFACTS, 'phone-workout.png'), fullPage: true });
+    await phone.getByRole('button', { name: 'Save workout' }).click();
+    await phone.waitForURL(/\/dashboard\?saved=workout/);
+    expect(await phone.locator('.tile[data-metric="workouts"] .tile-note').textContent()).toBe('Posteriorchainandcoreconditioningsessionnumberfortytwo (2 sets)');
+    expect(await scrollWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+  });
+
+  it('logs a meal with the long-named foods: the form fits and works', async () => {
+    await phone.goto(`${web.url}/log/meal`);
+    const options = await phone.getByLabel('Food 1', { exact: true }).locator('option').allTextContents();
+    expect(options).toEqual(expect.arrayContaining([...LONG.foods.map((x) => `${x.name} · 420 kcal/100 g`), 'Rice, white, long-grain, regular, raw, unenriched · 365 kcal/100 g']));
+    expect(await scrollWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+    await phone.getByLabel('Food 1', { exact: true }).selectOption(LONG.foods[0]!.id);
+    await phone.getByLabel('Amount of food 1 in grams').fill('40');
+    await phone.getByLabel('Food 2', { exact: true }).selectOption(LONG.foods[1]!.id);
+    await phone.getByLabel('Amount of food 2 in grams').fill('');
+    await phone.getByRole('button', { name: 'Save meal' }).click();
+    // The missing amount: the error is next to its field, and the page still fits.
+    await phone.waitForSelector('#f-grams_1-error');
+    expect(await scrollWidth(phone)).toBeLessThanOrEqual(PHONE.width);
+    await phone.screenshot({ path: resolve(ARTIFACTS, 'phone-meal.png'), fullPage: true });
+    await phone.getByLabel('Amount of food 2 in grams').fill('60');
+    await phone.getByRole('button', { name: 'Save meal' }).click();
+    await phone.waitForURL(/\/dashboard\?saved=meal/);
+    await phone.screenshot({ path: resolve(ARTIFACTS, 'phone-dashboard.png'), fullPage: true });
+  });
+
+  it('every page fits, with JavaScript and without', async () => {
+    const word = 'Pneumonoultramicroscopicsilicovolcanoconiosisresistant';
+    const paths = [
+      '/dashboard',
+      '/log/biometric',
+      '/log/workout',
+      '/log/workout?q=kettlebell',
+      '/log/meal',
+      `/log/meal?q=${word}`,
+      '/library',
+      '/library?q=hyperextensionwithtwist',
+      `/library/${LONG.exercises[0]!.id}`,
+      `/library/${LONG.exercises[1]!.id}`,
+      '/library/Barbell_Squat',
+      '/no-such-page',
+    ];
+    const noScript = await browser.newContext({ viewport: PHONE, javaScriptEnabled: false, storageState: await phone.context().storageState() });
+    const plain = await noScript.newPage();
+    try {
+      const widths: Record<string, number[]> = {};
+      for (const path of paths) {
+        await phone.goto(`${web.url}${path}`);
+        await plain.goto(`${web.url}${path}`);
+        widths[path] = [await scrollWidth(phone), await scrollWidth(plain)];
+      }
+      expect(widths).toEqual(Object.fromEntries(paths.map((p) => [p, [PHONE.width, PHONE.width]])));
+      await phone.goto(`${web.url}/library/${LONG.exercises[1]!.id}`);
+      await phone.screenshot({ path: resolve(ARTIFACTS, 'phone-exercise.png'), fullPage: true });
+      await plain.goto(`${web.url}/log/workout?q=kettlebell`);
+      await plain.screenshot({ path: resolve(ARTIFACTS, 'phone-workout-no-js.png'), fullPage: true });
+    } finally {
+      await noScript.close();
+    }
+  });
+
+  it('ran without a script error or a failed request (but the 404 and the 422 asked for)', () => {
+    expect(phoneErrors.filter((e) => !/^404 .*\/no-such-page$|^422 .*\/log\/meal$/.test(e))).toEqual([]);
+  });
+});

@@ -24,6 +24,11 @@ export function luceneQuery(q: string): string | undefined {
   return words.map((w, i) => (i === words.length - 1 ? `(${w} OR ${w}*)` : w)).map((w) => `+${w}`).join(' ');
 }
 
+/** A user's words as the start of a name: lower case, single spaces ("Oat  Bran" → "oat bran"). */
+export function searchWords(q: string): string {
+  return q.toLowerCase().trim().split(/\s+/).join(' ');
+}
+
 export interface ExerciseFilters {
   q?: string;
   muscle?: string;
@@ -147,19 +152,33 @@ export class Library {
     return rows.map((r) => r.id);
   }
 
+  /**
+   * Foods whose name or brand matches the words (the full-text index), best first: the food the
+   * words name ("Oats", "Bananas, raw" for "oat"/"banana": the first comma-separated part of the
+   * name is the words, give or take a plural), then names that start with them ("Oat bran, raw"),
+   * then the rest, where the words come later ("Oil, oat"); each rank shortest name first, then
+   * alphabetical. Without words: every food (of the group), alphabetical.
+   */
   async searchFoods(f: { q?: string; group?: string; limit: number }) {
     const lucene = f.q ? luceneQuery(f.q) : undefined;
     if (f.q && !lucene) return [];
     const head = lucene
-      ? `CALL db.index.fulltext.queryNodes('helfy_food_name_fulltext', $lucene) YIELD node AS f, score`
-      : `MATCH (f:Food) WITH f, 0.0 AS score`;
+      ? `CALL db.index.fulltext.queryNodes('helfy_food_name_fulltext', $lucene) YIELD node AS f`
+      : `MATCH (f:Food)`;
+    const order = lucene
+      ? `WITH f, toLower(coalesce(f.name, '')) AS name
+         WITH f, CASE WHEN trim(split(name, ',')[0]) IN [$words, $words + 's', $words + 'es'] THEN 0
+                      WHEN name STARTS WITH $words THEN 1
+                      ELSE 2 END AS rank
+         ORDER BY rank, size(f.name), f.name, f.id`
+      : `WITH f ORDER BY f.name, f.id`;
     return this.read<{ id: string; name: string; brand: string | null; group: string | null; energyKcal: number | null }>(
       `${head}
        ${f.group ? `WHERE EXISTS { (f)-[:IN_GROUP]->(:FoodGroup {code: $group}) }` : ''}
-       WITH f, score ORDER BY score DESC, f.name, f.id LIMIT $limit
+       ${order} LIMIT $limit
        RETURN f.id AS id, f.name AS name, f.brand AS brand,
               COLLECT { MATCH (f)-[:IN_GROUP]->(g:FoodGroup) RETURN g.code }[0] AS group, f.energyKcal AS energyKcal`,
-      { lucene: lucene ?? null, group: f.group ?? null, limit: neo4j.int(f.limit) },
+      { lucene: lucene ?? null, words: searchWords(f.q ?? ''), group: f.group ?? null, limit: neo4j.int(f.limit) },
     );
   }
 

@@ -55,13 +55,13 @@ export default function Page() {
           <thead>
             <tr>
               <th scope="col">Food</th>
-              <th scope="col">Amount (g)</th>
+              <th scope="col" className="qty">Amount (g)</th>
             </tr>
           </thead>
           <tbody>
             {Array.from({ length: rows }, (_, i) => (
               <tr key={i}>
-                <td>
+                <td className="wide">
                   <Field name={`food_${i}`} label={`Food ${i + 1}`} error={e[`food_${i}`]}>
                     {(p) => (
                       <select {...p} defaultValue={v[`food_${i}`] ?? ''}>

@@ -44,17 +44,20 @@ export default function Page() {
           <caption>Sets</caption>
           <thead>
             <tr>
-              <th scope="col">#</th>
+              <th scope="col" className="num">#</th>
               <th scope="col">Exercise</th>
-              <th scope="col">Reps</th>
-              <th scope="col">Weight (kg)</th>
+              <th scope="col" className="qty">Reps</th>
+              <th scope="col" className="qty">Weight (kg)</th>
             </tr>
           </thead>
           <tbody>
             {Array.from({ length: rows }, (_, i) => (
               <tr key={i}>
-                <td>{i + 1}</td>
-                <td>
+                <td className="num">
+                  <span className="num-word">Set </span>
+                  {i + 1}
+                </td>
+                <td className="wide">
                   <Field name={`exercise_${i}`} label={`Exercise of set ${i + 1}`} error={e[`exercise_${i}`]}>
                     {(p) => (
                       <select {...p} defaultValue={v[`exercise_${i}`] ?? ''}>
