@@ -4,7 +4,7 @@
  * as artifacts, and hand the JUnit file to the CI system as a test report.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { HelfyError } from '../core/errors.js';
 import { writeFileAtomicSync } from '../core/atomic-write.js';
 
@@ -74,11 +74,13 @@ jobs:
         with:
           node-version: "${node}"
 
+      # helfy is a devDependency of this workspace (package.json, written by \`helfy init --ci\`),
+      # pinned to the helfy that made it: ${v}.
       - name: Install helfy
-        run: npm install --global helfy@${v}
+        run: npm install --no-audit --no-fund
 
       - name: helfy ci
-        run: helfy ci --artifacts ${CI_ARTIFACTS_DIR}
+        run: npx --no-install helfy ci --artifacts ${CI_ARTIFACTS_DIR}
 
       - name: Upload the JUnit report and the container logs
         if: \${{ always() }}
@@ -122,11 +124,13 @@ helfy-smoke:
     - if: $CI_PIPELINE_SOURCE == "merge_request_event"
     - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
     - if: $CI_PIPELINE_SOURCE == "web"
+  # helfy is a devDependency of this workspace (package.json, written by \`helfy init --ci\`),
+  # pinned to the helfy that made it: ${v}.
   before_script:
     - node --version
-    - npm install --global helfy@${v}
+    - npm install --no-audit --no-fund
   script:
-    - helfy ci --artifacts ${CI_ARTIFACTS_DIR}
+    - npx --no-install helfy ci --artifacts ${CI_ARTIFACTS_DIR}
   artifacts:
     when: always
     expire_in: 14 days
@@ -184,4 +188,59 @@ export function writePipeline(root: string, provider: string, o: RenderOptions &
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomicSync(file, text);
   return { provider: provider as CiProvider, file, changed: true };
+}
+
+/** Where `helfy init --ci` puts the helfy tarball a workspace installs from, by default. */
+export const VENDOR_DIR = 'vendor';
+
+export interface WorkspacePackage {
+  file: string;
+  /** The npm spec of helfy in devDependencies (e.g. `file:vendor/helfy-0.1.0.tgz`, `helfy@0.1.0`). */
+  helfy: string;
+  /** The tarball written (absent when a --helfy-package spec was given). */
+  tarball?: string;
+  changed: boolean;
+}
+
+/**
+ * Makes helfy installable by a fresh CI runner: the workspace's package.json (created if absent,
+ * else merged) gets helfy as a devDependency. The spec is `helfyPackage` when given (a version of
+ * a registry that has helfy, a git URL, a tarball URL); otherwise this helfy is packed with
+ * `npm pack` into vendor/helfy-<version>.tgz, to be committed with the workspace, and the spec is
+ * `file:vendor/helfy-<version>.tgz`: the pipeline's `npm install` then needs the npm registry only
+ * for helfy's own dependencies. allowScripts lists helfy's install scripts (npm 11 asks otherwise).
+ */
+export async function installHelfy(root: string, o: { helfyPackage?: string; packageRoot: string }): Promise<WorkspacePackage> {
+  const own = JSON.parse(readFileSync(join(o.packageRoot, 'package.json'), 'utf8')) as { version: string; allowScripts?: Record<string, boolean> };
+  let spec = o.helfyPackage;
+  let tarball: string | undefined;
+  if (!spec) {
+    const name = `helfy-${own.version}.tgz`;
+    tarball = join(root, VENDOR_DIR, name);
+    if (!existsSync(tarball)) {
+      mkdirSync(join(root, VENDOR_DIR), { recursive: true });
+      const { captureOutput } = await import('../runtime/process/capture.js');
+      const r = await captureOutput(['npm', 'pack', '--ignore-scripts', '--silent', '--pack-destination', join(root, VENDOR_DIR), o.packageRoot], { cwd: root, env: process.env }).catch((e: unknown) => ({ code: -1, output: (e as Error).message }));
+      if (r.code !== 0 || !existsSync(tarball)) {
+        throw new HelfyError('TOOL_MISSING', `could not pack helfy into ${VENDOR_DIR}/${name} (npm pack, exit ${r.code})`, {
+          details: r.output.trim().split('\n').slice(-5),
+          hint: 'Is npm on PATH? Or name a helfy the runner can install: helfy init --ci <provider> --helfy-package <spec>.',
+        });
+      }
+    }
+    spec = `file:${VENDOR_DIR}/${name}`;
+  }
+  const file = join(root, 'package.json');
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  let pkg: Record<string, unknown>;
+  try {
+    pkg = before ? (JSON.parse(before) as Record<string, unknown>) : { name: basename(root).toLowerCase().replace(/[^a-z0-9._-]/g, '-'), private: true };
+  } catch (e) {
+    throw new HelfyError('CONFIG_INVALID', `${file} is not valid JSON (${(e as Error).message})`, { hint: 'Fix it, then run helfy init --ci again.' });
+  }
+  pkg.devDependencies = { ...((pkg.devDependencies as Record<string, string> | undefined) ?? {}), helfy: spec };
+  pkg.allowScripts = { ...(own.allowScripts ?? {}), ...((pkg.allowScripts as Record<string, boolean> | undefined) ?? {}) };
+  const text = `${JSON.stringify(pkg, null, 2)}\n`;
+  if (text !== before) writeFileAtomicSync(file, text);
+  return { file, helfy: spec, ...(tarball ? { tarball } : {}), changed: text !== before };
 }

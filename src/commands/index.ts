@@ -22,6 +22,7 @@ export const COMMANDS: CommandSpec[] = [
       { flags: '--api-port <port>', description: 'host port of the API (default 3000)' },
       { flags: '--web-port <port>', description: 'host port of the web app (default 3001)' },
       { flags: '--ci <provider>', description: 'also write a CI pipeline that runs `helfy ci`: github (.github/workflows/helfy.yml) or gitlab (.gitlab-ci.yml)', choices: ['github', 'gitlab'] },
+      { flags: '--helfy-package <spec>', description: 'with --ci: the npm spec the pipeline installs helfy from (default: this helfy packed into vendor/helfy-<version>.tgz)' },
     ],
     examples: ['helfy init --yes                  # a workspace here: .env with generated secrets, config, apps/', 'helfy init ../shop --api-port 3100 --ci github   # another folder, another API port, a GitHub pipeline'],
     load: () => import('./init.js'),

@@ -42,7 +42,7 @@ export interface InitResult {
   /** Per app: scaffolded now, kept (already there: never overwritten), absent, or skipped (--no-apps). */
   apps: { app: AppName; dir: string; status: 'scaffolded' | 'kept' | 'absent' | 'skipped'; files?: number; templateHash?: string }[];
   /** With --ci: the pipeline file written (changed: false when it already had this content). */
-  pipeline?: { provider: string; file: string; changed: boolean };
+  pipeline?: { provider: string; file: string; changed: boolean; helfyPackage: string };
 }
 
 const setting = (env: string) => (SETTINGS as readonly Setting[]).find((s) => s.env === env)!;
@@ -64,9 +64,16 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
 
   // --ci: the provider and a clash with an existing pipeline file are checked before anything is written.
   const ciProvider = opts.ci as string | undefined;
+  if (opts.helfyPackage !== undefined && ciProvider === undefined) throw new HelfyError('USAGE', '--helfy-package only makes sense with --ci', { hint: 'Run `helfy init --ci github --helfy-package <spec>`.' });
   const ci = ciProvider !== undefined ? await import('../ci/pipeline.js') : undefined;
   if (ci && ciProvider !== undefined) ci.assertPipelineWritable(root, ciProvider, { force });
-  const writePipeline = () => (ci && ciProvider !== undefined ? reportPipeline(ctx, ci.writePipeline(root, ciProvider, { force })) : undefined);
+  const writePipeline = async () => {
+    if (!ci || ciProvider === undefined) return undefined;
+    const { PACKAGE_ROOT } = await import('../config/paths.js');
+    const pkg = await ci.installHelfy(root, { packageRoot: PACKAGE_ROOT, ...(opts.helfyPackage ? { helfyPackage: String(opts.helfyPackage) } : {}) });
+    ctx.log.info(`package.json: helfy ${pkg.helfy} as a devDependency${pkg.tarball ? ` (commit ${ci.VENDOR_DIR}/ with the workspace: the pipeline installs helfy from it)` : ''}`);
+    return { ...reportPipeline(ctx, ci.writePipeline(root, ciProvider, { force })), helfyPackage: pkg.helfy };
+  };
 
   await assertWritableDir(root);
   const initialized = existsSync(join(root, CONFIG_FILE));
@@ -80,7 +87,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
     if (absent.length) ctx.log.info(`Not scaffolded: ${absent.map((a) => `apps/${a}`).join(', ')} (the stack builds from helfy's templates); \`helfy init --force\` adds ${absent.length > 1 ? 'them' : 'it'} and keeps everything else.`);
     const file = readConfigFile(root);
     const apps = appStates.map((s) => ({ app: s.app, dir: s.dir, status: s.state === 'scaffolded' ? 'kept' as const : 'absent' as const }));
-    const pipeline = writePipeline();
+    const pipeline = await writePipeline();
     return { status: 'already-initialized', root, projectName: String(file.name ?? ''), files: [], ports: (file.ports ?? {}) as Record<string, number>, generatedSecrets: [], keptSecrets: [], apps, ...(pipeline ? { pipeline } : {}) };
   }
   if (scaffold) scaffold.assertNoForeign(appStates, root);
@@ -150,7 +157,8 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
     { name: '.env.example', content: renderEnvExample(), mode: 0o644 },
     { name: ENV_FILE, content: renderEnv(envValues), mode: 0o600 },
   ];
-  const gitignore = await mergedGitignore(root, withApps ? [...GITIGNORE_ENTRIES, ...APPS_GITIGNORE_ENTRIES] : GITIGNORE_ENTRIES);
+  // --ci makes the workspace an npm package (helfy as a devDependency): its node_modules stays out of git.
+  const gitignore = await mergedGitignore(root, [...new Set([...GITIGNORE_ENTRIES, ...(withApps ? APPS_GITIGNORE_ENTRIES : []), ...(ciProvider !== undefined ? ['node_modules/'] : [])])]);
   if (gitignore !== undefined) files.push({ name: '.gitignore', content: gitignore, mode: 0o644 });
 
   // Apps: copied into temporary folders first, moved into place once the workspace files are.
@@ -192,7 +200,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
     if (a.status === 'scaffolded') ctx.log.info(`Scaffolded apps/${a.app} (${a.files} files from helfy's template): yours to edit; the stack builds from it.`);
     else if (a.status === 'kept') ctx.log.info(`Kept apps/${a.app} as it is (\`helfy apps diff\` shows what the template would change).`);
   }
-  const pipeline = writePipeline();
+  const pipeline = await writePipeline();
   ctx.log.info('Next: `helfy doctor` to check this machine, then `helfy up`.');
   return { status, root, projectName, files: files.map((f) => f.name), ports, generatedSecrets, keptSecrets, ...(envBackup ? { envBackup } : {}), apps, ...(pipeline ? { pipeline } : {}) };
 }

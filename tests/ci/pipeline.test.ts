@@ -43,8 +43,9 @@ describe('GitHub Actions workflow', () => {
   });
 
   it('installs helfy, runs helfy ci, uploads the artifacts folder and reports the JUnit file, also after a failure', () => {
-    expect(text).toContain('run: npm install --global helfy@0.1.0');
-    expect(text).toContain('run: helfy ci --artifacts .helfy/ci');
+    expect(text).toContain('run: npm install --no-audit --no-fund');
+    expect(text).toContain('run: npx --no-install helfy ci --artifacts .helfy/ci');
+    expect(text).toContain('pinned to the helfy that made it: 0.1.0');
     expect(text).toMatch(/uses: actions\/upload-artifact@v4\n\s+with:\n\s+name: helfy-ci\n\s+path: \.helfy\/ci\//);
     expect(text).toContain('report_paths: .helfy/ci/junit.xml');
     expect(text.match(/if: \$\{\{ always\(\) \}\}/g)).toHaveLength(2);
@@ -67,8 +68,8 @@ describe('GitLab CI file', () => {
   });
 
   it('installs helfy, runs helfy ci, keeps the artifacts folder always and the JUnit file as a test report', () => {
-    expect(text).toContain('- npm install --global helfy@0.1.0');
-    expect(text).toContain('- helfy ci --artifacts .helfy/ci');
+    expect(text).toContain('- npm install --no-audit --no-fund');
+    expect(text).toContain('- npx --no-install helfy ci --artifacts .helfy/ci');
     expect(text).toMatch(/artifacts:\n\s+when: always\n[\s\S]*paths:\n\s+- \.helfy\/ci\/\n\s+reports:\n\s+junit: \.helfy\/ci\/junit\.xml/);
   });
 
@@ -106,7 +107,7 @@ describe('writePipeline', () => {
 
   it('the version installed defaults to this helfy', () => {
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
-    expect(renderPipeline('gitlab')).toContain(`helfy@${pkg.version}`);
+    expect(renderPipeline('gitlab')).toContain(`pinned to the helfy that made it: ${pkg.version}`);
   });
 });
 
@@ -116,7 +117,8 @@ describe('helfy init --ci (the built binary)', () => {
     mkdirSync(root);
     const a = await helfy(['init', root, '--yes', '--no-apps', '--ci', 'github', '--json']);
     expect(a.code, a.stderr).toBe(0);
-    expect(a.json.pipeline).toEqual({ provider: 'github', file: join(root, '.github/workflows/helfy.yml'), changed: true });
+    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(a.json.pipeline).toEqual({ provider: 'github', file: join(root, '.github/workflows/helfy.yml'), changed: true, helfyPackage: `file:vendor/helfy-${version}.tgz` });
     const r = await lintGithub(readFileSync(a.json.pipeline.file, 'utf8'));
     expect(r.stdout + r.stderr).toBe('');
     const b = await helfy(['init', root, '--ci', 'gitlab', '--json']);
@@ -140,4 +142,43 @@ describe('helfy init --ci (the built binary)', () => {
     expect(b.code).toBe(2);
     expect(existsSync(join(root, 'helfy.config.json'))).toBe(false);
   });
+});
+
+describe('the generated pipeline in a fresh clone of a workspace', () => {
+  it('its own install step installs the helfy that made the workspace, and its helfy ci step finds it', async () => {
+    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+    const root = join(dir, 'clone-src');
+    mkdirSync(root);
+    const init = await helfy(['init', root, '--yes', '--no-apps', '--ci', 'github', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.devDependencies).toEqual({ helfy: `file:vendor/helfy-${version}.tgz` });
+    expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('node_modules/');
+    const git = (args: string[], cwd: string) => execa('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@helfy.test', ...args], { cwd });
+    await git(['init', '-q', '-b', 'main'], root);
+    await git(['add', '-A'], root);
+    await git(['commit', '-q', '-m', 'workspace'], root);
+    const clone = join(dir, 'clone');
+    await git(['clone', '-q', root, clone], dir);
+    // What a runner checks out: the tarball and package.json are there, no .env, no node_modules.
+    const tracked = String((await git(['ls-files'], clone)).stdout).split('\n');
+    expect(tracked).toEqual(expect.arrayContaining(['package.json', `vendor/helfy-${version}.tgz`, '.github/workflows/helfy.yml', 'helfy.config.json']));
+    expect(tracked.filter((f) => f === '.env' || f.startsWith('node_modules/'))).toEqual([]);
+    // The workflow's steps, as written.
+    const wf = readFileSync(join(clone, '.github/workflows/helfy.yml'), 'utf8');
+    const step = (name: string) => new RegExp(`- name: ${name}\\n\\s+run: (.+)\\n`).exec(wf)?.[1];
+    const install = step('Install helfy');
+    const run = step('helfy ci');
+    expect(install).toBe('npm install --no-audit --no-fund');
+    expect(run).toBe('npx --no-install helfy ci --artifacts .helfy/ci');
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1' };
+    const i = await execa('bash', ['-c', install!], { cwd: clone, env, extendEnv: false, reject: false, timeout: 600_000 });
+    expect(i.exitCode, `${i.stdout}\n${i.stderr}`).toBe(0);
+    const v = await execa('npx', ['--no-install', 'helfy', '--version'], { cwd: clone, env, extendEnv: false, reject: false });
+    expect(v.stdout.trim()).toBe(version);
+    // The ci step's command resolves to that helfy and parses its flags (the whole run needs a stack).
+    const h = await execa('bash', ['-c', `${run} --help`], { cwd: clone, env, extendEnv: false, reject: false });
+    expect(h.exitCode, h.stderr).toBe(0);
+    expect(h.stdout).toContain('--artifacts');
+  }, 700_000);
 });
