@@ -64,16 +64,7 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
 
   // --ci: the provider and a clash with an existing pipeline file are checked before anything is written.
   const ciProvider = opts.ci as string | undefined;
-  if (opts.helfyPackage !== undefined && ciProvider === undefined) throw new HelfyError('USAGE', '--helfy-package only makes sense with --ci', { hint: 'Run `helfy init --ci github --helfy-package <spec>`.' });
-  const ci = ciProvider !== undefined ? await import('../ci/pipeline.js') : undefined;
-  if (ci && ciProvider !== undefined) ci.assertPipelineWritable(root, ciProvider, { force });
-  const writePipeline = async () => {
-    if (!ci || ciProvider === undefined) return undefined;
-    const { PACKAGE_ROOT } = await import('../config/paths.js');
-    const pkg = await ci.installHelfy(root, { packageRoot: PACKAGE_ROOT, ...(opts.helfyPackage ? { helfyPackage: String(opts.helfyPackage) } : {}) });
-    ctx.log.info(`package.json: helfy ${pkg.helfy} as a devDependency${pkg.tarball ? ` (commit ${ci.VENDOR_DIR}/ with the workspace: the pipeline installs helfy from it)` : ''}`);
-    return { ...reportPipeline(ctx, ci.writePipeline(root, ciProvider, { force })), helfyPackage: pkg.helfy };
-  };
+  const writePipeline = await pipelineStep(ctx, root, ciProvider, { force, helfyPackage: opts.helfyPackage as string | undefined });
 
   await assertWritableDir(root);
   const initialized = existsSync(join(root, CONFIG_FILE));
@@ -203,6 +194,23 @@ export async function run(ctx: Context, input: CommandInput): Promise<InitResult
   const pipeline = await writePipeline();
   ctx.log.info('Next: `helfy doctor` to check this machine, then `helfy up`.');
   return { status, root, projectName, files: files.map((f) => f.name), ports, generatedSecrets, keptSecrets, ...(envBackup ? { envBackup } : {}), apps, ...(pipeline ? { pipeline } : {}) };
+}
+
+/**
+ * With --ci: checks the provider and the pipeline file now (before anything is written) and
+ * returns the step that makes helfy installable by the pipeline and writes it; without: a no-op.
+ */
+async function pipelineStep(ctx: Context, root: string, provider: string | undefined, o: { force: boolean; helfyPackage?: string }): Promise<() => Promise<InitResult['pipeline']>> {
+  if (o.helfyPackage !== undefined && provider === undefined) throw new HelfyError('USAGE', '--helfy-package only makes sense with --ci', { hint: 'Run `helfy init --ci github --helfy-package <spec>`.' });
+  if (provider === undefined) return async () => undefined;
+  const ci = await import('../ci/pipeline.js');
+  ci.assertPipelineWritable(root, provider, { force: o.force });
+  return async () => {
+    const { PACKAGE_ROOT } = await import('../config/paths.js');
+    const pkg = await ci.installHelfy(root, { packageRoot: PACKAGE_ROOT, ...(o.helfyPackage ? { helfyPackage: String(o.helfyPackage) } : {}) });
+    ctx.log.info(`package.json: helfy ${pkg.helfy} as a devDependency${pkg.tarball ? ` (commit ${ci.VENDOR_DIR}/ with the workspace: the pipeline installs helfy from it)` : ''}`);
+    return { ...reportPipeline(ctx, ci.writePipeline(root, provider, { force: o.force })), helfyPackage: pkg.helfy };
+  };
 }
 
 function reportPipeline(ctx: Context, w: { provider: string; file: string; changed: boolean }): { provider: string; file: string; changed: boolean } {

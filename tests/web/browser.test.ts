@@ -207,7 +207,7 @@ describe('on a phone, 390 × 844', () => {
   };
   let phone: Page;
   const phoneErrors: string[] = [];
-  const scrollWidth = (p: Page) => p.evaluate(() => document.documentElement.scrollWidth);
+  const scrollWidth = (p: Page) => p.evaluate<number>('document.documentElement.scrollWidth');
 
   beforeAll(async () => {
     await stack.neo4j.executeQuery(
