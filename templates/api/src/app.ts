@@ -20,6 +20,7 @@ import { registerSummaryRoutes } from './routes/summaries.js';
 import { registerWorkoutRoutes } from './routes/workouts.js';
 import { Library } from './library/queries.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { describeServer } from './routes/openapi.js';
 
 /** /api/* routes that need no access token. */
 const PUBLIC_API = new Set(['/api/auth/register', '/api/auth/login', '/api/auth/refresh', '/api/auth/logout', '/api/health/neo4j']);
@@ -101,6 +102,18 @@ export function createApp(deps: Deps): App {
     log.info('request', { method: labels.method, route, status, ms: Math.round(ms * 10) / 10, requestId: id });
   });
 
+  // A known path asked with a method it does not serve: 405 with the methods it does (HEAD comes
+  // with GET in Hono), before auth and before the router could hand DELETE /api/nutrition/daily
+  // to DELETE /api/nutrition/:id. An unknown path falls through to 404.
+  const allowed = allowedMethods(app);
+  app.use('*', async (c, next) => {
+    const allow = allowed(c.req.path);
+    if (allow && !allow.split(', ').includes(c.req.method)) {
+      return c.json({ error: { code: 'METHOD_NOT_ALLOWED', message: `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allow}` } }, 405, { Allow: allow });
+    }
+    await next();
+  });
+
   const auth = requireAuth(deps.config.JWT_SECRET);
   app.use('/api/*', (c, next) => (PUBLIC_API.has(c.req.path) ? next() : auth(c, next)));
 
@@ -113,10 +126,9 @@ export function createApp(deps: Deps): App {
   registerNutritionRoutes(app, deps, library);
   registerSummaryRoutes(app, deps);
 
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Helfy API', version: VERSION },
-  });
+  // The routes' schemas plus what the frame answers (401, 400, 413, 503) and the checks made
+  // outside the schemas (no NUL, time bounds relative to now): see routes/openapi.ts.
+  app.get('/openapi.json', (c) => c.json(describeServer(app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'Helfy API', version: VERSION } }))));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
 
   app.notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
@@ -149,6 +161,30 @@ export function createApp(deps: Deps): App {
   });
 
   return app;
+}
+
+/**
+ * path → the `Allow` value of the route patterns it matches (undefined: no route has this path).
+ * Built lazily from app.routes, once every route is registered.
+ */
+function allowedMethods(app: App): (path: string) => string | undefined {
+  let table: { re: RegExp; methods: string[]; params: number }[] | undefined;
+  const escape = (seg: string) => seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return (path) => {
+    if (!table) {
+      const byPath = new Map<string, string[]>();
+      for (const r of app.routes) if (r.method !== 'ALL' && !r.path.includes('*')) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r.method.toUpperCase()]);
+      table = [...byPath].map(([p, methods]) => ({ re: new RegExp(`^${p.split('/').map((seg) => (seg.startsWith(':') ? '[^/]+' : escape(seg))).join('/')}$`), methods, params: p.split(':').length - 1 }));
+    }
+    // The most specific patterns (fewest parameters) win, as in the router and the document:
+    // /api/nutrition/daily is its own path, not an /api/nutrition/{id}.
+    const matches = table.filter((x) => x.re.test(path));
+    const fewest = Math.min(...matches.map((x) => x.params));
+    const methods = new Set(matches.filter((x) => x.params === fewest).flatMap((x) => x.methods));
+    if (!methods.size) return undefined;
+    if (methods.has('GET')) methods.add('HEAD');
+    return [...methods].join(', ');
+  };
 }
 
 /** Errors from a dead or unreachable dependency (not from bad SQL): answered with 503. */

@@ -24,6 +24,16 @@ const Point = z
     if (err) ctx.addIssue({ code: 'custom', path: ['value'], message: err });
     const unit = METRICS[p.metric].unit;
     if (p.unit !== undefined && p.unit !== unit) ctx.addIssue({ code: 'custom', path: ['unit'], message: `${p.metric} is stored in ${unit}` });
+  })
+  // The same per-metric range and unit, for /openapi.json: one branch per metric.
+  .openapi({
+    oneOf: Object.entries(METRICS).map(([metric, m]) => ({
+      properties: {
+        metric: { const: metric },
+        value: m.minExclusive ? { exclusiveMinimum: m.min, maximum: m.max } : { minimum: m.min, maximum: m.max },
+        unit: { const: m.unit },
+      },
+    })),
   });
 
 const Batch = z.strictObject({ points: z.array(Point).min(1).max(MAX_BATCH, `at most ${MAX_BATCH} points per request`) });

@@ -2,6 +2,10 @@
 import { z } from '@hono/zod-openapi';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
 import { ApiError } from '../lib/errors.js';
+import { RANGE_KEY, type RangeKind } from './openapi.js';
+
+/** Marks a time string with its bound relative to now: /openapi.json states it as a pattern (routes/openapi.ts). */
+const bounded = (kind: RangeKind, description: string) => ({ [RANGE_KEY]: kind, description }) as { description: string };
 
 export const ErrorSchema = z
   .object({
@@ -24,6 +28,13 @@ export const bodyLimit = (maxSize: number) =>
     },
   });
 
+/** Real offsets are within ±14:00; zod's syntax admits ±23:59, which PostgreSQL refuses (a 500). */
+const offsetOk = (s: string) => {
+  const m = /([+-])(\d{2}):(\d{2})$/.exec(s);
+  return !m || Number(m[2]) * 60 + Number(m[3]) <= 14 * 60;
+};
+const OFFSET_MESSAGE = 'must have an offset between -14:00 and +14:00';
+
 /**
  * Timestamps: ISO 8601 with an offset, at most millisecond precision (what a JS Date holds: a
  * finer time would come back from node-postgres truncated, so a workout's sets or a page cursor
@@ -33,25 +44,38 @@ export const Timestamp = z
   .string()
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' })
   .refine((s) => !/[.,]\d{4,}/.test(s), 'must have at most millisecond precision (3 decimals)')
+  .refine(offsetOk, OFFSET_MESSAGE)
   .refine((s) => {
     const t = Date.parse(s);
     return t >= 0 && t <= Date.now() + 24 * 3600 * 1000;
-  }, 'must be between 1970 and now (+1 day)');
+  }, 'must be between 1970 and now (+1 day)')
+  .openapi(bounded('timestamp', 'ISO 8601 date-time with an offset, at most milliseconds, between 1970 and now + 1 day'));
 
 /** Same bounds, for query parameters (a range may end in the future a little further). */
 export const QueryTimestamp = z
   .string()
   .datetime({ offset: true, message: 'must be an ISO 8601 date-time with offset' })
+  .refine(offsetOk, OFFSET_MESSAGE)
   .refine((s) => {
     const t = Date.parse(s);
     return t >= 0 && t <= Date.now() + 366 * 24 * 3600 * 1000;
-  }, 'must be between 1970 and one year from now');
+  }, 'must be between 1970 and one year from now')
+  .openapi(bounded('query-timestamp', 'ISO 8601 date-time with an offset, between 1970 and one year from now'));
 
 export const Day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), 'is not a calendar date')
-  .refine((s) => Date.parse(`${s}T00:00:00Z`) <= Date.now() + 24 * 3600 * 1000 && s >= '1970-01-01', 'must be between 1970 and today');
+  .refine((s) => Date.parse(`${s}T00:00:00Z`) <= Date.now() + 24 * 3600 * 1000 && s >= '1970-01-01', 'must be between 1970 and today')
+  .openapi(bounded('day', 'a calendar date YYYY-MM-DD (UTC) between 1970-01-01 and tomorrow'));
+
+/**
+ * A string that trim() leaves non-empty: at least one character outside JavaScript's whitespace
+ * (what String.prototype.trim strips) and no NUL. For /openapi.json; zod checks trim().min(1).
+ */
+const JS_SPACE = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+export const NON_BLANK = { pattern: `^[^\\u0000]*[^\\u0000${JS_SPACE}][^\\u0000]*$` };
+export const NonBlank = (max: number) => z.string().trim().min(1).max(max).openapi(NON_BLANK);
 
 export const Limit = z.coerce.number().int().min(1).max(500).default(50);
 

@@ -4,9 +4,9 @@ import type { App } from '../app.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import type { Library } from '../library/queries.js';
-import { ErrorBody, secured } from './common.js';
+import { ErrorBody, NonBlank, secured } from './common.js';
 
-const Name = z.string().trim().min(1).max(100);
+const Name = NonBlank(100);
 const LibLimit = z.coerce.number().int().min(1).max(100).default(25);
 const ExerciseSummary = z
   .object({ id: z.string(), name: z.string(), level: z.string().nullable(), category: z.string().nullable(), primaryMuscles: z.array(z.string()), equipment: z.array(z.string()) })

@@ -5,11 +5,11 @@ import { mealEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import type { Library } from '../library/queries.js';
-import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, NonBlank, QueryTimestamp, secured, Timestamp } from './common.js';
 
 const EntryIn = z.strictObject({
   time: Timestamp,
-  foodId: z.string().trim().min(1).max(200),
+  foodId: NonBlank(200),
   meal: z.enum(mealEnum.enumValues),
   quantityG: z.number().finite().positive('must be more than 0').max(10_000),
 });

@@ -6,20 +6,20 @@ import { workoutStatusEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import type { Library } from '../library/queries.js';
-import { bodyLimit, cursorTime, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, NonBlank, QueryTimestamp, secured, Timestamp } from './common.js';
 
 const SetIn = z.strictObject({
-  exerciseId: z.string().trim().min(1).max(200),
+  exerciseId: NonBlank(200),
   reps: z.number().int().min(0).max(1000).optional(),
   weightKg: z.number().finite().min(0).max(1000).optional(),
   durationS: z.number().int().min(0).max(24 * 3600).optional(),
-  rpe: z.number().min(0).max(10).multipleOf(0.5).optional(),
+  rpe: z.number().min(0).max(10).multipleOf(0.5).openapi({ multipleOf: 0.5 }).optional(),
   performedAt: Timestamp.optional(),
 });
 const WorkoutIn = z.strictObject({
   time: Timestamp,
-  name: z.string().trim().min(1).max(200).optional(),
-  routineId: z.string().trim().min(1).max(200).optional(),
+  name: NonBlank(200).optional(),
+  routineId: NonBlank(200).optional(),
   status: z.enum(workoutStatusEnum.enumValues).default('completed'),
   notes: z.string().max(5000).optional(),
   durationS: z.number().int().min(0).max(7 * 24 * 3600).optional(),
