@@ -321,10 +321,11 @@ describe('postgres, temporal-schema and temporal', () => {
     const api = await nativeService('api', ws.nctx);
     const worker = await nativeService('worker', ws.nctx);
     const web = await nativeService('web', ws.nctx);
-    const apiDir = join(REPO_ROOT, 'templates', 'api');
+    // A workspace without apps/ runs its own build of the templates, in .helfy/apps (never in helfy's templates/).
+    const apiDir = join(ws.root, '.helfy', 'apps', 'api');
     expect(api.spec).toMatchObject({ command: process.execPath, args: ['dist/server.js'], cwd: apiDir });
     expect(worker.spec).toMatchObject({ command: process.execPath, args: ['dist/worker.js'], cwd: apiDir });
-    expect(web.spec).toMatchObject({ command: process.execPath, args: ['dist/server/index.mjs'], cwd: join(REPO_ROOT, 'templates', 'web') });
+    expect(web.spec).toMatchObject({ command: process.execPath, args: ['dist/server/index.mjs'], cwd: join(ws.root, '.helfy', 'apps', 'web') });
     const dbUrl = new URL(api.spec.env.DATABASE_URL!);
     expect([dbUrl.protocol, dbUrl.username, decodeURIComponent(dbUrl.password), dbUrl.hostname, dbUrl.port, dbUrl.pathname]).toEqual(['postgres:', 'helfy_api', cfg.postgres.appPassword, '127.0.0.1', String(cfg.ports.postgres), '/helfy_app']);
     expect(api.spec.env).toMatchObject({
@@ -349,7 +350,7 @@ describe('postgres, temporal-schema and temporal', () => {
     const portFile = join(ws.nctx.dirs.data, 'worker', 'port');
     expect(existsSync(portFile)).toBe(false);
     const picked = worker.spec.env.HEALTH_PORT;
-    // prepare() refuses an app that is not built; a clean checkout has no templates/api/dist yet.
+    // prepare() refuses an app that is not built; this workspace (no apps/) builds its own mirror of the template.
     await ensureAppBuilt(cfg, 'api', () => undefined);
     await worker.prepare();
     const workerPort = Number(readFileSync(portFile, 'utf8'));
@@ -523,4 +524,28 @@ describe('ensureAppBuilt', () => {
     expect(third.filter((l) => l.startsWith('web: npm'))).toEqual(['web: npm run build']);
     expect(readFileSync(counter, 'utf8')).toBe('build\nbuild\n');
   }, 3 * MIN);
+
+  test('a workspace without apps/ builds its own mirror of the template in .helfy/apps; helfy\'s templates folder is never written', async () => {
+    const tpl = join(REPO_ROOT, 'templates', 'api');
+    const snapshot = () => readdirSync(tpl, { recursive: true, withFileTypes: true })
+      // (other suites' own outputs beside it — .test-dist-*, test-artifacts, coverage — are not the native build's)
+      .filter((e) => e.isFile() && !/^(node_modules|\.test-dist-[^/]*|test-artifacts|coverage)(\/|$)/.test(join(e.parentPath, e.name).slice(tpl.length + 1)))
+      .map((e) => { const f = join(e.parentPath, e.name); return `${f.slice(tpl.length + 1)} ${statSync(f).mtimeMs}`; }).sort();
+    const before = snapshot();
+    const nmBefore = statSync(join(tpl, 'node_modules')).mtimeMs;
+    const [a, b] = [mkdtempSync(join(tmpdir(), 'helfy-mirror-a-')), mkdtempSync(join(tmpdir(), 'helfy-mirror-b-'))];
+    cleanups.push(() => rmSync(a, { recursive: true, force: true }), () => rmSync(b, { recursive: true, force: true }));
+    const lines: string[] = [];
+    expect(await ensureAppBuilt({ root: a }, 'api', (l) => lines.push(l))).toEqual({ built: true, dir: join(a, '.helfy', 'apps', 'api') });
+    expect(lines[0]).toBe(`api: helfy's template into ${join(a, '.helfy', 'apps', 'api')} (a workspace without apps/api builds its own copy)`);
+    for (const f of ['dist/server.js', 'dist/worker.js', 'package.json', 'src/server.ts']) expect(existsSync(join(a, '.helfy', 'apps', 'api', f)), f).toBe(true);
+    expect(appBuildMissing({ root: a }, 'api')).toBe(false);
+    // Another workspace has its own build; the first one's is untouched by it.
+    const builtAt = statSync(join(a, '.helfy', 'apps', 'api', 'dist', 'server.js')).mtimeMs;
+    expect(appBuildMissing({ root: b }, 'api')).toBe(true);
+    expect((await ensureAppBuilt({ root: b }, 'api', () => undefined)).dir).toBe(join(b, '.helfy', 'apps', 'api'));
+    expect(statSync(join(a, '.helfy', 'apps', 'api', 'dist', 'server.js')).mtimeMs).toBe(builtAt);
+    expect(snapshot()).toEqual(before);
+    expect(statSync(join(tpl, 'node_modules')).mtimeMs).toBe(nmBefore);
+  }, 4 * MIN);
 });

@@ -22,7 +22,7 @@ export const EXCLUSIVE_GROUPS: Record<string, readonly string[]> = {
     'tests/dev/dev-docker.test.ts',
     'tests/runtimes.test.ts',
   ],
-  'web-dist': ['tests/web/ssr.test.ts', 'tests/web/browser.test.ts', 'tests/native/services.test.ts'],
+  'web-dist': ['tests/web/ssr.test.ts', 'tests/web/browser.test.ts'],
 };
 
 /** The group of a test file (a path relative to the repository), if any. */

@@ -10,12 +10,11 @@
  * `ensureAppBuilt()`: `npm ci` when the dependencies are missing or stale (src/apps/install.ts),
  * then `npm run build`; the stamp `dist/.helfy-native-build` holds the build tag of the sources
  * (`nativeBuildTag`: what .dockerignore leaves in, never node_modules or dist), so a second call
- * with unchanged sources does nothing. The bundled templates are built in place
- * (templates/<app>/dist, git-ignored): fine for a checkout or a user-writable install; a read-only
- * global install needs `helfy init` (apps/ in the workspace) first.
+ * with unchanged sources does nothing. A workspace without apps/<app> builds its own mirror of
+ * the bundled template in .helfy/apps/<app> (appBuildDir): nothing is built in helfy's install folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { appSource, type AppName } from '../../../config/apps.js';
 import type { HelfyConfig } from '../../../config/load.js';
@@ -67,12 +66,50 @@ export function nativeBuildTag(dir: string): string {
   return h.digest('hex').slice(0, 12);
 }
 
+/**
+ * Where an app is built and run from: its workspace copy (apps/<app>), or, for a workspace without
+ * one (`helfy init --no-apps`), `.helfy/apps/<app>`, the workspace's own mirror of helfy's template.
+ * Nothing is ever built inside helfy's install folder: every workspace owns its build output, two
+ * workspaces never race on one, and a read-only install works.
+ */
+export function appBuildDir(root: string, app: AppName): { source: string; dir: string; mirror: boolean } {
+  const src = appSource(root, app);
+  return src.from === 'workspace' ? { source: src.dir, dir: src.dir, mirror: false } : { source: src.dir, dir: join(root, '.helfy', 'apps', app), mirror: true };
+}
+
+/**
+ * Brings the mirror of a template up to date: the files an image build would see (.dockerignore),
+ * copied where they differ, and the ones the template no longer has removed (node_modules and
+ * dist stay). The template's installed node_modules, when it has one and the mirror has none, is
+ * linked in (cp -al: fast, and nothing of the template is ever written); `npm ci` still runs when
+ * its install stamp does not match the lockfile.
+ */
+export async function syncMirror(source: string, dir: string): Promise<void> {
+  const want = new Map(filesUnder(source, dockerignore(source)).map((f) => [f.slice(source.length + 1), f]));
+  mkdirSync(dir, { recursive: true });
+  const have = existsSync(dir) ? filesUnder(dir, () => false).map((f) => f.slice(dir.length + 1)) : [];
+  for (const rel of have) if (!want.has(rel)) rmSync(join(dir, rel), { force: true });
+  for (const [rel, from] of want) {
+    const to = join(dir, rel);
+    const bytes = readFileSync(from);
+    if (existsSync(to) && readFileSync(to).equals(bytes)) continue;
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileAtomicSync(to, bytes);
+  }
+  if (!existsSync(join(dir, 'node_modules')) && existsSync(join(source, 'node_modules'))) {
+    const r = await runGroupProcess({ name: 'link node_modules', command: 'cp', args: ['-al', join(source, 'node_modules'), join(dir, 'node_modules')], cwd: dir, env: baseEnv(), onLine: () => undefined });
+    // Caches a build rewrites in place must not be links to the template's files.
+    if (r.code === 0) for (const c of ['.vite', '.cache']) rmSync(join(dir, 'node_modules', c), { recursive: true, force: true });
+    else rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
+  }
+}
+
 /** True when the app has no native build of its current sources ("image missing" for `up`). */
 export function appBuildMissing(cfg: Pick<HelfyConfig, 'root'>, app: AppName): boolean {
-  const { dir } = appSource(cfg.root, app);
+  const { source, dir } = appBuildDir(cfg.root, app);
   if (!ENTRIES[app].every((e) => existsSync(join(dir, e)))) return true;
   try {
-    return readFileSync(join(dir, BUILD_STAMP), 'utf8').trim() !== nativeBuildTag(dir);
+    return readFileSync(join(dir, BUILD_STAMP), 'utf8').trim() !== nativeBuildTag(source);
   } catch {
     return true;
   }
@@ -120,9 +157,13 @@ async function run(app: AppName, dir: string, args: string[], onLine: (line: str
 
 /** `npm ci` (when needed) and `npm run build` unless the current sources are built already. */
 export async function ensureAppBuilt(cfg: Pick<HelfyConfig, 'root'>, app: AppName, onLine: (line: string) => void): Promise<{ built: boolean; dir: string }> {
-  const { dir } = appSource(cfg.root, app);
+  const { source, dir, mirror } = appBuildDir(cfg.root, app);
   if (!appBuildMissing(cfg, app)) return { built: false, dir };
-  const tag = nativeBuildTag(dir);
+  const tag = nativeBuildTag(source);
+  if (mirror) {
+    onLine(`${app}: helfy's template into ${dir} (a workspace without apps/${app} builds its own copy)`);
+    await syncMirror(source, dir);
+  }
   const deps = installState(dir);
   if (deps.needed) {
     onLine(`${app}: npm ci (${deps.reason === 'no-node_modules' ? 'no node_modules' : 'package-lock.json changed'})`);
@@ -192,7 +233,7 @@ async function pickWorkerPort(cfg: HelfyConfig, file: string, o: { check: boolea
 export async function appService(name: DevProcessName, nctx: NativeContext): Promise<NativeService> {
   const { cfg } = nctx;
   const { app, entry } = APP_ENTRY[name];
-  const { dir } = appSource(cfg.root, app);
+  const { dir } = appBuildDir(cfg.root, app);
   const portFile = join(nctx.dirs.data, 'worker', 'port');
   let workerPort = name === 'worker' ? await pickWorkerPort(cfg, portFile, { check: false, persist: false }) : 0;
   const spec: ProcessSpec = {
