@@ -86,6 +86,8 @@ describe('biometrics', () => {
     const r = await call(t.app, 'GET', `/api/biometrics/series?metric=heart_rate&from=${from}&to=${to}&bucket=1d`, { token: u.token });
     expect(r.status).toBe(200);
     expect(r.body.engine).toBe('time_bucket');
+    // Read as helfy_api from the daily continuous aggregate (migration 0004), in the user's zone.
+    expect([r.body.source, r.body.timezone]).toEqual(['biometrics_daily', 'UTC']);
     expect(r.body.unit).toBe('bpm');
     const expected = new Map<string, number[]>();
     for (const p of points) {

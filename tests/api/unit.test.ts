@@ -11,7 +11,7 @@ import { ApiError } from '../../templates/api/src/lib/errors.js';
 import { findNul, NUL_MESSAGE, validationHook } from '../../templates/api/src/lib/validation.js';
 import { accessClaimsProblem, hashRefreshToken, refreshTokenFor } from '../../templates/api/src/auth/tokens.js';
 import { passwordWeakness, personalWords } from '../../templates/api/src/auth/password-policy.js';
-import { seriesSql } from '../../templates/api/src/data/series.js';
+import { chooseSource, offsetMinutes, seriesSql, splitRange } from '../../templates/api/src/data/series.js';
 import { createTemporal, temporalHealthy } from '../../templates/api/src/temporal/client.js';
 import { createServer } from 'node:net';
 
@@ -106,6 +106,42 @@ describe('helpers', () => {
   it('the date_bin fallback uses TimescaleDB’s default origin', () => {
     expect(seriesSql(true)).toContain('time_bucket($4::interval, time)');
     expect(seriesSql(false)).toContain(`date_bin($4::interval, time, '2000-01-03T00:00:00Z'::timestamptz)`);
+    // In the caller's zone (what the route runs).
+    expect(seriesSql(true, true)).toContain('time_bucket($4::interval, time, $6::text)');
+    expect(seriesSql(false, true)).toContain(`date_bin($4::interval, time AT TIME ZONE $6::text, '2000-01-03 00:00'::timestamp) AT TIME ZONE $6::text`);
+  });
+
+  it('the series source: daily aggregate for UTC days, hourly for hours and other zones’ days, raw below an hour, for 30/45-minute zones’ hours and without TimescaleDB', () => {
+    const from = new Date('2026-01-10T00:00:00Z');
+    const to = new Date('2026-07-10T00:00:00Z');
+    const src = (bucket: string, timezone = 'UTC', o: { timescale?: boolean; aggregates?: boolean } = {}) =>
+      chooseSource({ timescale: o.timescale ?? true, aggregates: o.aggregates ?? true, bucket, timezone, from, to });
+    expect(['1 minute', '5 minutes', '15 minutes', '1 hour', '6 hours', '1 day', '7 days'].map((b) => src(b))).toEqual([
+      'biometrics', 'biometrics', 'biometrics', 'biometrics_hourly', 'biometrics_hourly', 'biometrics_daily', 'biometrics_daily',
+    ]);
+    expect(['1 hour', '1 day', '7 days'].map((b) => src(b, 'Asia/Tokyo'))).toEqual(['biometrics_hourly', 'biometrics_hourly', 'biometrics_hourly']);
+    expect(['1 hour', '6 hours', '1 day'].map((b) => src(b, 'America/Los_Angeles'))).toEqual(['biometrics_hourly', 'biometrics_hourly', 'biometrics_hourly']);
+    expect(['1 hour', '6 hours', '1 day'].map((b) => src(b, 'Asia/Kolkata'))).toEqual(['biometrics', 'biometrics', 'biometrics_hourly']);
+    expect(src('1 day', 'Etc/UTC')).toBe('biometrics_daily');
+    expect(src('1 day', 'UTC', { timescale: false })).toBe('biometrics');
+    expect(src('1 day', 'UTC', { aggregates: false })).toBe('biometrics');
+    expect([offsetMinutes('Asia/Kolkata', from), offsetMinutes('America/Los_Angeles', from), offsetMinutes('America/Los_Angeles', to), offsetMinutes('Asia/Kathmandu', to)]).toEqual([330, -480, -420, 345]);
+  });
+
+  it('splitRange: raw rows for partial hours at the ends, hourly rows up to whole days, daily rows between', () => {
+    const d = (s: string) => new Date(s);
+    const iso = (r: Record<string, Date>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.toISOString()]));
+    expect(iso(splitRange(d('2026-03-01T10:20:00Z'), d('2026-03-05T07:10:00Z'), true))).toEqual({
+      fh: '2026-03-01T11:00:00.000Z', fd: '2026-03-02T00:00:00.000Z', td: '2026-03-05T00:00:00.000Z', th: '2026-03-05T07:00:00.000Z',
+    });
+    // No daily source: hourly rows on [fh, th), the daily range empty.
+    expect(iso(splitRange(d('2026-03-01T10:20:00Z'), d('2026-03-05T07:10:00Z'), false))).toEqual({
+      fh: '2026-03-01T11:00:00.000Z', fd: '2026-03-05T07:00:00.000Z', td: '2026-03-05T07:00:00.000Z', th: '2026-03-05T07:00:00.000Z',
+    });
+    // Less than a whole hour: everything from raw rows.
+    expect(iso(splitRange(d('2026-03-01T10:20:00Z'), d('2026-03-01T10:50:00Z'), true))).toEqual({
+      fh: '2026-03-01T10:50:00.000Z', fd: '2026-03-01T10:50:00.000Z', td: '2026-03-01T10:50:00.000Z', th: '2026-03-01T10:50:00.000Z',
+    });
   });
 });
 

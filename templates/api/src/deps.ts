@@ -18,6 +18,8 @@ export interface Deps {
   metrics: Metrics;
   /** Whether helfy_app has the timescaledb extension (time_bucket), else date_bin. */
   timescale: boolean | undefined;
+  /** Whether the continuous aggregates of migration 0004 are readable (detected on first use). */
+  aggregates?: boolean;
 }
 
 /** Registers the pool gauges on metrics (pg pool: total/idle/waiting; Neo4j: in use/idle). */

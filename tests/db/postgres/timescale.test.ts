@@ -31,7 +31,7 @@ describe('migrations on TimescaleDB', () => {
   it("applies the full set with timescale 'required', without warnings", async () => {
     const log = recordingLogger();
     const res = await migratePostgres({ connection: conn, dir: MIGRATIONS, log, timescale: 'required' });
-    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale', '0002_api_worker_seed', '0003_login_limit_indexes']);
+    expect(res.applied.map((a) => a.tag)).toEqual(['0000_init', '0001_timescale', '0002_api_worker_seed', '0003_login_limit_indexes', '0004_continuous_aggregates']);
     expect(res.timescale.present).toBe(true);
     expect(res.timescale.version).toMatch(/^2\./);
     expect(log.of('warn')).toEqual([]);
@@ -45,7 +45,8 @@ describe('migrations on TimescaleDB', () => {
       ['biometrics', 'nutrition', 'workout_sets', 'workouts'].map((hypertable_name) => ({ hypertable_name, num_dimensions: 1, compression_enabled: true })),
     );
     const dims = await withPg(conn, (c) =>
-      c.query(`SELECT hypertable_name, column_name, time_interval::text AS every FROM timescaledb_information.dimensions ORDER BY 1`),
+      // The continuous aggregates' own materialization hypertables are TimescaleDB's, not ours.
+      c.query(`SELECT hypertable_name, column_name, time_interval::text AS every FROM timescaledb_information.dimensions WHERE hypertable_name NOT LIKE '\\_materialized%' ORDER BY 1`),
     );
     expect(dims.rows).toEqual([
       { hypertable_name: 'biometrics', column_name: 'time', every: '7 days' },
@@ -59,9 +60,16 @@ describe('migrations on TimescaleDB', () => {
     const r = await withPg(conn, (c) =>
       c.query(
         `SELECT hypertable_name, proc_name, coalesce(config->>'drop_after', config->>'compress_after') AS after
-           FROM timescaledb_information.jobs WHERE hypertable_name IS NOT NULL ORDER BY 1, 2`,
+           FROM timescaledb_information.jobs WHERE hypertable_name IS NOT NULL AND proc_name <> 'policy_refresh_continuous_aggregate' ORDER BY 1, 2`,
       ),
     );
+    const refresh = await withPg(conn, (c) =>
+      c.query(`SELECT ca.view_name FROM timescaledb_information.jobs j
+                 JOIN _timescaledb_catalog.hypertable h ON h.id = (j.config->>'mat_hypertable_id')::int
+                 JOIN timescaledb_information.continuous_aggregates ca ON ca.materialization_hypertable_name = h.table_name
+                WHERE j.proc_name = 'policy_refresh_continuous_aggregate' ORDER BY 1`),
+    );
+    expect(refresh.rows.map((r) => r.view_name)).toEqual(['biometrics_daily', 'biometrics_hourly']);
     expect(r.rows).toEqual([
       { hypertable_name: 'biometrics', proc_name: 'policy_compression', after: '30 days' },
       { hypertable_name: 'biometrics', proc_name: 'policy_retention', after: '2 years' },
@@ -112,6 +120,7 @@ describe('migrations on TimescaleDB', () => {
       ['0001_timescale', 'applied'],
       ['0002_api_worker_seed', 'applied'],
       ['0003_login_limit_indexes', 'applied'],
+      ['0004_continuous_aggregates', 'applied'],
     ]);
     const again = await migratePostgres({ connection: conn, dir: MIGRATIONS, log: recordingLogger() });
     expect(again.applied).toEqual([]);
@@ -137,18 +146,24 @@ describe('migrations on TimescaleDB', () => {
         `SELECT job_id, proc_name FROM timescaledb_information.jobs WHERE hypertable_name = 'biometrics' ORDER BY proc_name`,
       )).rows;
       expect(jobs.map((j) => j.proc_name)).toEqual(['policy_compression', 'policy_retention']);
-      // Due now: the scheduler's background workers pick them up (nothing is run by hand).
+      // Due now: the scheduler's background workers pick them up (nothing is run by hand). The
+      // jobs may have run once already (right after the migration): wait for a run that started
+      // after this moment and has finished.
+      const since = (await c.query<{ t: Date }>('SELECT now() AS t')).rows[0]!.t;
       for (const j of jobs) await c.query(`SELECT alter_job($1, scheduled => true, next_start => now())`, [j.job_id]);
       const deadline = Date.now() + 90_000;
-      let stats: { job_id: number; last_run_status: string | null; total_successes: number; total_failures: number }[] = [];
+      let stats: { job_id: number; last_run_status: string | null; total_successes: number; total_failures: number; fresh: boolean }[] = [];
       while (Date.now() < deadline) {
         stats = (await c.query(
-          `SELECT job_id, last_run_status, total_successes::int, total_failures::int FROM timescaledb_information.job_stats WHERE job_id = ANY($1)`,
-          [jobs.map((j) => j.job_id)],
+          `SELECT job_id, last_run_status, total_successes::int, total_failures::int,
+                  (last_run_started_at >= $2 AND job_status <> 'Running' AND last_run_status IS NOT NULL) AS fresh
+             FROM timescaledb_information.job_stats WHERE job_id = ANY($1)`,
+          [jobs.map((j) => j.job_id), since],
         )).rows;
-        if (stats.length === jobs.length && stats.every((s) => s.total_successes + s.total_failures > 0)) break;
+        if (stats.length === jobs.length && stats.every((s) => s.fresh)) break;
         await new Promise((r) => setTimeout(r, 500));
       }
+      expect(stats.map((s) => s.fresh)).toEqual([true, true]);
       const errors = (await c.query(`SELECT job_id, err_message FROM timescaledb_information.job_errors WHERE job_id = ANY($1)`, [jobs.map((j) => j.job_id)])).rows;
       expect(errors).toEqual([]);
       expect(stats.map((s) => [s.last_run_status, s.total_failures]).sort()).toEqual([['Success', 0], ['Success', 0]]);

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import { biometricMetricEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { BUCKET_SECONDS, BUCKETS, METRICS, rangeError } from '../data/metrics-catalog.js';
-import { querySeries } from '../data/series.js';
+import { chooseSource, detectAggregates, isKnownTimeZone, querySeriesFrom, SERIES_SOURCES } from '../data/series.js';
 import { ApiError } from '../lib/errors.js';
 import { bodyLimit, cursorTime, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
 
@@ -45,6 +45,22 @@ async function ensureTimescaleKnown(deps: Deps): Promise<boolean> {
     deps.timescale = (r.rowCount ?? 0) > 0;
   }
   return deps.timescale;
+}
+
+/** Whether migration 0004's continuous aggregates can be read (checked until they can). */
+async function aggregatesReady(deps: Deps, timescale: boolean): Promise<boolean> {
+  if (!timescale) return false;
+  if (!deps.aggregates) deps.aggregates = await detectAggregates(deps.pool);
+  return deps.aggregates;
+}
+
+/** The caller's time zone (users.timezone); an unknown name answers in UTC. */
+async function userTimeZone(deps: Deps, userId: string): Promise<string> {
+  const r = await deps.pool.query(`SELECT timezone FROM users WHERE id = $1`, [userId]);
+  const tz = (r.rows[0]?.timezone as string | undefined) ?? 'UTC';
+  if (isKnownTimeZone(tz)) return tz;
+  deps.log.warn('unknown time zone in users.timezone; answering in UTC', { timezone: tz });
+  return 'UTC';
 }
 
 export function registerBiometricRoutes(app: App, deps: Deps): void {
@@ -157,7 +173,9 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
       method: 'get',
       path: '/api/biometrics/series',
       tags: ['biometrics'],
-      summary: 'avg/min/max/count per time bucket (time_bucket on TimescaleDB, date_bin otherwise: same buckets)',
+      summary: "avg/min/max/count/sum per time bucket in the caller's time zone, from the continuous aggregates where they answer exactly",
+      description:
+        "Buckets follow the caller's `timezone` (a day starts at local midnight). With TimescaleDB: 1d/7d buckets come from `biometrics_daily` (UTC users) or from `biometrics_hourly` regrouped into local days (other zones), 1h/6h from `biometrics_hourly`, narrower ones from the raw rows; partial hours at the ends of the range, and the hour split by local midnight in a zone with a 30/45-minute offset, come from the raw rows, so the answer always equals the raw computation. `source` names the main source. Without TimescaleDB: date_bin over the raw rows (same buckets). Rows written a moment ago are included at once (real-time aggregates); a correction of data older than the aggregates' watermark shows after their next refresh (every 15 minutes).",
       security: secured,
       request: {
         query: z.strictObject({
@@ -177,7 +195,18 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
                 unit: z.string(),
                 bucket: z.string(),
                 engine: z.enum(['time_bucket', 'date_bin']),
-                buckets: z.array(z.object({ bucket: z.string(), avg: z.number(), min: z.number(), max: z.number(), count: z.number().int() })),
+                source: z.enum(SERIES_SOURCES).openapi({ description: 'biometrics_daily / biometrics_hourly: the continuous aggregate that answered (raw rows fill partial hours); biometrics: raw rows' }),
+                timezone: z.string().openapi({ description: "the caller's IANA time zone the buckets follow" }),
+                buckets: z.array(
+                  z.object({
+                    bucket: z.string().openapi({ description: 'start of the bucket (local midnight for days), as a UTC instant' }),
+                    avg: z.number(),
+                    min: z.number(),
+                    max: z.number(),
+                    count: z.number().int(),
+                    sum: z.number().openapi({ description: 'total of the values (the figure for additive metrics: steps, distance, active_energy)' }),
+                  }),
+                ),
               }),
             },
           },
@@ -194,8 +223,13 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
         throw new ApiError(400, 'VALIDATION', 'bucket: more than 10000 buckets in the range; use a wider bucket', {}, [{ field: 'bucket', message: 'too many buckets' }]);
       }
       const timescale = await ensureTimescaleKnown(deps);
-      const buckets = await querySeries(deps.pool, timescale, { userId: c.get('userId'), metric: q.metric, from, to, bucket: BUCKETS[q.bucket] });
-      return c.json({ metric: q.metric, unit: METRICS[q.metric].unit, bucket: BUCKETS[q.bucket], engine: timescale ? ('time_bucket' as const) : ('date_bin' as const), buckets }, 200);
+      const userId = c.get('userId');
+      const [aggregates, timezone] = await Promise.all([aggregatesReady(deps, timescale), userTimeZone(deps, userId)]);
+      const bucket = BUCKETS[q.bucket];
+      const source = chooseSource({ timescale, aggregates, bucket, timezone, from, to });
+      const buckets = await querySeriesFrom(deps.pool, source, timescale, { userId, metric: q.metric, from, to, bucket, timezone });
+      const engine = timescale ? ('time_bucket' as const) : ('date_bin' as const);
+      return c.json({ metric: q.metric, unit: METRICS[q.metric].unit, bucket, engine, source, timezone, buckets }, 200);
     },
   );
 }
