@@ -3,7 +3,7 @@
  * the code says what kind of failure it is, the exit code stays the documented 1.
  */
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../src/backup/manifest.js';
+import { MANIFEST_FORMAT, parseManifest } from '../../src/backup/manifest.js';
 import { ExitCode, HelfyError } from '../../src/core/errors.js';
 import { DiskFullError } from '../../src/runtime/tool-run.js';
 
@@ -28,7 +28,7 @@ describe('error codes', () => {
 
   it('a manifest of a newer format is BACKUP_INCOMPATIBLE (exit 1)', () => {
     const e = thrown(() => parseManifest('{"format":99,"id":"x","files":[]}', 'b3'));
-    expect([e.code, e.exitCode, e.message]).toEqual(['BACKUP_INCOMPATIBLE', ExitCode.Failed, 'b3: manifest format 99 is newer than this helfy understands (1)']);
+    expect([e.code, e.exitCode, e.message]).toEqual(['BACKUP_INCOMPATIBLE', ExitCode.Failed, `b3: manifest format 99 is newer than this helfy understands (${MANIFEST_FORMAT})`]);
   });
 
   it('a full disk while streaming a dump is DISK_FULL (exit 1), naming the file', () => {
