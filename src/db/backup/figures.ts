@@ -90,7 +90,12 @@ export async function postgresFigures(
     }
     let chunks: Record<string, number> | null = null;
     if (await tableExists(c, 'timescaledb_information.chunks')) {
-      const r = await c.query<{ h: string; n: string }>('SELECT hypertable_schema || \'.\' || hypertable_name AS h, count(*) AS n FROM timescaledb_information.chunks GROUP BY 1 ORDER BY 1');
+      // Not the continuous aggregates' materialization hypertables: derived data their refresh
+      // policies rewrite at any moment (also right after a restore), so no figure of the backup.
+      const r = await c.query<{ h: string; n: string }>(
+        `SELECT hypertable_schema || '.' || hypertable_name AS h, count(*) AS n FROM timescaledb_information.chunks
+          WHERE hypertable_name NOT LIKE '\\_materialized\\_hypertable\\_%' GROUP BY 1 ORDER BY 1`,
+      );
       chunks = Object.fromEntries(r.rows.map((x) => [x.h, Number(x.n)]));
     }
     return { rows, chunks };
