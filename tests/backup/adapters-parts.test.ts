@@ -16,6 +16,7 @@ import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
 import { HelfyError } from '../../src/core/errors.js';
 import { pidAlive, procStart } from '../../src/core/proc.js';
 import { nativeBackupContext, type NativeBackupOptions } from '../../src/runtime/native/backup/context.js';
@@ -99,14 +100,6 @@ afterAll(() => {
   for (const d of temps) rmSync(d, { recursive: true, force: true });
 });
 
-const errorOf = async (p: Promise<unknown>): Promise<HelfyError> => {
-  try {
-    await p;
-  } catch (e) {
-    return e as HelfyError;
-  }
-  throw new Error('expected a rejection');
-};
 
 /** A ProcessState as the supervisor reports it. */
 function state(name: string, s: 'running' | 'exited', labels: Record<string, string> = {}, pid = 4242): ProcessState {

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { errorOf } from '../helpers/errors.js';
 import { acquireProjectLock, lockFile } from '../../src/backup/lock.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../src/backup/manifest.js';
 import { completePartial, findBackup, scanBackups, writeLock, type LockInfo } from '../../src/backup/store.js';
@@ -38,14 +39,6 @@ const deadPid = async () => {
   return pid;
 };
 
-const errorOf = async (p: Promise<unknown>): Promise<HelfyError> => {
-  try {
-    await p;
-  } catch (e) {
-    return e as HelfyError;
-  }
-  throw new Error('expected a rejection');
-};
 
 describe('per-project lock', () => {
   it('a second holder is refused naming the first; after release it can be taken again', async () => {
