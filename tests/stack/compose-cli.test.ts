@@ -1,6 +1,9 @@
 /** Compose v1/v2 detection and argument building (pure), and small parsers. */
 import { describe, expect, it } from 'vitest';
-import { composeCommandLine, composeDownArgs, composeUpArgs, parseComposeVersion, type ComposeCommand } from '../../src/runtime/docker/compose.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { composeCommandLine, composeDownArgs, composeUpArgs, detectCompose, parseComposeVersion, resetComposeDetection, type ComposeCommand } from '../../src/runtime/docker/compose.js';
 import { demuxLogs } from '../../src/runtime/docker/containers.js';
 import { encodeStringField1, protoFields } from '../../src/db/probes.js';
 import { parseDuration, parseSince } from '../../src/stack/duration.js';
@@ -18,6 +21,27 @@ describe('compose version parsing', () => {
     ['docker-compose version 1.29.2, build unknown', '1.29.2'],
     ['', undefined],
   ])('%j → %s', (out, want) => expect(parseComposeVersion(out)).toBe(want));
+});
+
+describe('compose detection says what each probe answered', () => {
+  // A stand-in `docker` on PATH (a shell script that fails): the real engine's CLI is covered by
+  // the e2e suites; this checks only the message when no compose answers.
+  it('a failing plugin and a missing docker-compose: COMPOSE_MISSING naming both outcomes; the next call probes again', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'helfy-compose-'));
+    try {
+      writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "docker: \'compose\' is not a docker command." >&2\nexit 1\n', { mode: 0o755 });
+      resetComposeDetection();
+      const err = await detectCompose({ PATH: bin }).catch((e: unknown) => e as { code: string; message: string });
+      expect(err).toMatchObject({ code: 'COMPOSE_MISSING' });
+      expect(err.message).toContain("`docker compose`: exit 1: docker: 'compose' is not a docker command.");
+      expect(err.message).toContain('`docker-compose`: not found');
+      writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho v2.40.3\n', { mode: 0o755 });
+      expect(await detectCompose({ PATH: bin })).toMatchObject({ flavor: 'v2', version: '2.40.3' });
+    } finally {
+      resetComposeDetection();
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('compose command lines', () => {

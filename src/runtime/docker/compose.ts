@@ -22,21 +22,38 @@ export function parseComposeVersion(out: string): string | undefined {
   return /v?(\d+\.\d+\.\d+[\w.+-]*)/.exec(out.trim())?.[1];
 }
 
+/**
+ * How long one `version --short` probe may take. A Go binary of ~60 MB started cold on a loaded
+ * machine (2 cores, a test suite beside it) has taken over 5 s; a missing one answers at once.
+ */
+const PROBE_TIMEOUT_MS = 30_000;
+
 export async function detectCompose(env: NodeJS.ProcessEnv): Promise<ComposeCommand> {
   detected ??= (async () => {
     const { execa } = await import('execa');
     const attempts: ComposeCommand['argv'][] = env.HELFY_COMPOSE === 'v1' ? [['docker-compose']] : env.HELFY_COMPOSE === 'v2' ? [['docker', 'compose']] : [['docker', 'compose'], ['docker-compose']];
+    const said: string[] = [];
     for (const argv of attempts) {
       const [file, ...rest] = argv;
-      const r = await execa(file, [...rest, 'version', '--short'], { env, reject: false, timeout: 5000, stdin: 'ignore' });
+      const r = await execa(file, [...rest, 'version', '--short'], { env, reject: false, timeout: PROBE_TIMEOUT_MS, stdin: 'ignore' });
       const version = r.exitCode === 0 ? parseComposeVersion(String(r.stdout)) : undefined;
       if (version) return { flavor: argv.length === 2 ? 'v2' : 'v1', version, argv };
+      said.push(`\`${argv.join(' ')}\`: ${probeOutcome(r)}`);
     }
-    throw new HelfyError('COMPOSE_MISSING', 'docker compose is not available (neither `docker compose` nor `docker-compose` answered)', {
+    detected = undefined; // a later call (after an install) probes again
+    throw new HelfyError('COMPOSE_MISSING', `docker compose is not available (${said.join('; ')})`, {
       hint: 'Install the Docker Compose v2 plugin (or docker-compose v1), then run `helfy doctor`.',
     });
   })();
   return detected;
+}
+
+/** One line on why a probe gave no version: not found, timed out, or its exit code and first line. */
+function probeOutcome(r: { timedOut?: boolean; exitCode?: number; code?: string; stdout?: unknown; stderr?: unknown }): string {
+  if (r.timedOut) return `no answer within ${PROBE_TIMEOUT_MS / 1000} s`;
+  if (r.code === 'ENOENT') return 'not found';
+  const first = `${String(r.stderr ?? '')}\n${String(r.stdout ?? '')}`.split('\n').map((l) => l.trim()).find(Boolean);
+  return r.exitCode === 0 ? `no version in its answer${first ? ` (${first.slice(0, 120)})` : ''}` : `exit ${r.exitCode}${first ? `: ${first.slice(0, 120)}` : ''}`;
 }
 
 /** Where the docker CLI is, without running it (PATH lookup). */
