@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeCommandLine, composeDownArgs, composeUpArgs, detectCompose, parseComposeVersion, resetComposeDetection, type ComposeCommand } from '../../src/runtime/docker/compose.js';
+import { errorOf } from '../helpers/errors.js';
 import { demuxLogs } from '../../src/runtime/docker/containers.js';
 import { encodeStringField1, protoFields } from '../../src/db/probes.js';
 import { parseDuration, parseSince } from '../../src/stack/duration.js';
@@ -31,7 +32,7 @@ describe('compose detection says what each probe answered', () => {
     try {
       writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "docker: \'compose\' is not a docker command." >&2\nexit 1\n', { mode: 0o755 });
       resetComposeDetection();
-      const err = await detectCompose({ PATH: bin }).catch((e: unknown) => e as { code: string; message: string });
+      const err = await errorOf(detectCompose({ PATH: bin }));
       expect(err).toMatchObject({ code: 'COMPOSE_MISSING' });
       expect(err.message).toContain("`docker compose`: exit 1: docker: 'compose' is not a docker command.");
       expect(err.message).toContain('`docker-compose`: not found');
