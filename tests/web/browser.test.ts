@@ -3,11 +3,12 @@
  * 1.64.1 (no browser download), against the built web server and the real API on PostgreSQL +
  * Neo4j. One person's path: sign up, log a measurement, see it on the dashboard chart, search the
  * library and open an exercise (its muscles and alternatives), log out. The dashboard screenshot is
- * kept as test-artifacts/web-dashboard.png.
+ * kept as test-artifacts/web-dashboard.png. Then a phone's view, and axe-core on every page.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb, REPO, startStack, startWeb, type Stack, type WebServer } from './harness.js';
 
@@ -311,5 +312,99 @@ describe('on a phone, 390 × 844', () => {
 
   it('ran without a script error or a failed request (but the 404 and the 422 asked for)', () => {
     expect(phoneErrors.filter((e) => !/^404 .*\/no-such-page$|^422 .*\/log\/meal$/.test(e))).toEqual([]);
+  });
+});
+
+/**
+ * Accessibility: axe-core (devDependency, its axe.min.js evaluated in the page) on every page of the
+ * app at 390 and 1100 px wide: signed out (/ → /login, /signup, and the sign-up form with its
+ * errors) and signed in, with a user of its own whose dashboard has a chart, a workout and a meal.
+ * The rule set: every rule tagged WCAG 2.0, 2.1 or 2.2 level A or AA, plus axe's best practices
+ * (landmarks, heading order, one h1, …) — all that axe decides automatically except AAA and its
+ * experimental rules. Zero violations; axe's "incomplete" (needs a human) results are not failures.
+ * The pages keep their Content-Security-Policy (no bypassCSP): axe is evaluated through the
+ * DevTools protocol, not injected as an inline script, which the policy would refuse.
+ */
+describe('accessibility: axe-core on every page, 390 and 1100 px wide', () => {
+  const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
+  const WIDTHS = [390, 1100] as const;
+  const views = new Map<number, Page>();
+
+  interface AxeViolation {
+    id: string;
+    impact: string | null;
+    help: string;
+    nodes: { target: string[] }[];
+  }
+  /** axe on the page as it is now: one line per violation, "<label>: <rule> (<impact>) <help>: <first targets>". */
+  async function check(p: Page, label: string): Promise<string[]> {
+    if ((await p.evaluate('typeof axe')) !== 'object') await p.evaluate(`${AXE_SOURCE}\n;void 0`);
+    const r = await p.evaluate<{ passes: unknown[]; violations: AxeViolation[] }, string[]>(
+      (tags) => (globalThis as unknown as { axe: { run(c: unknown, o: unknown): Promise<never> } }).axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
+      AXE_TAGS,
+    );
+    const lines = r.violations.map((v) => `${label}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}${v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''}`);
+    if (r.passes.length < 10) lines.push(`${label}: axe passed only ${r.passes.length} rules (did it run?)`);
+    return lines;
+  }
+
+  beforeAll(async () => {
+    for (const width of WIDTHS) {
+      const context: BrowserContext = await browser.newContext({ viewport: { width, height: width < 600 ? 844 : 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+      views.set(width, await context.newPage());
+    }
+  });
+
+  it('signed out: the log-in and sign-up pages, and the sign-up form with its errors', async () => {
+    const found: string[] = [];
+    for (const [width, p] of views) {
+      await p.goto(`${web.url}/`);
+      expect(p.url()).toBe(`${web.url}/login`);
+      found.push(...await check(p, `${width} /login`));
+      await p.goto(`${web.url}/signup`);
+      found.push(...await check(p, `${width} /signup`));
+      await p.getByRole('button', { name: 'Sign up' }).click();
+      await p.waitForSelector('#f-email-error');
+      found.push(...await check(p, `${width} /signup (errors)`));
+    }
+    expect(found, found.join('\n')).toEqual([]);
+  });
+
+  it('signed in: dashboard, the three log forms, the library and an exercise, a missing page', async () => {
+    // Signed up at 1100 px; the 390 px context gets the same session.
+    const wide = views.get(1100)!;
+    await wide.getByLabel('Your name').fill('Alan Turing');
+    await wide.getByLabel('Email').fill('alan@example.com');
+    await wide.getByLabel('Password').fill('on computable numbers');
+    await wide.getByRole('button', { name: 'Sign up' }).click();
+    await wide.waitForURL(`${web.url}/dashboard`);
+    const cookies = await wide.context().cookies();
+    await views.get(390)!.context().addCookies(cookies);
+    // A dashboard with something on it: a week of weights (the chart), a workout and a meal today.
+    const token = cookies.find((c) => c.name === 'helfy_at')!.value;
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`${stack.api.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(r.status, `${path}: ${await r.text()}`).toBe(201);
+    };
+    const now = Date.now();
+    await post('/api/biometrics', { points: Array.from({ length: 7 }, (_, d) => ({ time: new Date(now - d * DAY).toISOString(), metric: 'weight', value: 70 + d / 10, unit: 'kg' })) });
+    await post('/api/workouts', { time: new Date(now).toISOString(), name: 'Legs', sets: [{ exerciseId: 'Barbell_Squat', reps: 5, weightKg: 80 }] });
+    await post('/api/nutrition', { time: new Date(now).toISOString(), foodId: '09040', meal: 'lunch', quantityG: 120 });
+
+    const found: string[] = [];
+    const paths = ['/dashboard?saved=meal', '/log/biometric', '/log/workout?q=squat', '/log/meal', '/library?q=squat', '/library/Barbell_Squat', '/no-such-page'];
+    for (const [width, p] of views) {
+      for (const path of paths) {
+        await p.goto(`${web.url}${path}`);
+        if (path.startsWith('/dashboard')) expect(await p.locator('figure.chart svg[role="img"]').count(), 'the chart is drawn').toBe(1);
+        found.push(...await check(p, `${width} ${path}`));
+      }
+    }
+    expect(found, found.join('\n')).toEqual([]);
+  });
+
+  afterAll(async () => {
+    for (const p of views.values()) await p.context().close();
   });
 });
