@@ -8,11 +8,16 @@
 #   ensure  install docker.io, docker-compose and debootstrap from Debian when
 #           any of them is missing (apt-get update only when an install fails
 #           without it / the lists are empty).
-#   start   if no engine answers `docker info`, start `dockerd --storage-driver=vfs`
-#           in the background (log + pid file under $HELFY_CACHE_DIR/docker/),
-#           wait until it answers and record that we started it.
+#   start   if no engine answers `docker info`, start `dockerd` in the background
+#           (log + pid file under $HELFY_CACHE_DIR/docker/), wait until it answers
+#           and record that we started it. Storage driver: overlay2 when the kernel
+#           mounts an overlay on the data root's filesystem (checked with a real
+#           mount, see storage_driver), else vfs; HELFY_DOCKER_STORAGE_DRIVER
+#           overrides. vfs copies a whole image for every container and layer:
+#           on this machine kind a container create took 5.5 s on vfs, 0.45 s on
+#           overlay2 (postgres stand-in, 418 MB).
 #   stop    stop the engine only if this script started it.
-#   status  print "running (started by helfy, pid N)" / "running (external)" /
+#   status  print "running (started by helfy, pid N, <driver>)" / "running (external, <driver>)" /
 #           "stopped"; exit 0 when running, 3 when not.
 #   env     print `export DOCKER_API_VERSION=...` lines suitable for eval, so a
 #           newer docker CLI works with the older daemon.
@@ -36,7 +41,7 @@ log() { printf '[engine] %s\n' "$*" >&2; }
 
 engine_answers() {
   command -v "$DOCKER" >/dev/null 2>&1 || return 1
-  # Generous: a busy engine on vfs can take seconds to answer.
+  # Generous: a busy engine (on vfs above all) can take seconds to answer.
   timeout 30 "$DOCKER" info >/dev/null 2>&1
 }
 
@@ -50,6 +55,36 @@ our_pid() {
   # Guard against pid reuse: the process must be a dockerd.
   [[ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" == dockerd ]] || return 1
   printf '%s\n' "$pid"
+}
+
+# storage_driver: overlay2 if an overlay mounts where dockerd keeps its layers (the
+# default data root /var/lib/docker, or --data-root in HELFY_DOCKERD_ARGS), else vfs.
+# A real mount, because /proc/filesystems listing overlay is not enough (an overlay
+# upper dir on overlayfs, tmpfs without xattrs or a filesystem without d_type fail).
+storage_driver() {
+  if [[ -n "${HELFY_DOCKER_STORAGE_DRIVER:-}" ]]; then
+    printf '%s\n' "$HELFY_DOCKER_STORAGE_DRIVER"
+    return
+  fi
+  local root=/var/lib/docker
+  [[ "${HELFY_DOCKERD_ARGS:-}" =~ --data-root[=\ ]([^ ]+) ]] && root="${BASH_REMATCH[1]}"
+  mkdir -p "$root"
+  local probe
+  probe="$(mktemp -d "$root/.helfy-overlay-probe.XXXXXX")"
+  mkdir -p "$probe/lower" "$probe/upper" "$probe/work" "$probe/merged"
+  : >"$probe/lower/file"
+  local driver=vfs
+  if mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" "$probe/merged" 2>/dev/null; then
+    [[ -e "$probe/merged/file" ]] && driver=overlay2
+    umount "$probe/merged" 2>/dev/null || true
+  fi
+  rm -rf "$probe"
+  printf '%s\n' "$driver"
+}
+
+# running_driver: the storage driver of the engine that answers.
+running_driver() {
+  "$DOCKER" info --format '{{.Driver}}' 2>/dev/null || echo unknown
 }
 
 cmd_ensure() {
@@ -100,10 +135,14 @@ cmd_start() {
     # A stale pid file from a dockerd that died would block a new start.
     [[ -S /var/run/docker.sock ]] && ! pgrep -x dockerd >/dev/null 2>&1 && rm -f /var/run/docker.sock
     [[ -f /var/run/docker.pid ]] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null && rm -f /var/run/docker.pid
-    log "starting dockerd --storage-driver=vfs (log: $LOG_FILE)"
+    local driver
+    driver="$(storage_driver)"
+    log "starting dockerd --storage-driver=$driver (log: $LOG_FILE)"
     # setsid: own session, so the engine outlives this shell and is not hit by
-    # the caller's job-control signals.
-    setsid dockerd --storage-driver=vfs ${HELFY_DOCKERD_ARGS:-} >>"$LOG_FILE" 2>&1 </dev/null &
+    # the caller's job-control signals. Images are kept per driver: after a change
+    # of driver the stand-ins are built again (infra/docker/images.sh), and the
+    # other driver's folder under the data root stays until removed by hand.
+    setsid dockerd --storage-driver="$driver" ${HELFY_DOCKERD_ARGS:-} >>"$LOG_FILE" 2>&1 </dev/null &
     pid=$!
     printf '%s\n' "$pid" >"$PID_FILE"
     : >"$MARKER"
@@ -153,9 +192,9 @@ cmd_status() {
   local pid
   if engine_answers; then
     if pid="$(our_pid)"; then
-      echo "running (started by helfy, pid $pid)"
+      echo "running (started by helfy, pid $pid, $(running_driver))"
     else
-      echo "running (external)"
+      echo "running (external, $(running_driver))"
     fi
     return 0
   fi
