@@ -38,6 +38,7 @@ step postgres env PG_PLAIN=1 bash services/postgres/install.sh
 step browser bash browser.sh
 step ci-linters bash actionlint.sh
 step schemathesis bash schemathesis.sh
+step kubernetes-validate bash kubernetes-validate.sh
 docker=0
 if [ "${HELFY_SKIP_DOCKER:-0}" != 1 ] && [ -f docker/images.sh ]; then
   docker=1

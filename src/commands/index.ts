@@ -211,6 +211,39 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./ci.js'),
   },
   {
+    name: 'export',
+    summary: 'Write the stack for an orchestrator from the same service catalog: Kubernetes manifests (kubectl apply -k) or a Docker Swarm stack file',
+    subcommands: [
+      {
+        name: 'kubernetes',
+        summary: 'Plain manifests and a kustomization.yaml: StatefulSets for PostgreSQL and Neo4j, Deployments, Services, the bootstrap, schema and migration Jobs, a Secret from .env',
+        options: [
+          { flags: '--out <dir>', description: 'the folder to write (created; refused when it holds other files, unless --force)' },
+          { flags: '--registry <host/namespace>', description: 'where the api and web images are pulled from', default: 'helfy-local' },
+          { flags: '--tag <tag>', description: 'tag of the api and web images', default: 'dev' },
+          { flags: '--namespace <name>', description: 'Kubernetes namespace (default: the project name)' },
+          { flags: '--secrets <mode>', description: 'embed: a Secret with the .env secrets; external: reference a Secret you create', choices: ['embed', 'external'], default: 'embed' },
+          { flags: '--force', description: 'replace an --out folder that holds other files' },
+        ],
+        examples: ['helfy export kubernetes --out deploy/k8s --registry ghcr.io/acme --tag 1.4.0   # then: kubectl apply -k deploy/k8s', 'helfy export kubernetes --out deploy/k8s --secrets external   # reference an existing Secret helfy-secrets'],
+        load: () => import('./export.js').then((m) => m.kubernetes),
+      },
+      {
+        name: 'swarm',
+        summary: 'A stack file for docker stack deploy: no build, one-off steps as replicated-job, healthchecks kept, secrets as Docker secrets',
+        options: [
+          { flags: '--out <dir>', description: 'the folder to write (created; refused when it holds other files, unless --force)' },
+          { flags: '--registry <host/namespace>', description: 'where the api and web images are pulled from', default: 'helfy-local' },
+          { flags: '--tag <tag>', description: 'tag of the api and web images', default: 'dev' },
+          { flags: '--secrets <mode>', description: 'embed: Docker secrets from files beside the stack file; external: secrets you create', choices: ['embed', 'external'], default: 'embed' },
+          { flags: '--force', description: 'replace an --out folder that holds other files' },
+        ],
+        examples: ['helfy export swarm --out deploy/swarm   # then: docker stack deploy -c deploy/swarm/docker-stack.yml helfy'],
+        load: () => import('./export.js').then((m) => m.swarm),
+      },
+    ],
+  },
+  {
     name: 'backup',
     summary: 'Back up every store as one consistent set (writers stopped, Neo4j dumped offline); list, verify and prune backups',
     options: [

@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'BACKUP_INCOMPATIBLE'
   | 'BUILD_FAILED'
   | 'DISK_FULL'
+  | 'OUTPUT_NOT_EMPTY'
   | 'OPERATION_FAILED'
   | 'INTERNAL';
 
@@ -87,6 +88,8 @@ const DEFAULT_EXIT: Record<ErrorCode, ExitCode> = {
   BUILD_FAILED: ExitCode.Failed,
   /** No space left on the device a dump or a manifest was being written to. */
   DISK_FULL: ExitCode.Failed,
+  /** `helfy export --out` names a folder holding other files (refused unless --force). */
+  OUTPUT_NOT_EMPTY: ExitCode.Usage,
   /** Any other operation that failed; the message says which. */
   OPERATION_FAILED: ExitCode.Failed,
   INTERNAL: ExitCode.Failed,
