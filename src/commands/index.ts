@@ -108,6 +108,12 @@ export const COMMANDS: CommandSpec[] = [
         examples: ['helfy db bootstrap                 # roles, databases, TimescaleDB, the namespace (idempotent)'],
         load: () => import('./db.js').then((m) => m.bootstrap),
       },
+      {
+        name: 'stats',
+        summary: 'Per hypertable: rows (approximate), chunks, compressed chunks, size before/after compression; each continuous aggregate and its last refresh',
+        examples: ['helfy db stats --json              # hypertables, compression and aggregates as one JSON document'],
+        load: () => import('./db.js').then((m) => m.stats),
+      },
     ],
   },
   {

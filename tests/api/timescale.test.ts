@@ -310,3 +310,121 @@ describe('continuous aggregates behind the series route', () => {
     }
   }, 180_000);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Daily figures: GET /api/biometrics/daily (the dashboard's tiles and chart) and the dailySummary
+// workflow's readDayBiometrics activity read the daily aggregate in the user's time zone; both
+// must equal this test's own computation over the raw rows, rows written a moment ago included.
+// ---------------------------------------------------------------------------------------------
+
+describe('daily figures (dashboard tiles, dailySummary) from the daily aggregate', () => {
+  const now = Date.now();
+  const metrics = ['heart_rate', 'steps', 'weight'];
+  const users: Record<string, Awaited<ReturnType<typeof newUser>>> = {};
+  const localDate = (t: number, tz: string) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t));
+  const rawRows = async (userId: string, metric: string): Promise<Raw[]> =>
+    (await deps.pool.query(`SELECT time, value FROM biometrics WHERE user_id = $1 AND metric = $2`, [userId, metric])).rows.map((r) => ({ t: (r.time as Date).getTime(), v: r.value as number }));
+  /** The local midnight starting the local date `day`, found from the raw computation's own bucketing. */
+  const midnight = (day: string, tz: string) => localBucket(Date.parse(`${day}T12:00:00Z`) - zoneOffset(tz, Date.parse(`${day}T12:00:00Z`)), DAY, tz);
+
+  beforeAll(async () => {
+    await deps.pool.query(`SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE hypertable_name IS NOT NULL`);
+    for (const tz of ['UTC', 'Asia/Tokyo', 'Asia/Kolkata']) {
+      const u = (users[tz] = await newUser(app, `daily-${tz.split('/').at(-1)!.toLowerCase()}`));
+      await deps.pool.query(`UPDATE users SET timezone = $2 WHERE id = $1`, [u.id, tz]);
+      // ~45 days of readings every ~13 minutes up to 2 minutes ago.
+      const points = metrics.flatMap((metric) =>
+        Array.from({ length: Math.floor((45 * DAY) / 780_000) }, (_, i) => ({
+          time: new Date(now - 45 * DAY + i * 780_000 + ((i * 7919) % 120) * 1000 + 17).toISOString(),
+          metric,
+          value: METRIC_VALUES[metric]!(i),
+        })).filter((p) => Date.parse(p.time) < now - 120_000),
+      );
+      for (let i = 0; i < points.length; i += 10_000) {
+        const r = await call(app, 'POST', '/api/biometrics', { token: u.token, body: { points: points.slice(i, i + 10_000) } });
+        expect(r.status, JSON.stringify(r.body)).toBe(201);
+      }
+    }
+    await deps.pool.query(`CALL refresh_continuous_aggregate('biometrics_hourly', NULL, now() - interval '1 hour')`);
+    await deps.pool.query(`CALL refresh_continuous_aggregate('biometrics_daily', NULL, now() - interval '1 day')`);
+    // Written a moment ago, after the refresh: only the real-time part of the aggregates has them.
+    for (const u of Object.values(users)) {
+      const fresh = metrics.flatMap((metric) => [30_000, 1_000].map((ago, i) => ({ time: new Date(now - ago).toISOString(), metric, value: METRIC_VALUES[metric]!(i + 11) })));
+      expect((await call(app, 'POST', '/api/biometrics', { token: u.token, body: { points: fresh } })).status).toBe(201);
+    }
+  }, 180_000);
+
+  it('GET /api/biometrics/daily: per local day and metric, equal to the raw rows, today included (UTC, Asia/Tokyo, Asia/Kolkata)', async () => {
+    for (const [tz, u] of Object.entries(users)) {
+      const today = localDate(Date.now(), tz);
+      const first = localDate(now - 40 * DAY, tz);
+      for (const query of [`metrics=${metrics.join(',')}`, `metrics=${metrics.join(',')}&from=${first}&to=${today}`]) {
+        const r = await call(app, 'GET', `/api/biometrics/daily?${query}`, { token: u.token });
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect([r.body.timezone, r.body.today, r.body.to, r.body.source], tz).toEqual([tz, today, today, tz === 'UTC' ? 'biometrics_daily' : 'biometrics_hourly']);
+        if (!query.includes('from=')) expect(Date.parse(r.body.to) - Date.parse(r.body.from), tz).toBe(29 * DAY);
+        const [from, to] = [midnight(r.body.from, tz), localBucket(midnight(today, tz) + 30 * HOUR, DAY, tz)];
+        expect([r.body.start, r.body.end], tz).toEqual([new Date(from).toISOString(), new Date(to).toISOString()]);
+        for (const metric of metrics) {
+          const raw = await rawRows(u.id, metric);
+          const got = (r.body.days as { metric: string; day: string; start: string; value: number; count: number }[]).filter((d) => d.metric === metric);
+          const want = expectedBuckets(raw, from, to, DAY, tz);
+          expectSameBuckets(got.map((d) => ({ ...d, bucket: d.start })) as unknown as SeriesRow[], want, `${tz} ${metric} ${query}`);
+          // The days are the user's dates; today's rows written a moment ago are in.
+          expect(got.map((d) => d.day)).toEqual(want.map((w) => localDate(Date.parse(w.bucket), tz)));
+          expect(got.at(-1)!.day).toBe(today);
+          expect(got.at(-1)!.count).toBe(raw.filter((x) => localDate(x.t, tz) === today).length);
+          // The figure: the day's total for steps, the day's average otherwise.
+          for (const d of got as unknown as (SeriesRow & { value: number })[]) expect(d.value).toBe(metric === 'steps' ? d.sum : d.avg);
+        }
+      }
+    }
+  }, 120_000);
+
+  it('the raw fallback (no aggregates, or no TimescaleDB: date_bin) gives the same days', async () => {
+    const { queryDays } = await import('../../templates/api/src/data/daily.js');
+    for (const tz of ['Asia/Tokyo', 'UTC']) {
+      const u = users[tz]!;
+      const q = { userId: u.id, metrics, fromDay: localDate(now - 20 * DAY, tz), toDay: localDate(Date.now(), tz), timezone: tz };
+      const agg = await queryDays(deps.pool, { timescale: true, aggregates: true }, q);
+      for (const o of [{ timescale: true, aggregates: false }, { timescale: false, aggregates: false }]) {
+        const raw = await queryDays(deps.pool, o, q);
+        expect(raw.source).toBe('biometrics');
+        expect(raw.days.map((d) => [d.metric, d.day, d.bucket, d.count, d.min, d.max]), `${tz} ${JSON.stringify(o)}`).toEqual(agg.days.map((d) => [d.metric, d.day, d.bucket, d.count, d.min, d.max]));
+        for (const [i, d] of raw.days.entries()) expect(Math.abs(d.sum - agg.days[i]!.sum)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(d.sum)));
+      }
+    }
+  });
+
+  it("dailySummary's readDayBiometrics: the user's local day from the aggregate, equal to the raw rows (today and 20 days back)", async () => {
+    const { createActivities } = await import('../../templates/api/src/temporal/activities.js');
+    const acts = createActivities({ pool: deps.pool });
+    for (const [tz, u] of Object.entries(users)) {
+      for (const day of [localDate(Date.now(), tz), localDate(now - 20 * DAY, tz)]) {
+        const inDay = async (metric: string) => (await rawRows(u.id, metric)).filter((x) => localDate(x.t, tz) === day).sort((a, b) => a.t - b.t);
+        const [hr, steps, weight] = await Promise.all(metrics.map(inDay));
+        expect(hr!.length, `${tz} ${day}`).toBeGreaterThan(0);
+        const got = await acts.readDayBiometrics(u.id, day);
+        const label = `${tz} ${day}`;
+        expect(got.steps, label).toBe(Math.round(steps!.reduce((a, x) => a + x.v, 0)));
+        expect([got.heartRateMin, got.heartRateMax], label).toEqual([Math.min(...hr!.map((x) => x.v)), Math.max(...hr!.map((x) => x.v))]);
+        const avg = hr!.reduce((a, x) => a + x.v, 0) / hr!.length;
+        expect(Math.abs(got.heartRateAvg! - avg) / avg, label).toBeLessThanOrEqual(1e-9);
+        expect(got.weightKg, label).toBe(weight!.at(-1)!.v);
+        expect([got.restingHeartRate, got.hrvAvg, got.sleepMinutes], label).toEqual([null, null, null]);
+      }
+    }
+  });
+
+  it('GET /api/biometrics/daily refuses an unknown metric, a reversed or too long range', async () => {
+    const t = users.UTC!.token;
+    for (const [query, field] of [
+      ['metrics=heart_rate,nope', 'metrics'],
+      ['metrics=steps&from=2026-03-10&to=2026-03-01', 'to'],
+      ['metrics=steps&from=2024-01-01&to=2025-06-01', 'to'],
+    ] as const) {
+      const r = await call(app, 'GET', `/api/biometrics/daily?${query}`, { token: t });
+      expect([r.status, r.body.error.details?.[0]?.field], query).toEqual([400, field]);
+    }
+  });
+});

@@ -157,6 +157,16 @@ describe('helfy db bootstrap (real PostgreSQL, Neo4j, Temporal)', () => {
     expect(n.detail).toMatch(/^Neo4j Kernel 5\.26\.\d+ community; library: not seeded \(helfy seed\)$/);
   });
 
+  it('db stats on plain PostgreSQL (HELFY_TIMESCALE=optional): one line saying there is nothing of TimescaleDB, exit 0', async () => {
+    const human = await run(['db', 'stats']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toBe('');
+    expect(human.stderr.trim()).toBe('helfy_app: no TimescaleDB (HELFY_TIMESCALE=optional): plain tables, nothing to report');
+    const json = await run(['db', 'stats', '--json']);
+    expect(json.code).toBe(0);
+    expect(json.json).toEqual({ database: 'helfy_app', timescale: null, hypertables: [], continuousAggregates: [] });
+  });
+
   it('verify reports a Neo4j constraint changed by hand, exit 1', async () => {
     const clean = await run(['migrate', 'verify', '--json']);
     expect(clean.code, JSON.stringify(clean.json)).toBe(0);

@@ -123,6 +123,7 @@ export const routes = {
   me: '/api/me',
   biometrics: '/api/biometrics',
   biometricsSeries: '/api/biometrics/series',
+  biometricsDaily: '/api/biometrics/daily',
   workouts: '/api/workouts',
   nutrition: '/api/nutrition',
   nutritionBatch: '/api/nutrition/batch',
@@ -159,6 +160,41 @@ export async function biometricRange(token: string, metric: string, from: Date, 
   // Values come in the API's unit; the pages show them in the metric's display unit.
   const k = metricInfo(metric).scale;
   return rows.map((b) => ({ t: Date.parse((b.bucket ?? b.time ?? b.start)!), avg: Number(b.avg) / k, min: Number(b.min) / k, max: Number(b.max) / k, count: Number(b.count) }));
+}
+
+/** One metric's figures on one of the user's local days (values in the metric's display unit). */
+export interface DayFigure {
+  /** The local day, YYYY-MM-DD. */
+  day: string;
+  metric: string;
+  /** The day's figure: the total for additive metrics (steps, sleep), the average otherwise. */
+  value: number;
+  avg: number;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface DailyFigures {
+  /** The user's time zone, which the days follow. */
+  timezone: string;
+  /** The user's local date now. */
+  today: string;
+  from: string;
+  to: string;
+  days: DayFigure[];
+}
+
+/** The API's daily figures (from its daily aggregate) of several metrics over the user's local days, by default the 30 ending today. */
+export async function dailyFigures(token: string, metrics: readonly string[], range: { from?: string; to?: string } = {}): Promise<DailyFigures> {
+  const r = await api<DailyFigures>(routes.biometricsDaily, { token, query: { metrics: metrics.join(','), ...range } });
+  return {
+    ...r,
+    days: r.days.map((d) => {
+      const k = metricInfo(d.metric).scale;
+      return { day: d.day, metric: d.metric, value: Number(d.value) / k, avg: Number(d.avg) / k, min: Number(d.min) / k, max: Number(d.max) / k, count: Number(d.count) };
+    }),
+  };
 }
 
 export interface DailyTotals {

@@ -102,9 +102,10 @@ export function chooseSource(o: { timescale: boolean; aggregates: boolean; bucke
 /**
  * The raw query (also the only one without TimescaleDB). $1 user, $2 metric, $3 from, $4 width,
  * $5 to, and when `zoned`, $6 the zone; unzoned it is the UTC query (5 parameters, as
- * bench/api-series.ts sends).
+ * bench/api-series.ts sends). `many`: $2 is an array of metrics and every row starts with its
+ * metric (grouped by metric, then bucket).
  */
-export function seriesSql(timescale: boolean, zoned = false): string {
+export function seriesSql(timescale: boolean, zoned = false, many = false): string {
   const b = !zoned
     ? timescale
       ? `time_bucket($4::interval, time)`
@@ -112,10 +113,12 @@ export function seriesSql(timescale: boolean, zoned = false): string {
     : timescale
       ? `time_bucket($4::interval, time, $6::text)`
       : `(date_bin($4::interval, time AT TIME ZONE $6::text, '${TIMESCALE_ORIGIN.slice(0, 10)} 00:00'::timestamp) AT TIME ZONE $6::text)`;
-  return `SELECT ${b} AS bucket, avg(value) AS avg, min(value) AS min, max(value) AS max, count(*)::int AS count, sum(value) AS sum
+  const k = many ? 'metric::text, ' : '';
+  const g = many ? '1, 2' : '1';
+  return `SELECT ${k}${b} AS bucket, avg(value) AS avg, min(value) AS min, max(value) AS max, count(*)::int AS count, sum(value) AS sum
             FROM biometrics
-           WHERE user_id = $1 AND metric = $2 AND time >= $3 AND time < $5
-           GROUP BY 1 ORDER BY 1`;
+           WHERE user_id = $1 AND ${many ? 'metric = ANY($2::biometric_metric[])' : 'metric = $2'} AND time >= $3 AND time < $5
+           GROUP BY ${g} ORDER BY ${g}`;
 }
 
 /**
@@ -123,32 +126,45 @@ export function seriesSql(timescale: boolean, zoned = false): string {
  * (fh), $8 end of the last whole hour (th), $9 first whole UTC day (fd), $10 end of the last whole
  * UTC day (td), with from ≤ fh ≤ fd ≤ td ≤ th ≤ to: daily rows on [fd, td), hourly rows on
  * [fh, fd) and [td, th) (those that do not straddle an answer bucket; the straddling ones are
- * replaced by their raw rows), raw rows on [from, fh) and [th, to).
+ * replaced by their raw rows), raw rows on [from, fh) and [th, to). `many`: $2 is an array of
+ * metrics and every row starts with its metric (the daily figures of several metrics at once).
+ * `daily: false` (the hourly source, where fd = td) leaves the daily branch, empty then, out of
+ * the statement.
  */
-export const AGGREGATE_SERIES_SQL = `
+export function aggregateSeriesSql(many = false, daily = true): string {
+  const m = many ? 'metric = ANY($2::biometric_metric[])' : 'metric = $2';
+  const k = many ? 'metric, ' : '';
+  const g = many ? '1, 2' : '1';
+  return `
 WITH h AS (
-  SELECT bucket, count, sum, min, max,
+  SELECT ${k}bucket, count, sum, min, max,
          time_bucket($3::interval, bucket, $4::text) <> time_bucket($3::interval, bucket + interval '1 hour' - interval '1 microsecond', $4::text) AS split
-    FROM biometrics_hourly WHERE user_id = $1 AND metric = $2 AND bucket >= $7 AND bucket < $9
+    FROM biometrics_hourly WHERE user_id = $1 AND ${m} AND bucket >= $7 AND bucket < $9
   UNION ALL
-  SELECT bucket, count, sum, min, max,
+  SELECT ${k}bucket, count, sum, min, max,
          time_bucket($3::interval, bucket, $4::text) <> time_bucket($3::interval, bucket + interval '1 hour' - interval '1 microsecond', $4::text)
-    FROM biometrics_hourly WHERE user_id = $1 AND metric = $2 AND bucket >= $10 AND bucket < $8
+    FROM biometrics_hourly WHERE user_id = $1 AND ${m} AND bucket >= $10 AND bucket < $8
 ), parts AS (
-  SELECT bucket AS t, count, sum, min, max FROM biometrics_daily WHERE user_id = $1 AND metric = $2 AND bucket >= $9 AND bucket < $10
+${daily ? `  SELECT ${k}bucket AS t, count, sum, min, max FROM biometrics_daily WHERE user_id = $1 AND ${m} AND bucket >= $9 AND bucket < $10
   UNION ALL
-  SELECT bucket, count, sum, min, max FROM h WHERE NOT split
+` : ''}  SELECT ${k}bucket${daily ? '' : ' AS t'}, count, sum, min, max FROM h WHERE NOT split
   UNION ALL
-  SELECT r.time, 1, r.value, r.value, r.value
-    FROM h JOIN biometrics r ON r.user_id = $1 AND r.metric = $2 AND r.time >= h.bucket AND r.time < h.bucket + interval '1 hour'
-   WHERE h.split
+  SELECT ${many ? 'r.metric, ' : ''}r.time, 1, r.value, r.value, r.value
+    FROM h JOIN biometrics r ON r.user_id = $1 AND r.metric = ${many ? 'h.metric' : '$2'} AND r.time >= h.bucket AND r.time < h.bucket + interval '1 hour'
+   -- Constant bounds: without them every chunk (compressed ones too) is set up for the join.
+   WHERE h.split AND r.time >= $7 AND r.time < $8
   UNION ALL
-  SELECT time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND metric = $2 AND time >= $5 AND time < $7
+  SELECT ${k}time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND ${m} AND time >= $5 AND time < $7
   UNION ALL
-  SELECT time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND metric = $2 AND time >= $8 AND time < $6
+  SELECT ${k}time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND ${m} AND time >= $8 AND time < $6
 )
-SELECT time_bucket($3::interval, t, $4::text) AS bucket, sum(sum) / sum(count) AS avg, min(min) AS min, max(max) AS max, sum(count)::int AS count, sum(sum) AS sum
-  FROM parts GROUP BY 1 ORDER BY 1`;
+SELECT ${many ? 'metric::text, ' : ''}time_bucket($3::interval, t, $4::text) AS bucket, sum(sum) / sum(count) AS avg, min(min) AS min, max(max) AS max, sum(count)::int AS count, sum(sum) AS sum
+  FROM parts GROUP BY ${g} ORDER BY ${g}`;
+}
+
+/** The aggregate query for one metric (see aggregateSeriesSql), with and without the daily branch. */
+export const AGGREGATE_SERIES_SQL = aggregateSeriesSql(false);
+export const HOURLY_SERIES_SQL = aggregateSeriesSql(false, false);
 
 /** The split points of [from, to) for the aggregate query (see AGGREGATE_SERIES_SQL). */
 export function splitRange(from: Date, to: Date, daily: boolean): { fh: Date; th: Date; fd: Date; td: Date } {
@@ -169,7 +185,7 @@ export function splitRange(from: Date, to: Date, daily: boolean): { fh: Date; th
   return { fh: new Date(fh), th: new Date(th), fd: new Date(fd), td: new Date(td) };
 }
 
-function toRows(rows: unknown[][]): SeriesRow[] {
+export function toRows(rows: unknown[][]): SeriesRow[] {
   return rows.map((x) => ({
     bucket: (x[0] as Date).toISOString(),
     avg: Number(x[1]),
@@ -191,7 +207,7 @@ export async function querySeriesFrom(q: Pick<pg.Pool, 'query'>, source: SeriesS
   if (source === 'biometrics') return querySeries(q, timescale, s);
   const { fh, th, fd, td } = splitRange(s.from, s.to, source === 'biometrics_daily');
   const r = await q.query({
-    text: AGGREGATE_SERIES_SQL,
+    text: source === 'biometrics_daily' ? AGGREGATE_SERIES_SQL : HOURLY_SERIES_SQL,
     values: [s.userId, s.metric, s.bucket, s.timezone ?? 'UTC', s.from, s.to, fh, th, fd, td],
     rowMode: 'array',
   });

@@ -4,9 +4,10 @@ import type { App } from '../app.js';
 import { biometricMetricEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { BUCKET_SECONDS, BUCKETS, METRICS, rangeError } from '../data/metrics-catalog.js';
+import { ADDITIVE_METRICS, addDays, localDay, queryDays } from '../data/daily.js';
 import { chooseSource, detectAggregates, isKnownTimeZone, querySeriesFrom, SERIES_SOURCES } from '../data/series.js';
 import { ApiError } from '../lib/errors.js';
-import { bodyLimit, cursorTime, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
 
 export const MAX_BATCH = 10_000;
 const Metric = z.enum(biometricMetricEnum.enumValues);
@@ -230,6 +231,93 @@ export function registerBiometricRoutes(app: App, deps: Deps): void {
       const buckets = await querySeriesFrom(deps.pool, source, timescale, { userId, metric: q.metric, from, to, bucket, timezone });
       const engine = timescale ? ('time_bucket' as const) : ('date_bin' as const);
       return c.json({ metric: q.metric, unit: METRICS[q.metric].unit, bucket, engine, source, timezone, buckets }, 200);
+    },
+  );
+
+  registerDailyRoute(app, deps);
+}
+
+const METRIC_NAMES = biometricMetricEnum.enumValues;
+const METRIC_LIST = new RegExp(`^(${METRIC_NAMES.join('|')})(,(${METRIC_NAMES.join('|')}))*$`);
+const MAX_DAYS = 366;
+
+/** GET /api/biometrics/daily: the day figures of several metrics over the caller's local days (the dashboard's tiles). */
+function registerDailyRoute(app: App, deps: Deps): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/biometrics/daily',
+      tags: ['biometrics'],
+      summary: "Per metric and local day of the caller: avg/min/max/count/sum and the day's figure, from the daily aggregate",
+      description: `Days are the caller's local days (\`timezone\`, from users.timezone). \`from\`/\`to\` (local days, both included, at most ${MAX_DAYS} days) default to the 30 days ending the caller's local today. \`value\` is the day's figure: the total for additive metrics (${[...ADDITIVE_METRICS].join(', ')}), the average otherwise. With TimescaleDB the figures come from \`biometrics_daily\` (UTC users) or \`biometrics_hourly\` regrouped into local days, exactly equal to the raw rows (rows written a moment ago included); without it, from the raw rows.`,
+      security: secured,
+      request: {
+        query: z.strictObject({
+          metrics: z.string().max(500).regex(METRIC_LIST, 'must be a comma-separated list of metrics').openapi({ description: `comma-separated: ${METRIC_NAMES.join(', ')}` }),
+          from: Day.optional(),
+          to: Day.optional(),
+        }),
+      },
+      responses: {
+        200: {
+          description: 'Days with data, by metric, then day',
+          content: {
+            'application/json': {
+              schema: z.object({
+                timezone: z.string().openapi({ description: "the caller's IANA time zone the days follow" }),
+                today: z.string().openapi({ description: "the caller's local date now (YYYY-MM-DD)" }),
+                from: z.string(),
+                to: z.string(),
+                start: z.string().openapi({ description: 'local midnight starting `from`, as a UTC instant' }),
+                end: z.string().openapi({ description: 'local midnight ending `to`, as a UTC instant' }),
+                source: z.enum(SERIES_SOURCES),
+                days: z.array(
+                  z.object({
+                    day: z.string(),
+                    start: z.string().openapi({ description: 'local midnight starting the day, as a UTC instant' }),
+                    metric: Metric,
+                    unit: z.string(),
+                    value: z.number().openapi({ description: "the day's figure: sum for additive metrics, avg otherwise" }),
+                    avg: z.number(),
+                    min: z.number(),
+                    max: z.number(),
+                    count: z.number().int(),
+                    sum: z.number(),
+                  }),
+                ),
+              }),
+            },
+          },
+        },
+        400: ErrorBody('Invalid query'),
+      },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const userId = c.get('userId');
+      const timescale = await ensureTimescaleKnown(deps);
+      const [aggregates, timezone] = await Promise.all([aggregatesReady(deps, timescale), userTimeZone(deps, userId)]);
+      const today = localDay(new Date(), timezone);
+      const to = q.to ?? (q.from ? addDays(q.from, 29) : today);
+      const from = q.from ?? addDays(to, -29);
+      const span = (Date.parse(to) - Date.parse(from)) / 86_400_000 + 1;
+      if (span < 1) throw new ApiError(400, 'VALIDATION', 'to: must not be before from', {}, [{ field: 'to', message: 'must not be before from' }]);
+      if (span > MAX_DAYS) throw new ApiError(400, 'VALIDATION', `to: at most ${MAX_DAYS} days from from`, {}, [{ field: 'to', message: `at most ${MAX_DAYS} days` }]);
+      const metrics = [...new Set(q.metrics.split(','))] as (keyof typeof METRICS)[];
+      const r = await queryDays(deps.pool, { timescale, aggregates }, { userId, metrics, fromDay: from, toDay: to, timezone });
+      const days = r.days.map((d) => ({
+        day: d.day,
+        start: d.bucket,
+        metric: d.metric as keyof typeof METRICS,
+        unit: METRICS[d.metric as keyof typeof METRICS].unit,
+        value: d.value,
+        avg: d.avg,
+        min: d.min,
+        max: d.max,
+        count: d.count,
+        sum: d.sum,
+      }));
+      return c.json({ timezone, today, from, to, start: r.from.toISOString(), end: r.to.toISOString(), source: r.source, days }, 200);
     },
   );
 }

@@ -59,7 +59,7 @@ export function registerSummaryRoutes(app: App, deps: Deps): void {
       method: 'post',
       path: '/api/summaries/daily',
       tags: ['summaries'],
-      summary: 'Start the dailySummary workflow for one of the caller’s days (UTC); returns the workflow id',
+      summary: 'Start the dailySummary workflow for one of the caller’s days (their local day, users.timezone); returns the workflow id',
       security: secured,
       middleware: [bodyLimit(1024)] as const,
       request: { body: jsonBody(z.strictObject({ day: Day })) },

@@ -1,45 +1,66 @@
 /** Activities of the worker: plain SQL on helfy_app as helfy_api (data privileges only). */
 import type pg from 'pg';
+import { addDays, lastReading, localMidnight, queryDays } from '../data/daily.js';
+import { detectAggregates, isKnownTimeZone } from '../data/series.js';
 import type { DailySummaryResult, DayBiometrics, DayNutrition, DayWorkouts } from './shared.js';
 
-/** The UTC day [start, end) as timestamptz parameters. */
-const DAY = `($2::date::timestamp AT TIME ZONE 'UTC')`;
-const NEXT_DAY = `(($2::date + 1)::timestamp AT TIME ZONE 'UTC')`;
+/** The user's local day [start, end) as timestamptz parameters $2 and $3. */
+const DAY = `$2::timestamptz`;
+const NEXT_DAY = `$3::timestamptz`;
+
+/** The metrics readDayBiometrics reads from the daily figures (weight: the day's last reading). */
+const SUMMARY_METRICS = ['steps', 'heart_rate', 'resting_heart_rate', 'hrv', 'sleep'] as const;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function createActivities(deps: { pool: pg.Pool }) {
   const { pool } = deps;
+  let timescale: boolean | undefined;
+  let aggregates = false;
+  /** Detected on first use; the aggregates are checked again until they exist (migration 0004 may come later). */
+  const sources = async () => {
+    if (timescale === undefined) timescale = ((await pool.query(`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`)).rowCount ?? 0) > 0;
+    if (timescale && !aggregates) aggregates = await detectAggregates(pool);
+    return { timescale, aggregates };
+  };
+  /** The user's zone (users.timezone; an unknown name counts as UTC) and the local day's bounds. */
+  const localDayOf = async (userId: string, day: string) => {
+    const r = await pool.query(`SELECT timezone FROM users WHERE id = $1`, [userId]);
+    const tz = (r.rows[0]?.timezone as string | undefined) ?? 'UTC';
+    const timezone = isKnownTimeZone(tz) ? tz : 'UTC';
+    return { timezone, start: localMidnight(day, timezone), end: localMidnight(addDays(day, 1), timezone) };
+  };
   return {
+    /**
+     * The day's biometric figures in the user's time zone, from the daily aggregate (biometrics_daily
+     * for a UTC user, biometrics_hourly regrouped into local days otherwise; raw rows without
+     * TimescaleDB), rows written a moment ago included. The weight is the day's last reading (an
+     * aggregate keeps no "last"): one index probe on the raw rows.
+     */
     async readDayBiometrics(userId: string, day: string): Promise<DayBiometrics> {
-      const r = await pool.query(
-        `SELECT
-           sum(value) FILTER (WHERE metric = 'steps') AS steps,
-           avg(value) FILTER (WHERE metric = 'heart_rate') AS hr_avg,
-           min(value) FILTER (WHERE metric = 'heart_rate') AS hr_min,
-           max(value) FILTER (WHERE metric = 'heart_rate') AS hr_max,
-           avg(value) FILTER (WHERE metric = 'resting_heart_rate') AS rhr,
-           avg(value) FILTER (WHERE metric = 'hrv') AS hrv,
-           (array_agg(value ORDER BY time DESC) FILTER (WHERE metric = 'weight'))[1] AS weight,
-           sum(value) FILTER (WHERE metric = 'sleep') AS sleep
-         FROM biometrics
-         WHERE user_id = $1 AND time >= ${DAY} AND time < ${NEXT_DAY}`,
-        [userId, day],
-      );
-      const x = r.rows[0] ?? {};
+      const [src, d] = await Promise.all([sources(), localDayOf(userId, day)]);
+      const [figures, weight] = await Promise.all([
+        queryDays(pool, src, { userId, metrics: SUMMARY_METRICS, fromDay: day, toDay: day, timezone: d.timezone }),
+        lastReading(pool, userId, 'weight', d.start, d.end),
+      ]);
+      const of = (metric: (typeof SUMMARY_METRICS)[number]) => figures.days.find((x) => x.metric === metric && x.day === day);
+      const steps = of('steps');
+      const hr = of('heart_rate');
       return {
-        steps: x.steps === null || x.steps === undefined ? null : Math.round(Number(x.steps)),
-        heartRateAvg: num(x.hr_avg),
-        heartRateMin: num(x.hr_min),
-        heartRateMax: num(x.hr_max),
-        restingHeartRate: num(x.rhr),
-        hrvAvg: num(x.hrv),
-        weightKg: num(x.weight),
-        sleepMinutes: num(x.sleep),
+        steps: steps ? Math.round(steps.sum) : null,
+        heartRateAvg: num(hr?.avg),
+        heartRateMin: num(hr?.min),
+        heartRateMax: num(hr?.max),
+        restingHeartRate: num(of('resting_heart_rate')?.avg),
+        hrvAvg: num(of('hrv')?.avg),
+        weightKg: weight,
+        sleepMinutes: num(of('sleep')?.sum),
       };
     },
 
+    /** The workouts of the user's local day (the same day as readDayBiometrics). */
     async readDayWorkouts(userId: string, day: string): Promise<DayWorkouts> {
+      const d = await localDayOf(userId, day);
       const r = await pool.query(
         `SELECT
            (SELECT count(*) FROM workouts WHERE user_id = $1 AND time >= ${DAY} AND time < ${NEXT_DAY} AND status <> 'skipped')::int AS workouts,
@@ -49,19 +70,21 @@ export function createActivities(deps: { pool: pg.Pool }) {
          -- Sets of a skipped workout were never done: left out like the workout itself.
          JOIN workouts w ON w.id = s.workout_id AND w.time = s.time AND w.user_id = s.user_id AND w.status <> 'skipped'
          WHERE s.user_id = $1 AND s.time >= ${DAY} AND s.time < ${NEXT_DAY}`,
-        [userId, day],
+        [userId, d.start, d.end],
       );
       const x = r.rows[0]!;
       return { workouts: x.workouts, sets: x.sets, volumeKg: Number(x.volume) };
     },
 
+    /** What the user ate on their local day. */
     async readDayNutrition(userId: string, day: string): Promise<DayNutrition> {
+      const d = await localDayOf(userId, day);
       const r = await pool.query(
         `SELECT coalesce(sum(energy_kcal), 0)::float8 AS e, coalesce(sum(protein_g), 0)::float8 AS p,
                 coalesce(sum(carbs_g), 0)::float8 AS c, coalesce(sum(fat_g), 0)::float8 AS f,
                 coalesce(sum(fiber_g), 0)::float8 AS fi
          FROM nutrition WHERE user_id = $1 AND time >= ${DAY} AND time < ${NEXT_DAY}`,
-        [userId, day],
+        [userId, d.start, d.end],
       );
       const x = r.rows[0]!;
       return { energyKcal: x.e, proteinG: x.p, carbsG: x.c, fatG: x.f, fiberG: x.fi };

@@ -11,7 +11,10 @@ const acts = proxyActivities<ReturnType<typeof activities.createActivities>>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 10 },
 });
 
-/** Reads one user's UTC day of biometrics, workouts and nutrition and upserts its daily_summaries row. */
+/**
+ * Reads one user's day (their local day, users.timezone) of biometrics (the daily figures of the
+ * continuous aggregates), workouts and nutrition and upserts its daily_summaries row.
+ */
 export async function dailySummary(userId: string, day: string): Promise<DailySummaryResult> {
   const [bio, work, food] = await Promise.all([
     acts.readDayBiometrics(userId, day),

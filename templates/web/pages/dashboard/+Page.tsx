@@ -21,7 +21,7 @@ export default function Page() {
     <section className="dashboard">
       <div className="page-head">
         <h1>Hello, {d.user.displayName}</h1>
-        <p className="muted">Today, {dayLabel(Date.parse(d.day))} (UTC)</p>
+        <p className="muted">Today, {dayLabel(Date.parse(d.day))} ({d.timezone})</p>
       </div>
       {d.saved && SAVED[d.saved] ? (
         <p className="banner ok" role="status">

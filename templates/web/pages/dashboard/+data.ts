@@ -1,5 +1,5 @@
 import type { PageContextServer } from 'vike/types';
-import { ApiResponseError, biometricRange, me, nutritionDaily, workoutsSince, type Bucket } from '../../server/api.js';
+import { ApiResponseError, dailyFigures, me, nutritionDaily, workoutsSince, type Bucket } from '../../server/api.js';
 import { tokenOrLogin, withApi } from '../../server/pagedata.js';
 import { DASHBOARD_METRICS, METRICS } from '../../components/metrics.js';
 
@@ -16,41 +16,46 @@ export async function data(pageContext: PageContextServer) {
   const token = tokenOrLogin(pageContext);
   const q = pageContext.urlParsed.search;
   const metric = q.metric && METRICS[q.metric] ? q.metric : 'weight';
-  // Days are UTC days, as the API buckets them. The chart covers today and the 29 days before it.
+  // The tiles and the chart: the API's daily figures (its daily aggregate) over the user's local
+  // days, the 30 ending their today. A local day is drawn at its date's UTC midnight (`dayAt`), so
+  // the chart and the labels (formatted as UTC dates) show the user's own dates.
+  // Meals and workouts are still read by UTC day (their routes count UTC days).
   const now = Date.now();
-  const todayStart = Math.floor(now / DAY) * DAY;
-  const from = todayStart - 29 * DAY;
-  const to = todayStart + DAY;
-  const day = new Date(todayStart).toISOString().slice(0, 10);
+  const utcToday = Math.floor(now / DAY) * DAY;
   const metrics = [...new Set([metric, ...DASHBOARD_METRICS])];
   const r = await withApi(async () => {
-    const [user, ranges, totals, workouts] = await Promise.all([
+    const [user, daily, totals, workouts] = await Promise.all([
       me(token),
-      Promise.all(metrics.map((m) => biometricRange(token, m, new Date(from), new Date(to)))),
-      optional(nutritionDaily(token, day)),
-      optional(workoutsSince(token, new Date(todayStart))).then((w) => w ?? []),
+      dailyFigures(token, metrics),
+      optional(nutritionDaily(token, new Date(utcToday).toISOString().slice(0, 10))),
+      optional(workoutsSince(token, new Date(utcToday))).then((w) => w ?? []),
     ]);
-    const series: Record<string, Bucket[]> = {};
-    metrics.forEach((m, i) => (series[m] = ranges[i]!));
-    return { user, series, totals, workouts };
+    return { user, daily, totals, workouts };
   });
   const saved = q.saved;
-  if (!r.ok) return { apiDown: r.apiDown, metric, from, to, day, saved } as const;
-  const { user, series, totals, workouts } = r.value;
+  if (!r.ok) {
+    const from = utcToday - 29 * DAY;
+    return { apiDown: r.apiDown, metric, from, to: utcToday + DAY, day: new Date(utcToday).toISOString().slice(0, 10), saved } as const;
+  }
+  const { user, daily, totals, workouts } = r.value;
+  const dayAt = (day: string) => Date.parse(`${day}T00:00:00Z`);
+  const from = dayAt(daily.from);
+  const to = dayAt(daily.to) + DAY;
+  const points: Bucket[] = daily.days.filter((d) => d.metric === metric).map((d) => ({ t: dayAt(d.day), avg: d.avg, min: d.min, max: d.max, count: d.count }));
   const today = DASHBOARD_METRICS.map((m) => {
-    const s = series[m] ?? [];
-    const last = s.length ? s.reduce((a, b) => (b.t > a.t ? b : a)) : undefined;
-    return { metric: m, value: last?.avg, isToday: last ? last.t >= todayStart : false, day: last?.t };
+    const last = daily.days.filter((d) => d.metric === m).reduce<(typeof daily.days)[number] | undefined>((a, b) => (!a || b.day > a.day ? b : a), undefined);
+    return { metric: m, value: last?.value, isToday: last ? last.day === daily.today : false, day: last ? dayAt(last.day) : undefined };
   });
   return {
     apiDown: undefined,
     metric,
     from,
     to,
-    day,
+    day: daily.today,
+    timezone: daily.timezone,
     saved,
     user: { displayName: user.displayName, email: user.email },
-    points: series[metric] ?? [],
+    points,
     today,
     totals: totals ?? null,
     workouts: workouts.map((w) => ({ id: w.id, time: w.time, name: w.name, sets: w.sets, volumeKg: w.volumeKg })),
