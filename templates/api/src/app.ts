@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
 import type { Deps } from './deps.js';
-import { ApiError, DependencyError } from './lib/errors.js';
+import { ApiError, DependencyError, dependencyOf } from './lib/errors.js';
 import { validationHook } from './lib/validation.js';
 import pkg from '../package.json' with { type: 'json' };
 import { requireAuth } from './auth/middleware.js';
@@ -151,7 +151,7 @@ export function createApp(deps: Deps): App {
     if ((err as { code?: string }).code === '23503') {
       return c.json({ error: { code: 'ACCOUNT_GONE', message: 'the account of this token no longer exists' } }, 401);
     }
-    const dep = classifyDependencyError(err);
+    const dep = dependencyOf(err);
     if (dep) {
       log.warn('dependency unavailable', { dependency: dep, requestId: c.get('requestId'), error: (err as Error).message });
       return c.json({ error: { code: 'DEPENDENCY_UNAVAILABLE', message: `${dep} is unavailable` } }, 503);
@@ -185,15 +185,4 @@ function allowedMethods(app: App): (path: string) => string | undefined {
     if (methods.has('GET')) methods.add('HEAD');
     return [...methods].join(', ');
   };
-}
-
-/** Errors from a dead or unreachable dependency (not from bad SQL): answered with 503. */
-function classifyDependencyError(err: unknown): DependencyError['dependency'] | undefined {
-  const e = err as { code?: string; message?: string; name?: string; constructor?: { name?: string } };
-  const msg = e?.message ?? '';
-  if (e?.name === 'Neo4jError' && (e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' || /acquisition timed out|Connection was closed|Failed to connect/i.test(msg))) return 'neo4j';
-  // 57014: statement_timeout (2 × DEPENDENCY_TIMEOUT_MS) cancelled a statement (slow query, a lock wait).
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57014', '57P01', '57P03', '53300', '08006', '08001'].includes(e?.code ?? '')) return 'postgres';
-  if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connect ECONNREFUSED/i.test(msg)) return 'postgres';
-  return undefined;
 }
