@@ -1,7 +1,7 @@
 /**
  * Test files that must not run beside another file of the same group, although the suite runs
  * two files at a time (vitest.config.ts). Each group is a shared resource:
- *   - docker: a whole stack (or the stand-in images) on the one Docker engine. On vfs and 2 cores
+ *   - docker: a whole stack (or the stand-in images) on the one Docker engine. On 2 cores
  *     two stacks at once make each other's health waits and time limits fragile, and identical
  *     workspaces build the same image tags.
  *   - web-dist: `vike build` into templates/web/dist, and a server run from it (a build empties
