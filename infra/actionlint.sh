@@ -14,23 +14,12 @@ CACHE_ROOT="${HELFY_CACHE_DIR:-$HOME/.cache/helfy}"
 PREFIX="$CACHE_ROOT/actionlint-${ACTIONLINT_VERSION#v}"
 BIN="$PREFIX/bin/actionlint"
 CHECK_JSONSCHEMA_VERSION="${CHECK_JSONSCHEMA_VERSION:-0.39.0}"
-CJ_PREFIX="$CACHE_ROOT/check-jsonschema-$CHECK_JSONSCHEMA_VERSION"
-CJ_BIN="$CJ_PREFIX/bin/check-jsonschema"
+CJ_BIN="$CACHE_ROOT/check-jsonschema-$CHECK_JSONSCHEMA_VERSION/bin/check-jsonschema"
 log() { echo "actionlint.sh: $*" >&2; }
 
+# check-jsonschema through the shared venv installer (same path, stamp and lock as before).
 install_check_jsonschema() {
-  # The stamp is written last: a killed install is redone, never half-used.
-  if [[ -f "$CJ_PREFIX/.installed" ]]; then return 0; fi
-  mkdir -p "$CACHE_ROOT"
-  exec 8>"$CACHE_ROOT/.check-jsonschema.lock"
-  flock 8
-  if [[ -f "$CJ_PREFIX/.installed" ]]; then return 0; fi
-  log "installing check-jsonschema==$CHECK_JSONSCHEMA_VERSION (PyPI) into a venv"
-  rm -rf "$CJ_PREFIX"
-  "${PYTHON:-python3}" -m venv "$CJ_PREFIX" >&2
-  "$CJ_PREFIX/bin/pip" install --quiet --disable-pip-version-check "check-jsonschema==$CHECK_JSONSCHEMA_VERSION" >&2
-  "$CJ_BIN" --version >&2
-  touch "$CJ_PREFIX/.installed"
+  bash "$(dirname "$0")/pip-tool.sh" check-jsonschema "$CHECK_JSONSCHEMA_VERSION" check-jsonschema >/dev/null
 }
 
 if [[ -x "$BIN" ]]; then install_check_jsonschema; echo "$BIN"; echo "$CJ_BIN"; exit 0; fi
