@@ -13,7 +13,8 @@
  *  3. ingest: POST /api/biometrics with 10,000-point batches, with the aggregates and their
  *     policies in place, then without them (the aggregates dropped), points per second.
  * Scale: BENCH_ROWS (total rows), BENCH_USERS, BENCH_SAMPLES (per query kind and source),
- * BENCH_BATCHES (10,000-point batches per ingest phase), BENCH_COPY_CLIENTS.
+ * BENCH_BATCHES (10,000-point batches per ingest phase), BENCH_COPY_CLIENTS; BENCH_EXPLAIN=1 prints
+ * the plans (EXPLAIN ANALYZE, BUFFERS) of the two aggregate queries before timing them.
  * Run: (cd templates/api && npm run build) && BENCH_ROWS=10000000 npx tsx bench/api-cagg.ts
  */
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { freePort } from '../tests/support/services/index.js';
 import { buildApp, newUser, startStack, withClient } from '../tests/api/harness.js';
-import { querySeries } from '../templates/api/src/data/series.js';
+import { AGGREGATE_SERIES_SQL, HOURLY_SERIES_SQL, querySeries, splitRange } from '../templates/api/src/data/series.js';
 import { median, pct, spawnNode, stop, TEMPLATE, waitHttp } from './api-common.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
@@ -153,6 +154,19 @@ try {
     };
     return { viaApi, viaRaw, source: () => source };
   };
+  if (process.env.BENCH_EXPLAIN) {
+    for (const [bucket, from, daily] of [['1 day', now - 365 * DAY, true], ['1 hour', now - 7 * DAY, false]] as const) {
+      const { fh, th, fd, td } = splitRange(new Date(from), new Date(now + MIN), daily);
+      const explain = () =>
+        pool.query({
+          text: `EXPLAIN (ANALYZE, BUFFERS) ${daily ? AGGREGATE_SERIES_SQL : HOURLY_SERIES_SQL}`,
+          values: [u.id, 'heart_rate', bucket, 'UTC', new Date(from), new Date(now + MIN), fh, th, fd, td],
+        });
+      for (let i = 0; i < 3; i++) await explain(); // the plan of a warm connection, as the API's are
+      const plan = await explain();
+      log(`plan of ${bucket} buckets:\n${plan.rows.map((x) => x['QUERY PLAN']).join('\n')}`);
+    }
+  }
   const yearQ = question('1d', now - 365 * DAY, now + MIN);
   const year = await compare('a year of daily buckets', yearQ.viaApi, yearQ.viaRaw);
   const weekQ = question('1h', now - 7 * DAY, now + MIN);

@@ -69,6 +69,9 @@ const INTERVAL_MS: Record<string, number> = {
 
 const UTC_ZONES = /^(Etc\/)?(UTC|UCT|GMT|GMT0|GMT[+-]0|Greenwich|Universal|Zulu)$/;
 
+/** A name of UTC itself (offset 0 all year). */
+export const isUtcZone = (tz: string): boolean => UTC_ZONES.test(tz);
+
 /** True for a zone name both Intl and (practically) PostgreSQL know. */
 export function isKnownTimeZone(tz: string): boolean {
   try {
@@ -91,7 +94,7 @@ export function offsetMinutes(tz: string, at: Date): number {
 export function chooseSource(o: { timescale: boolean; aggregates: boolean; bucket: string; timezone: string; from: Date; to: Date }): SeriesSource {
   const width = INTERVAL_MS[o.bucket];
   if (!o.timescale || !o.aggregates || width === undefined || width < HOUR) return 'biometrics';
-  const utc = UTC_ZONES.test(o.timezone);
+  const utc = isUtcZone(o.timezone);
   if (width >= DAY && utc) return 'biometrics_daily';
   // Local hours at :30/:45 UTC never line up with the hourly aggregate's hours.
   const wholeHours = utc || [o.from, o.to].every((d) => offsetMinutes(o.timezone, d) % 60 === 0);
@@ -129,9 +132,13 @@ export function seriesSql(timescale: boolean, zoned = false, many = false): stri
  * replaced by their raw rows), raw rows on [from, fh) and [th, to). `many`: $2 is an array of
  * metrics and every row starts with its metric (the daily figures of several metrics at once).
  * `daily: false` (the hourly source, where fd = td) leaves the daily branch, empty then, out of
- * the statement.
+ * the statement. `splits: false` leaves out the raw rows of split hours: in UTC no hour straddles
+ * an hour, 6-hour, day or week bucket, so those branches are always empty there, and planning them
+ * over a year of chunks costs more than the answer. The daily source answers UTC zones only
+ * (chooseSource), so it never needs them; the hourly one needs them in other zones (a :30 or :45
+ * offset, which a zone may have for part of the range only).
  */
-export function aggregateSeriesSql(many = false, daily = true): string {
+export function aggregateSeriesSql(many = false, daily = true, splits = !daily): string {
   const m = many ? 'metric = ANY($2::biometric_metric[])' : 'metric = $2';
   const k = many ? 'metric, ' : '';
   const g = many ? '1, 2' : '1';
@@ -149,12 +156,17 @@ ${daily ? `  SELECT ${k}bucket AS t, count, sum, min, max FROM biometrics_daily 
   UNION ALL
 ` : ''}  SELECT ${k}bucket${daily ? '' : ' AS t'}, count, sum, min, max FROM h WHERE NOT split
   UNION ALL
+${!splits ? '' : `  SELECT ${many ? 'r.metric, ' : ''}r.time, 1, r.value, r.value, r.value
+    FROM h JOIN biometrics r ON r.user_id = $1 AND r.metric = ${many ? 'h.metric' : '$2'} AND r.time >= h.bucket AND r.time < h.bucket + interval '1 hour'
+   -- Constant bounds, one join per end: without them every chunk of the range (compressed ones
+   -- too) is planned and set up for the join, which costs more than the whole answer.
+   WHERE h.split AND h.bucket < $9 AND r.time >= $7 AND r.time < $9
+  UNION ALL
   SELECT ${many ? 'r.metric, ' : ''}r.time, 1, r.value, r.value, r.value
     FROM h JOIN biometrics r ON r.user_id = $1 AND r.metric = ${many ? 'h.metric' : '$2'} AND r.time >= h.bucket AND r.time < h.bucket + interval '1 hour'
-   -- Constant bounds: without them every chunk (compressed ones too) is set up for the join.
-   WHERE h.split AND r.time >= $7 AND r.time < $8
+   WHERE h.split AND h.bucket >= $10 AND r.time >= $10 AND r.time < $8
   UNION ALL
-  SELECT ${k}time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND ${m} AND time >= $5 AND time < $7
+`}  SELECT ${k}time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND ${m} AND time >= $5 AND time < $7
   UNION ALL
   SELECT ${k}time, 1, value, value, value FROM biometrics WHERE user_id = $1 AND ${m} AND time >= $8 AND time < $6
 )
@@ -162,9 +174,10 @@ SELECT ${many ? 'metric::text, ' : ''}time_bucket($3::interval, t, $4::text) AS 
   FROM parts GROUP BY ${g} ORDER BY ${g}`;
 }
 
-/** The aggregate query for one metric (see aggregateSeriesSql), with and without the daily branch. */
+/** The aggregate query for one metric (see aggregateSeriesSql): daily (UTC), hourly in any zone, hourly in UTC. */
 export const AGGREGATE_SERIES_SQL = aggregateSeriesSql(false);
 export const HOURLY_SERIES_SQL = aggregateSeriesSql(false, false);
+export const HOURLY_UTC_SERIES_SQL = aggregateSeriesSql(false, false, false);
 
 /** The split points of [from, to) for the aggregate query (see AGGREGATE_SERIES_SQL). */
 export function splitRange(from: Date, to: Date, daily: boolean): { fh: Date; th: Date; fd: Date; td: Date } {
@@ -207,7 +220,7 @@ export async function querySeriesFrom(q: Pick<pg.Pool, 'query'>, source: SeriesS
   if (source === 'biometrics') return querySeries(q, timescale, s);
   const { fh, th, fd, td } = splitRange(s.from, s.to, source === 'biometrics_daily');
   const r = await q.query({
-    text: source === 'biometrics_daily' ? AGGREGATE_SERIES_SQL : HOURLY_SERIES_SQL,
+    text: source === 'biometrics_daily' ? AGGREGATE_SERIES_SQL : isUtcZone(s.timezone ?? 'UTC') ? HOURLY_UTC_SERIES_SQL : HOURLY_SERIES_SQL,
     values: [s.userId, s.metric, s.bucket, s.timezone ?? 'UTC', s.from, s.to, fh, th, fd, td],
     rowMode: 'array',
   });
