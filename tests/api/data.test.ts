@@ -374,6 +374,28 @@ describe('nutrition', () => {
     expect((await call(t.app, 'GET', '/api/nutrition', { token: u.token })).body.items.map((x: any) => x.foodId)).toEqual(['01001', '20044']);
   });
 
+  it("daily totals count the caller's local days: the same two meals fall on different days in UTC, Los Angeles and Tokyo", async () => {
+    // 03:00Z on 6 Oct is 20:00 on the 5th in Los Angeles (PDT) and 12:00 on the 6th in Tokyo;
+    // 16:00Z is 09:00 on the 6th in Los Angeles and 01:00 on the 7th in Tokyo.
+    const expectations: [string, Record<string, number>][] = [
+      ['UTC', { '2026-10-06': 2 }],
+      ['America/Los_Angeles', { '2026-10-05': 1, '2026-10-06': 1 }],
+      ['Asia/Tokyo', { '2026-10-06': 1, '2026-10-07': 1 }],
+    ];
+    for (const [tz, days] of expectations) {
+      const u = await newUser(t.app, `tz-${tz.replace('/', '-').toLowerCase()}`);
+      await withClient(stack.owner, (c) => c.query(`UPDATE users SET timezone = $1 WHERE id = $2`, [tz, u.id]));
+      for (const time of ['2026-10-06T03:00:00Z', '2026-10-06T16:00:00Z']) {
+        expect((await call(t.app, 'POST', '/api/nutrition', { token: u.token, body: { time, foodId: '20044', meal: 'snack', quantityG: 100 } })).status).toBe(201);
+      }
+      const d = await call(t.app, 'GET', '/api/nutrition/daily?from=2026-10-04&to=2026-10-08', { token: u.token });
+      expect([tz, Object.fromEntries(d.body.days.map((x: any) => [x.day, x.entries]))]).toEqual([tz, days]);
+      // A day's bounds are local too: asking for the 6th alone gives that local day's entries only.
+      const one = await call(t.app, 'GET', '/api/nutrition/daily?from=2026-10-06&to=2026-10-06', { token: u.token });
+      expect(one.body.days.map((x: any) => [x.day, x.entries])).toEqual([['2026-10-06', days['2026-10-06']]]);
+    }
+  });
+
   it('a meal in one batch: all stored together, or — with one unknown food — none', async () => {
     const u = await newUser(t.app, 'meal');
     const time = new Date(base + 13 * 3_600_000).toISOString();

@@ -9,7 +9,9 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureNightlySchedule, ensureNightlyScheduleWithRetry } from '../../templates/api/src/temporal/schedule.js';
 import { connectWithRetry, createWorker, startWorker } from '../../templates/api/src/temporal/worker-factory.js';
-import { NIGHTLY_SCHEDULE_ID } from '../../templates/api/src/temporal/shared.js';
+import { NIGHTLY_SCHEDULE_ID, SUMMARY_GRACE_MS } from '../../templates/api/src/temporal/shared.js';
+import { createActivities } from '../../templates/api/src/temporal/activities.js';
+import { addDays, localDay } from '../../templates/api/src/data/daily.js';
 import { ensureNamespace } from '../../src/db/temporal/namespace.js';
 import { freePort } from '../support/services/index.js';
 import { buildApp, call, newUser, startStack, withClient, type Stack, type TestApp } from './harness.js';
@@ -151,32 +153,75 @@ describe('the worker', () => {
     expect([bad.status, bad.body.error.message]).toEqual([400, 'day: must be between 1970 and today']);
   });
 
-  it('the nightly Schedule exists (created by the worker), is idempotent, and its run summarises every user', async () => {
+  it("the due summaries are each user's local yesterday, two hours after their midnight, once (fixed clock, three zones)", async () => {
+    const tokyo = await newUser(t.app, 'due-tokyo');
+    const la = await newUser(t.app, 'due-la');
+    const utc = await newUser(t.app, 'due-utc');
+    await withClient(stack.owner, async (c) => {
+      await c.query(`UPDATE users SET timezone = 'Asia/Tokyo' WHERE id = $1`, [tokyo.id]);
+      await c.query(`UPDATE users SET timezone = 'America/Los_Angeles' WHERE id = $1`, [la.id]);
+    });
+    const acts = createActivities({ pool: t.deps.pool });
+    const dueAt = async (at: string) => {
+      const page = await acts.listDueSummaries({ after: null, limit: 10_000, at, day: null });
+      const of = (id: string) => page.due.find((d) => d.userId === id)?.day;
+      return [of(tokyo.id), of(la.id), of(utc.id)];
+    };
+    // 2026-03-10 16:30Z: Tokyo 01:30 on the 11th (10th over for 1.5 h: not yet), LA 09:30 (PDT), UTC 16:30.
+    expect(await dueAt('2026-03-10T16:30:00Z')).toEqual(['2026-03-09', '2026-03-09', '2026-03-09']);
+    // An hour later Tokyo's 10th has been over for 2.5 h; the others still owe the 9th.
+    expect(await dueAt('2026-03-10T17:30:00Z')).toEqual(['2026-03-10', '2026-03-09', '2026-03-09']);
+    // 2026-03-11 09:30Z: LA 02:30 on the 11th (its 10th over by 2.5 h), UTC's 10th long over.
+    expect(await dueAt('2026-03-11T09:30:00Z')).toEqual(['2026-03-10', '2026-03-10', '2026-03-10']);
+    // A day already summarized is not due again; the others are.
+    await withClient(stack.owner, (c) => c.query(`INSERT INTO daily_summaries (user_id, day, workflow_id, computed_at) VALUES ($1, '2026-03-10', 'test', now())`, [tokyo.id]));
+    expect(await dueAt('2026-03-11T09:30:00Z')).toEqual([undefined, '2026-03-10', '2026-03-10']);
+    // A backfill day is every user's, summarized or not.
+    const all = await acts.listDueSummaries({ after: null, limit: 10_000, at: '2026-03-11T09:30:00Z', day: '2026-03-10' });
+    expect(all.due.find((d) => d.userId === tokyo.id)).toEqual({ userId: tokyo.id, day: '2026-03-10' });
+  });
+
+  it("the Schedule exists (created by the worker), is idempotent; its run summarises each user's local yesterday, and a second run finds nothing due", async () => {
     const handle = client.schedule.getHandle(NIGHTLY_SCHEDULE_ID);
     const d = await waitFor('schedule', () => handle.describe().catch(() => undefined), 30_000);
     expect(d.spec.calendars?.length ?? 0).toBeGreaterThan(0); // the cron expression, as the server stores it
     expect(d.action).toMatchObject({ type: 'startWorkflow', workflowType: 'nightlyDailySummaries', taskQueue: stack.env.TEMPORAL_TASK_QUEUE });
-    expect(await ensureNightlySchedule(client, { taskQueue: stack.env.TEMPORAL_TASK_QUEUE!, cron: '30 2 * * *' })).toBe('updated');
+    expect(await ensureNightlySchedule(client, { taskQueue: stack.env.TEMPORAL_TASK_QUEUE!, cron: '30 * * * *' })).toBe('updated');
     const list: string[] = [];
     for await (const s of client.schedule.list()) list.push(s.scheduleId);
     expect(list.filter((id) => id === NIGHTLY_SCHEDULE_ID)).toHaveLength(1);
-    // Run it now: yesterday (UTC) is summarised for every user.
-    const users = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM users`));
-    await handle.trigger();
-    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    const rows = await waitFor('nightly rows', async () => {
-      const r = await withClient(stack.owner, (c) => c.query(`SELECT count(*)::int AS n FROM daily_summaries WHERE day = $1`, [yesterday]));
-      return r.rows[0].n === users.rows[0].n ? r.rows[0].n : undefined;
+    const users = (await withClient(stack.owner, (c) => c.query(`SELECT id, timezone FROM users`))).rows as { id: string; timezone: string }[];
+    const dueDay = (tz: string, t: number) => addDays(localDay(new Date(t - SUMMARY_GRACE_MS), tz), -1);
+    const hasRow = async () => {
+      const r = await withClient(stack.owner, (c) => c.query(`SELECT user_id, to_char(day, 'YYYY-MM-DD') AS day FROM daily_summaries`));
+      return new Set(r.rows.map((x) => `${x.user_id} ${x.day}`));
+    };
+    const runOnce = async (previous?: string) => {
+      await handle.trigger();
+      return waitFor('scheduled run result', async () => {
+        const action = (await handle.describe()).info.recentActions.at(-1)?.action;
+        if (action?.type !== 'startWorkflow' || action.workflow.workflowId === previous) return undefined;
+        expect(action.workflow.workflowId.startsWith(`${NIGHTLY_SCHEDULE_ID}-run`)).toBe(true);
+        const h = client.workflow.getHandle(action.workflow.workflowId);
+        return (await h.describe()).status.name === 'COMPLETED' ? { id: action.workflow.workflowId, result: await h.result() } : undefined;
+      }, 60_000, 300);
+    };
+    const before = Date.now();
+    const had = await hasRow();
+    const first = await runOnce();
+    const after = Date.now();
+    // Every user's own local yesterday (the clock read before the trigger and after the run: the
+    // run's time lies between) now has a row; those that had one already were not due.
+    const rows = await waitFor('summary rows', async () => {
+      const got = await hasRow();
+      return users.every((u) => [before, after].some((tt) => got.has(`${u.id} ${dueDay(u.timezone, tt)}`))) ? got : undefined;
     }, 60_000, 500);
-    expect(rows).toBe(users.rows[0].n);
-    const run = await waitFor('nightly run result', async () => {
-      const action = (await handle.describe()).info.recentActions.at(-1)?.action;
-      if (action?.type !== 'startWorkflow') return undefined;
-      expect(action.workflow.workflowId.startsWith(`${NIGHTLY_SCHEDULE_ID}-run`)).toBe(true);
-      const h = client.workflow.getHandle(action.workflow.workflowId);
-      return (await h.describe()).status.name === 'COMPLETED' ? h.result() : undefined;
-    }, 30_000, 300);
-    expect(run).toEqual({ day: yesterday, users: users.rows[0].n, failed: 0 });
+    expect(rows.size).toBeGreaterThan(had.size);
+    expect(first.result).toMatchObject({ day: null, users: users.length, failed: 0 });
+    expect(first.result.summarized).toBe(rows.size - had.size);
+    // A second run: every user's day is summarized already.
+    const second = await runOnce(first.id);
+    expect(second.result).toEqual({ day: null, users: users.length, summarized: 0, failed: 0 });
   });
 
   it('the nightly run pages users with continueAsNew: one page per run, the last run returns the totals', async () => {
@@ -188,7 +233,7 @@ describe('the worker', () => {
       taskQueue: stack.env.TEMPORAL_TASK_QUEUE!,
       workflowId: `nightly-paging-test-${Date.now()}`,
     });
-    expect(await h.result()).toEqual({ day, users, failed: 0 });
+    expect(await h.result()).toEqual({ day, users, summarized: users, failed: 0 });
     // Follow the chain of runs: every full page continued as new, the last one completed.
     const statuses: string[] = [];
     let runId: string | undefined = h.firstExecutionRunId;

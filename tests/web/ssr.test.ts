@@ -262,6 +262,50 @@ describe('the dashboard is server-rendered with the user data', () => {
   });
 });
 
+describe("meals and workouts on the dashboard count the user's own day", () => {
+  /** The UTC instant of local midnight starting the local day that contains `at` (an independent computation: the zone's offset from Intl). */
+  const offsetMs = (tz: string, at: number) => {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')!.value;
+    const m = /GMT([+-])(\d\d):(\d\d)/.exec(name);
+    return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : 0;
+  };
+  const localMidnight = (tz: string, at: number) => {
+    const wall = at + offsetMs(tz, at);
+    const guess = Math.floor(wall / DAY) * DAY - offsetMs(tz, at);
+    return Math.floor(wall / DAY) * DAY - offsetMs(tz, guess);
+  };
+
+  // Each user logs a meal and a workout a minute before their local midnight and a minute after it:
+  // only the second pair is today. Counted by UTC day, one of the two is always wrong for these
+  // zones, whatever the time of the run (Tokyo's midnight is 15:00 UTC, Los Angeles' 07:00/08:00).
+  for (const tz of ['Asia/Tokyo', 'America/Los_Angeles']) {
+    it(`${tz}: only what was logged after local midnight is today`, async () => {
+      const email = `local-${tz.split('/')[1]!.toLowerCase()}@example.com`;
+      const b = await signUp(email, `Local ${tz}`);
+      await stack.sql(`UPDATE users SET timezone = $1 WHERE email = $2`, [tz, email]);
+      const token = b.cookies.get('helfy_at')!;
+      const now = Date.now();
+      const midnight = localMidnight(tz, now);
+      if (now - midnight < 120_000) await new Promise((r) => setTimeout(r, 120_000)); // the local day has to be 2 minutes old
+      const post = async (path: string, body: unknown) => {
+        const r = await fetch(`${stack.api.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        expect(r.status, path).toBe(201);
+      };
+      const before = new Date(midnight - 60_000).toISOString();
+      const after = new Date(midnight + 60_000).toISOString();
+      await post('/api/nutrition', { time: before, foodId: '20044', meal: 'snack', quantityG: 100 }); // 365 kcal, yesterday
+      await post('/api/nutrition', { time: after, foodId: '09040', meal: 'snack', quantityG: 100 }); // 89 kcal, today
+      await post('/api/workouts', { time: before, name: 'Late yesterday', sets: [{ exerciseId: 'Barbell_Squat', reps: 5, weightKg: 100 }] });
+      await post('/api/workouts', { time: after, name: 'Early today', sets: [{ exerciseId: 'Barbell_Squat', reps: 3, weightKg: 90 }] });
+      const html = await (await b.request('/dashboard')).text();
+      expect(text(html)).toContain(`( ${tz} )`); // "Today, <date> (<zone>)"
+      expect(html).toMatch(/data-metric="energy"[\s\S]*?<span class="tile-value">89<!-- --> <small>kcal<\/small>/);
+      expect(text(html)).toMatch(/Workouts 1 Early today \(1 set\)/);
+      expect(text(html)).not.toContain('Late yesterday');
+    });
+  }
+});
+
 describe('logging workouts, meals and measurements through the forms', () => {
   let b: Browserless;
   beforeAll(async () => {

@@ -85,8 +85,11 @@ const baseSchema = z.object({
    */
   PROXY_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   PG_POOL_MAX: duration.default(10),
-  /** Cron of the nightly dailySummary schedule (UTC). */
-  DAILY_SUMMARY_CRON: z.string().min(1).default('30 2 * * *'),
+  /**
+   * Cron (UTC) of the Schedule that summarizes each user's local yesterday once it has been over for
+   * two hours: hourly, so every zone's midnight is followed within the hour.
+   */
+  DAILY_SUMMARY_CRON: z.string().min(1).default('30 * * * *'),
   SHUTDOWN_TIMEOUT_MS: duration.default(8000),
 });
 

@@ -205,9 +205,10 @@ export interface DailyTotals {
   entries?: number;
 }
 
-export async function nutritionDaily(token: string, day: string): Promise<DailyTotals | undefined> {
-  const r = await api<{ days: (DailyTotals & { day: string })[] }>(routes.nutritionDaily, { token, query: { from: day, to: day } });
-  return r.days.find((d) => d.day === day);
+/** Totals per local day (the API counts the caller's own days) over [from, to]. */
+export async function nutritionDaily(token: string, from: string, to: string): Promise<(DailyTotals & { day: string })[]> {
+  const r = await api<{ days: (DailyTotals & { day: string })[] }>(routes.nutritionDaily, { token, query: { from, to } });
+  return r.days;
 }
 
 export interface WorkoutSummary {

@@ -7,7 +7,7 @@ import { BUCKET_SECONDS, BUCKETS, METRICS, rangeError } from '../data/metrics-ca
 import { ADDITIVE_METRICS, addDays, localDay, queryDays } from '../data/daily.js';
 import { chooseSource, detectAggregates, isKnownTimeZone, querySeriesFrom, SERIES_SOURCES } from '../data/series.js';
 import { ApiError } from '../lib/errors.js';
-import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, QueryTimestamp, secured, Timestamp, userTimeZone } from './common.js';
 
 export const MAX_BATCH = 10_000;
 const Metric = z.enum(biometricMetricEnum.enumValues);
@@ -53,15 +53,6 @@ async function aggregatesReady(deps: Deps, timescale: boolean): Promise<boolean>
   if (!timescale) return false;
   if (!deps.aggregates) deps.aggregates = await detectAggregates(deps.pool);
   return deps.aggregates;
-}
-
-/** The caller's time zone (users.timezone); an unknown name answers in UTC. */
-async function userTimeZone(deps: Deps, userId: string): Promise<string> {
-  const r = await deps.pool.query(`SELECT timezone FROM users WHERE id = $1`, [userId]);
-  const tz = (r.rows[0]?.timezone as string | undefined) ?? 'UTC';
-  if (isKnownTimeZone(tz)) return tz;
-  deps.log.warn('unknown time zone in users.timezone; answering in UTC', { timezone: tz });
-  return 'UTC';
 }
 
 export function registerBiometricRoutes(app: App, deps: Deps): void {

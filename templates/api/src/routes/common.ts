@@ -1,6 +1,8 @@
 /** Shared route pieces: error schema, JSON bodies, body limits, the security requirement, cursors. */
 import { z } from '@hono/zod-openapi';
 import { bodyLimit as honoBodyLimit } from 'hono/body-limit';
+import { isKnownTimeZone } from '../data/series.js';
+import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import { RANGE_KEY, type RangeKind } from './openapi.js';
 
@@ -97,4 +99,13 @@ export function decodeCursor(cursor: string): { time: string; tie: string } {
   const time = s.slice(0, i);
   if (i < 0 || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(time) || Number.isNaN(Date.parse(time))) throw new ApiError(400, 'VALIDATION', 'cursor: is not a cursor this API returned', {}, [{ field: 'cursor', message: 'invalid' }]);
   return { time, tie: s.slice(i + 1) };
+}
+
+/** The caller's time zone (users.timezone); an unknown name answers in UTC. */
+export async function userTimeZone(deps: Pick<Deps, 'pool' | 'log'>, userId: string): Promise<string> {
+  const r = await deps.pool.query(`SELECT timezone FROM users WHERE id = $1`, [userId]);
+  const tz = (r.rows[0]?.timezone as string | undefined) ?? 'UTC';
+  if (isKnownTimeZone(tz)) return tz;
+  deps.log.warn('unknown time zone in users.timezone; answering in UTC', { timezone: tz });
+  return 'UTC';
 }

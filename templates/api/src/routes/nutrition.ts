@@ -5,7 +5,7 @@ import { mealEnum } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { ApiError } from '../lib/errors.js';
 import type { Library } from '../library/queries.js';
-import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, NonBlank, QueryTimestamp, secured, Timestamp } from './common.js';
+import { bodyLimit, cursorTime, Day, decodeCursor, encodeCursor, ErrorBody, jsonBody, Limit, NonBlank, QueryTimestamp, secured, Timestamp, userTimeZone } from './common.js';
 
 const EntryIn = z.strictObject({
   time: Timestamp,
@@ -153,7 +153,7 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
       method: 'get',
       path: '/api/nutrition/daily',
       tags: ['nutrition'],
-      summary: 'Daily totals (UTC days) of energy and macros over [from, to]',
+      summary: "Daily totals of energy and macros over [from, to], in the caller's local days (users.timezone)",
       security: secured,
       request: { query: z.strictObject({ from: Day, to: Day }) },
       responses: {
@@ -173,14 +173,16 @@ export function registerNutritionRoutes(app: App, deps: Deps, library: Library):
       const q = c.req.valid('query');
       if (q.to < q.from) throw new ApiError(400, 'VALIDATION', 'to: must not be before from', {}, [{ field: 'to', message: 'must not be before from' }]);
       if ((Date.parse(q.to) - Date.parse(q.from)) / 86_400_000 > 366) throw new ApiError(400, 'VALIDATION', 'to: at most 366 days per request', {}, [{ field: 'to', message: 'range too long' }]);
+      // Local days: a day runs from the caller's midnight to the next (23 or 25 hours across DST).
+      const timezone = await userTimeZone(deps, c.get('userId'));
       const r = await pool.query(
-        `SELECT to_char((time AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, count(*)::int AS entries,
+        `SELECT to_char((time AT TIME ZONE $4::text)::date, 'YYYY-MM-DD') AS day, count(*)::int AS entries,
                 sum(energy_kcal)::float8 AS e, coalesce(sum(protein_g), 0)::float8 AS p, coalesce(sum(carbs_g), 0)::float8 AS c,
                 coalesce(sum(fat_g), 0)::float8 AS f, coalesce(sum(fiber_g), 0)::float8 AS fi
            FROM nutrition
-          WHERE user_id = $1 AND time >= ($2::date::timestamp AT TIME ZONE 'UTC') AND time < (($3::date + 1)::timestamp AT TIME ZONE 'UTC')
+          WHERE user_id = $1 AND time >= ($2::date::timestamp AT TIME ZONE $4::text) AND time < (($3::date + 1)::timestamp AT TIME ZONE $4::text)
           GROUP BY 1 ORDER BY 1`,
-        [c.get('userId'), q.from, q.to],
+        [c.get('userId'), q.from, q.to, timezone],
       );
       return c.json({ days: r.rows.map((x) => ({ day: x.day, entries: x.entries, energyKcal: round2(x.e), proteinG: round2(x.p), carbsG: round2(x.c), fatG: round2(x.f), fiberG: round2(x.fi) })) }, 200);
     },

@@ -1,8 +1,8 @@
 /** Activities of the worker: plain SQL on helfy_app as helfy_api (data privileges only). */
 import type pg from 'pg';
-import { addDays, lastReading, localMidnight, queryDays } from '../data/daily.js';
+import { addDays, lastReading, localDay, localMidnight, queryDays } from '../data/daily.js';
 import { detectAggregates, isKnownTimeZone } from '../data/series.js';
-import type { DailySummaryResult, DayBiometrics, DayNutrition, DayWorkouts } from './shared.js';
+import { SUMMARY_GRACE_MS, type DailySummaryResult, type DayBiometrics, type DayNutrition, type DayWorkouts, type DueSummaries } from './shared.js';
 
 /** The user's local day [start, end) as timestamptz parameters $2 and $3. */
 const DAY = `$2::timestamptz`;
@@ -109,13 +109,30 @@ export function createActivities(deps: { pool: pg.Pool }) {
       );
     },
 
-    /** Keyset pagination over users by id. */
-    async listUserIds(after: string | null, limit: number): Promise<string[]> {
+    /**
+     * One page of users (keyset pagination by id) and the summaries due among them: with `day`, that
+     * day for each; otherwise each user's local yesterday as of `at` minus the grace period (a day is
+     * summarized once it has been over for SUMMARY_GRACE_MS in the user's zone, for readings that
+     * arrive late), left out where daily_summaries already has it — so an hourly run summarizes a
+     * user in Tokyo after Tokyo's midnight and one in Los Angeles after LA's, each day once.
+     */
+    async listDueSummaries(o: { after: string | null; limit: number; at: string; day: string | null }): Promise<DueSummaries> {
       const r = await pool.query(
-        after ? `SELECT id FROM users WHERE id > $1 ORDER BY id LIMIT $2` : `SELECT id FROM users ORDER BY id LIMIT $1`,
-        after ? [after, limit] : [limit],
+        o.after ? `SELECT id, timezone FROM users WHERE id > $1 ORDER BY id LIMIT $2` : `SELECT id, timezone FROM users ORDER BY id LIMIT $1`,
+        o.after ? [o.after, o.limit] : [o.limit],
       );
-      return r.rows.map((x) => x.id as string);
+      const page = r.rows as { id: string; timezone: string }[];
+      const last = page.at(-1)?.id ?? null;
+      if (o.day) return { scanned: page.length, last, due: page.map((u) => ({ userId: u.id, day: o.day! })) };
+      const graced = new Date(Date.parse(o.at) - SUMMARY_GRACE_MS);
+      const wanted = page.map((u) => ({ userId: u.id, day: addDays(localDay(graced, isKnownTimeZone(u.timezone) ? u.timezone : 'UTC'), -1) }));
+      if (!wanted.length) return { scanned: 0, last, due: [] };
+      const done = await pool.query(
+        `SELECT s.user_id FROM daily_summaries s JOIN unnest($1::uuid[], $2::date[]) AS w(user_id, day) USING (user_id, day)`,
+        [wanted.map((w) => w.userId), wanted.map((w) => w.day)],
+      );
+      const have = new Set(done.rows.map((x) => x.user_id as string));
+      return { scanned: page.length, last, due: wanted.filter((w) => !have.has(w.userId)) };
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { continueAsNew, executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type * as activities from './activities.js';
-import { dailySummaryWorkflowId, type DailySummaryResult } from './shared.js';
+import { dailySummaryWorkflowId, type DailySummaryResult, type NightlyResult } from './shared.js';
 
 const acts = proxyActivities<ReturnType<typeof activities.createActivities>>({
   startToCloseTimeout: '1 minute',
@@ -26,33 +26,39 @@ export async function dailySummary(userId: string, day: string): Promise<DailySu
   return summary;
 }
 
-/** Where a nightly run continues from (carried across continueAsNew). */
+/** Where a scheduled run continues from (carried across continueAsNew). */
 export interface NightlyProgress {
   after?: string | null;
   users?: number;
+  summarized?: number;
   failed?: number;
   /** Users per page (and per run); 100 by default. */
   pageSize?: number;
 }
 
 /**
- * Run by the nightly Schedule: yesterday's (UTC) summary for every user, as child workflows.
+ * Run by the Schedule (hourly by default, DAILY_SUMMARY_CRON): the summary of every user whose local
+ * yesterday has been over for two hours and is not summarized yet — every user gets their own day,
+ * once, soon after their own midnight, whatever their zone. With `dayOverride` (a backfill or a
+ * rerun): that day for every user, summarized again. Child workflows, one per user.
  * One page of users per run, then continueAsNew with the progress: a run's history stays at a few
  * hundred events whatever the number of users (one run for all of them would reach Temporal's
  * 51,200-event limit at roughly 15k users and be terminated part-way). The last run returns the totals.
  */
-export async function nightlyDailySummaries(dayOverride?: string, progress: NightlyProgress = {}): Promise<{ day: string; users: number; failed: number }> {
-  // Date.now() in a workflow is the deterministic workflow time (the scheduled start).
-  const day = dayOverride ?? new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+export async function nightlyDailySummaries(dayOverride?: string | null, progress: NightlyProgress = {}): Promise<NightlyResult> {
+  // Date.now() in a workflow is the deterministic workflow time.
+  const at = new Date(Date.now()).toISOString();
+  const day = dayOverride ?? null;
   const pageSize = progress.pageSize ?? 100;
   let users = progress.users ?? 0;
+  let summarized = progress.summarized ?? 0;
   let failed = progress.failed ?? 0;
-  const page: string[] = await acts.listUserIds(progress.after ?? null, pageSize);
+  const page = await acts.listDueSummaries({ after: progress.after ?? null, limit: pageSize, at, day });
   await Promise.all(
-    page.map((userId) =>
+    page.due.map((d) =>
       executeChild(dailySummary, {
-        args: [userId, day],
-        workflowId: dailySummaryWorkflowId(userId, day),
+        args: [d.userId, d.day],
+        workflowId: dailySummaryWorkflowId(d.userId, d.day),
         parentClosePolicy: ParentClosePolicy.ABANDON,
       }).catch(() => {
         // One user's failure (or an already running summary) must not stop the others.
@@ -60,7 +66,8 @@ export async function nightlyDailySummaries(dayOverride?: string, progress: Nigh
       }),
     ),
   );
-  users += page.length;
-  if (page.length < pageSize) return { day, users, failed };
-  return continueAsNew<typeof nightlyDailySummaries>(day, { after: page[page.length - 1]!, users, failed, pageSize });
+  users += page.scanned;
+  summarized += page.due.length;
+  if (page.scanned < pageSize) return { day, users, summarized, failed };
+  return continueAsNew<typeof nightlyDailySummaries>(day, { after: page.last, users, summarized, failed, pageSize });
 }

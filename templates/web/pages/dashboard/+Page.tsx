@@ -60,7 +60,7 @@ export default function Page() {
         <li className="tile" data-metric="workouts">
           <span className="tile-label">Workouts</span>
           <span className="tile-value">{d.workouts.length}</span>
-          <span className="tile-note">{d.workouts.length ? d.workouts.map((w) => `${w.name ?? 'Workout'} (${w.sets} sets)`).join(', ') : 'none yet today'}</span>
+          <span className="tile-note">{d.workouts.length ? d.workouts.map((w) => `${w.name ?? 'Workout'} (${w.sets} set${w.sets === 1 ? '' : 's'})`).join(', ') : 'none yet today'}</span>
         </li>
       </ul>
 

@@ -19,16 +19,20 @@ export async function data(pageContext: PageContextServer) {
   // The tiles and the chart: the API's daily figures (its daily aggregate) over the user's local
   // days, the 30 ending their today. A local day is drawn at its date's UTC midnight (`dayAt`), so
   // the chart and the labels (formatted as UTC dates) show the user's own dates.
-  // Meals and workouts are still read by UTC day (their routes count UTC days).
+  // Meals and workouts: the user's today is not known before the answers come (it is the daily
+  // figures' `today`), and it lies within the UTC dates yesterday..tomorrow and within the last 26
+  // hours (a 25-hour DST day included); so both are asked for that span, in parallel with the rest,
+  // and cut to the user's today here. The nutrition route counts the caller's local days itself.
   const now = Date.now();
   const utcToday = Math.floor(now / DAY) * DAY;
+  const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
   const metrics = [...new Set([metric, ...DASHBOARD_METRICS])];
   const r = await withApi(async () => {
     const [user, daily, totals, workouts] = await Promise.all([
       me(token),
       dailyFigures(token, metrics),
-      optional(nutritionDaily(token, new Date(utcToday).toISOString().slice(0, 10))),
-      optional(workoutsSince(token, new Date(utcToday))).then((w) => w ?? []),
+      optional(nutritionDaily(token, isoDay(utcToday - DAY), isoDay(utcToday + DAY))),
+      optional(workoutsSince(token, new Date(now - 26 * 3_600_000))).then((w) => w ?? []),
     ]);
     return { user, daily, totals, workouts };
   });
@@ -38,6 +42,7 @@ export async function data(pageContext: PageContextServer) {
     return { apiDown: r.apiDown, metric, from, to: utcToday + DAY, day: new Date(utcToday).toISOString().slice(0, 10), saved } as const;
   }
   const { user, daily, totals, workouts } = r.value;
+  const localDay = new Intl.DateTimeFormat('en-CA', { timeZone: daily.timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const dayAt = (day: string) => Date.parse(`${day}T00:00:00Z`);
   const from = dayAt(daily.from);
   const to = dayAt(daily.to) + DAY;
@@ -57,8 +62,8 @@ export async function data(pageContext: PageContextServer) {
     user: { displayName: user.displayName, email: user.email },
     points,
     today,
-    totals: totals ?? null,
-    workouts: workouts.map((w) => ({ id: w.id, time: w.time, name: w.name, sets: w.sets, volumeKg: w.volumeKg })),
+    totals: totals?.find((x) => x.day === daily.today) ?? null,
+    workouts: workouts.filter((w) => localDay.format(new Date(w.time)) === daily.today).map((w) => ({ id: w.id, time: w.time, name: w.name, sets: w.sets, volumeKg: w.volumeKg })),
   } as const;
 }
 export type Data = Awaited<ReturnType<typeof data>>;
