@@ -144,41 +144,5 @@ describe('helfy init --ci (the built binary)', () => {
   });
 });
 
-describe('the generated pipeline in a fresh clone of a workspace', () => {
-  it('its own install step installs the helfy that made the workspace, and its helfy ci step finds it', async () => {
-    const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
-    const root = join(dir, 'clone-src');
-    mkdirSync(root);
-    const init = await helfy(['init', root, '--yes', '--no-apps', '--ci', 'github', '--json']);
-    expect(init.code, init.stderr).toBe(0);
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    expect(pkg.devDependencies).toEqual({ helfy: `file:vendor/helfy-${version}.tgz` });
-    expect(readFileSync(join(root, '.gitignore'), 'utf8').split('\n')).toContain('node_modules/');
-    const git = (args: string[], cwd: string) => execa('git', ['-c', 'user.name=ci', '-c', 'user.email=ci@helfy.test', ...args], { cwd });
-    await git(['init', '-q', '-b', 'main'], root);
-    await git(['add', '-A'], root);
-    await git(['commit', '-q', '-m', 'workspace'], root);
-    const clone = join(dir, 'clone');
-    await git(['clone', '-q', root, clone], dir);
-    // What a runner checks out: the tarball and package.json are there, no .env, no node_modules.
-    const tracked = String((await git(['ls-files'], clone)).stdout).split('\n');
-    expect(tracked).toEqual(expect.arrayContaining(['package.json', `vendor/helfy-${version}.tgz`, '.github/workflows/helfy.yml', 'helfy.config.json']));
-    expect(tracked.filter((f) => f === '.env' || f.startsWith('node_modules/'))).toEqual([]);
-    // The workflow's steps, as written.
-    const wf = readFileSync(join(clone, '.github/workflows/helfy.yml'), 'utf8');
-    const step = (name: string) => new RegExp(`- name: ${name}\\n\\s+run: (.+)\\n`).exec(wf)?.[1];
-    const install = step('Install helfy');
-    const run = step('helfy ci');
-    expect(install).toBe('npm install --no-audit --no-fund');
-    expect(run).toBe('npx --no-install helfy ci --artifacts .helfy/ci');
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1' };
-    const i = await execa('bash', ['-c', install!], { cwd: clone, env, extendEnv: false, reject: false, timeout: 600_000 });
-    expect(i.exitCode, `${i.stdout}\n${i.stderr}`).toBe(0);
-    const v = await execa('npx', ['--no-install', 'helfy', '--version'], { cwd: clone, env, extendEnv: false, reject: false });
-    expect(v.stdout.trim()).toBe(version);
-    // The ci step's command resolves to that helfy and parses its flags (the whole run needs a stack).
-    const h = await execa('bash', ['-c', `${run} --help`], { cwd: clone, env, extendEnv: false, reject: false });
-    expect(h.exitCode, h.stderr).toBe(0);
-    expect(h.stdout).toContain('--artifacts');
-  }, 700_000);
-});
+// The generated pipeline's own steps, run verbatim in a fresh clone of a workspace (install, then
+// `helfy ci` on a real Docker engine): tests/smoke/ci.e2e.test.ts.

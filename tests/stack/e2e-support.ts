@@ -94,7 +94,7 @@ export interface Workspace {
   dotenv(): Record<string, string>;
 }
 
-export async function makeWorkspace(name: string, images: Record<string, string>): Promise<Workspace> {
+export async function makeWorkspace(name: string, images: Record<string, string>, initArgs: string[] = []): Promise<Workspace> {
   const dir = tempDir(`helfy-${name}-`);
   const [postgres, neo4jHttp, neo4jBolt, temporal, temporalUi, api, web] = (await freePorts(7)) as [number, number, number, number, number, number, number];
   const ports = { postgres, neo4jHttp, neo4jBolt, temporal, temporalUi, api, web };
@@ -105,7 +105,7 @@ export async function makeWorkspace(name: string, images: Record<string, string>
     CI: '1',
   };
   const init = await helfy(['init', dir, '--yes', '--name', name, '--postgres-port', `${postgres}`, '--neo4j-http-port', `${neo4jHttp}`, '--neo4j-bolt-port', `${neo4jBolt}`,
-    '--temporal-port', `${temporal}`, '--temporal-ui-port', `${temporalUi}`, '--api-port', `${api}`, '--web-port', `${web}`], { env });
+    '--temporal-port', `${temporal}`, '--temporal-ui-port', `${temporalUi}`, '--api-port', `${api}`, '--web-port', `${web}`, ...initArgs], { env });
   if (init.code !== 0) throw new Error(`helfy init failed: ${init.stderr}`);
   return {
     dir, name, ports, env,
