@@ -62,6 +62,11 @@ describe('helfy ci', () => {
     const tracked = String((await git(['ls-files'], clone)).stdout).split('\n');
     expect(tracked).toEqual(expect.arrayContaining(['package.json', `vendor/helfy-${version}.tgz`, '.github/workflows/helfy.yml', 'helfy.config.json', 'apps/api/package.json']));
     expect(tracked.filter((f) => f === '.env' || f.includes('node_modules/'))).toEqual([]);
+    // The packed helfy (npm pack of this checkout, what `npm install helfy` gets): the launcher, the
+    // build, the native runtime's first-use installers; no sources, tests or secrets.
+    const packed = String((await execa('tar', ['-tzf', join(clone, `vendor/helfy-${version}.tgz`)])).stdout).split('\n').map((p) => p.replace(/^package\//, ''));
+    expect(packed).toEqual(expect.arrayContaining(['bin/helfy.js', 'dist/main.js', 'native/neo4j/install.sh', 'native/neo4j/pom.xml', 'native/temporal/install.sh']));
+    expect(packed.filter((p) => p.startsWith('src/') || p.startsWith('tests/') || p === '.env')).toEqual([]);
     const configBefore = readFileSync(join(clone, 'helfy.config.json'), 'utf8');
     // The workflow's steps, as written.
     const wf = readFileSync(join(clone, '.github/workflows/helfy.yml'), 'utf8');
