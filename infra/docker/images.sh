@@ -269,6 +269,7 @@ build_node() {
 # The jars come from infra/services/neo4j/install.sh (Maven Central); its last
 # stdout line is the install dir.
 NEO4J_HOME_DIR=""
+CYPHER_SHELL_DIR=""
 neo4j_artifacts() {
   [[ -n "$NEO4J_HOME_DIR" ]] && return 0
   local script="$REPO/infra/services/neo4j/install.sh"
@@ -285,6 +286,13 @@ neo4j_artifacts() {
   fi
   NEO4J_HOME_DIR="$(printf '%s\n' "$out" | tail -n 1)"
   [[ -d "$NEO4J_HOME_DIR" ]] || { log "neo4j install printed no dir: '$NEO4J_HOME_DIR'"; return 1; }
+  # cypher-shell, part of the production image's contract (the exports' migrate-neo4j step runs it).
+  if ! out="$(bash "$REPO/infra/services/neo4j/cypher-shell.sh" 2>>"$STATE/build/neo4j-install.log")"; then
+    log "cypher-shell fetch failed:"
+    tail -n 20 "$STATE/build/neo4j-install.log" >&2
+    return 1
+  fi
+  CYPHER_SHELL_DIR="$(printf '%s\n' "$out" | tail -n 1)"
 }
 
 build_neo4j() {
@@ -294,7 +302,8 @@ build_neo4j() {
   ver="${ver#neo4j-}"
   # The install dir is versioned and immutable: hash its file list and sizes.
   hash="$(hash_inputs "$STANDINS/neo4j" "str:$BASE_HASH" \
-    "str:$(cd "$NEO4J_HOME_DIR" && find . -type f ! -name '.*' -printf '%p %s\n' | LC_ALL=C sort | sha256sum)")"
+    "str:$(cd "$NEO4J_HOME_DIR" && find . -type f ! -name '.*' -printf '%p %s\n' | LC_ALL=C sort | sha256sum)" \
+    "str:$(cd "$CYPHER_SHELL_DIR" && find . -type f ! -name '.*' -printf '%p %s\n' | LC_ALL=C sort | sha256sum)")"
   tag="helfy-standin/neo4j:$ver-$hash"
   t0="$(now)"
   if ((FORCE == 1)) || ! image_exists "$tag"; then
@@ -304,6 +313,8 @@ build_neo4j() {
     mkdir -p "$h"
     cp -a "$STANDINS/neo4j/bin" "$STANDINS/neo4j/conf" "$h/"
     cp -a "$NEO4J_HOME_DIR/lib" "$h/lib"
+    mkdir -p "$ctx/cypher-shell"
+    cp -a "$CYPHER_SHELL_DIR/lib" "$ctx/cypher-shell/lib"
     mkdir -p "$h/"{plugins,import,run,licenses}
     ln -s /data "$h/data"
     ln -s /logs "$h/logs"

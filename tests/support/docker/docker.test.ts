@@ -236,6 +236,14 @@ describe.skipIf(skip)('stand-in images honour the production contracts', () => {
       expect(http.ok).toBe(true);
     });
 
+    it('has cypher-shell, as the real image does: a statement file runs, a wrong password is refused', async () => {
+      await execCode(withAuth, ['sh', '-c', "printf 'RETURN 40 + 2 AS answer;\\n' > /tmp/q.cypher"]);
+      const ok = await execCode(withAuth, ['cypher-shell', '-a', 'bolt://127.0.0.1:7687', '-u', 'neo4j', '-p', NEO4J_PASSWORD, '--format', 'plain', '-f', '/tmp/q.cypher']);
+      expect([ok.code, ok.stdout.trim().split('\n')]).toEqual([0, ['answer', '42']]);
+      const bad = await execCode(withAuth, ['cypher-shell', '-a', 'bolt://127.0.0.1:7687', '-u', 'neo4j', '-p', 'wrong-password', 'RETURN 1']);
+      expect(bad.code).not.toBe(0);
+    });
+
     it('with NEO4J_AUTH=none needs no credentials', async () => {
       const port = await publishedPort(noAuth, 7687);
       const d = neo4j.driver(`bolt://127.0.0.1:${port}`);
