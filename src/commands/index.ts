@@ -250,6 +250,36 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'deploy',
+    summary: 'Deploy the stack to an orchestrator from the export: a Docker Swarm on this engine, or a Kubernetes cluster with kubectl; waits until it is healthy',
+    subcommands: [
+      {
+        name: 'swarm',
+        summary: 'Build and tag the app images, docker stack deploy the export, follow the one-off steps, wait until every service is healthy, print the URLs; --remove takes it down',
+        options: [
+          { flags: '--timeout <duration>', description: 'how long the stack (or --remove) may take to settle; image builds do not count', default: '10m' },
+          { flags: '--remove', description: 'take the stack down: services, networks, configs, secrets (volumes stay unless --volumes)' },
+          { flags: '--volumes', description: 'with --remove: also delete the stack\'s volumes, i.e. its data (asks; --yes)' },
+        ],
+        examples: ['helfy deploy swarm                 # build, deploy to the swarm, wait until healthy, print the URLs', 'helfy deploy swarm --remove --volumes --yes   # take it down with its data'],
+        load: () => import('./deploy.js').then((m) => m.swarm),
+      },
+      {
+        name: 'kubernetes',
+        summary: 'kubectl apply -k the export with the kubectl on PATH, wait for the Jobs and rollouts; --remove deletes it',
+        options: [
+          { flags: '--registry <host/namespace>', description: 'where the cluster pulls the api and web images from', default: 'helfy-local' },
+          { flags: '--tag <tag>', description: 'tag of the api and web images', default: 'dev' },
+          { flags: '--namespace <name>', description: 'Kubernetes namespace (default: the project name)' },
+          { flags: '--timeout <duration>', description: 'how long the Jobs and rollouts may take', default: '10m' },
+          { flags: '--remove', description: 'kubectl delete -k the same objects (the PersistentVolumeClaims too)' },
+        ],
+        examples: ['helfy deploy kubernetes --registry ghcr.io/acme --tag 1.4.0   # apply, wait for the Jobs and rollouts'],
+        load: () => import('./deploy.js').then((m) => m.kubernetes),
+      },
+    ],
+  },
+  {
     name: 'backup',
     summary: 'Back up every store as one consistent set (writers stopped, Neo4j dumped offline); list, verify and prune backups',
     options: [

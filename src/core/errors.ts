@@ -45,6 +45,7 @@ export type ErrorCode =
   | 'BUILD_FAILED'
   | 'DISK_FULL'
   | 'OUTPUT_NOT_EMPTY'
+  | 'SWARM_INACTIVE'
   | 'OPERATION_FAILED'
   | 'INTERNAL';
 
@@ -90,6 +91,8 @@ const DEFAULT_EXIT: Record<ErrorCode, ExitCode> = {
   DISK_FULL: ExitCode.Failed,
   /** `helfy export --out` names a folder holding other files (refused unless --force). */
   OUTPUT_NOT_EMPTY: ExitCode.Usage,
+  /** `helfy deploy swarm` on an engine that is not a swarm manager (hint: `docker swarm init`). */
+  SWARM_INACTIVE: ExitCode.Environment,
   /** Any other operation that failed; the message says which. */
   OPERATION_FAILED: ExitCode.Failed,
   INTERNAL: ExitCode.Failed,

@@ -97,7 +97,10 @@ function addConfig(c: Configs, project: string, path: string, content: string): 
   const key = path.replace(/[^A-Za-z0-9]+/g, '_').toLowerCase();
   const hash = createHash('sha256').update(content).digest('hex').slice(0, 10);
   // Swarm configs cannot change: the content hash in the name makes a new one when it does.
-  c.defs[key] = { file: `./${path}`, name: `${project}_${key}_${hash}` };
+  // Swarm takes names of at most 64 characters (the hash and its `_` are 11): a long migration
+  // file name is cut, the hash keeps the name unique.
+  const base = `${project}_${key}`.slice(0, 64 - 11).replace(/[^A-Za-z0-9]+$/, '');
+  c.defs[key] = { file: `./${path}`, name: `${base}_${hash}` };
   c.files[path] = content;
   return key;
 }

@@ -21,6 +21,7 @@ export const EXCLUSIVE_GROUPS: Record<string, readonly string[]> = {
     'tests/cli/interrupt-tty.test.ts',
     'tests/dev/dev-docker.test.ts',
     'tests/runtimes.test.ts',
+    'tests/deploy/deploy.e2e.test.ts',
   ],
   'web-dist': ['tests/web/ssr.test.ts', 'tests/web/browser.test.ts'],
 };
