@@ -27,13 +27,9 @@ import {
 export { connectNeo4j, waitForBolt, type Neo4jConnectionInfo, type Neo4jTarget, type BoltServerInfo } from './connect.js';
 export { loadMigrations, type MigrationFile, type Drift } from './migration-files.js';
 
-export const HISTORY_LABEL = '__HelfyMigration';
-export const LOCK_LABEL = '__HelfyMigrationLock';
-/** The runner's own constraints; created on first run, not part of any migration file. */
-export const BOOTSTRAP_CONSTRAINTS: SchemaObject[] = [
-  { kind: 'constraint', name: 'helfy_migration_lock_name', type: 'UNIQUENESS', entityType: 'NODE', labelsOrTypes: [LOCK_LABEL], properties: ['name'] },
-  { kind: 'constraint', name: 'helfy_migration_version', type: 'UNIQUENESS', entityType: 'NODE', labelsOrTypes: [HISTORY_LABEL], properties: ['version'] },
-];
+import { BOOTSTRAP_CONSTRAINTS, HISTORY_LABEL, LOCK_LABEL } from './names.js';
+
+export { BOOTSTRAP_CONSTRAINTS, HISTORY_LABEL, LOCK_LABEL };
 
 const quiet: Logger = { info() {}, success() {}, warn() {}, error() {}, debug() {}, raw() {} };
 

@@ -28,6 +28,7 @@ import type pg from 'pg';
 import type { HelfyConfig } from '../../config/load.js';
 import type { Logger } from '../../core/context.js';
 import { HelfyError } from '../../core/errors.js';
+import { BOOTSTRAP_LOCK_KEY, MAINTENANCE_DBS } from './names.js';
 import {
   APP_DB,
   ROLE_API,
@@ -67,15 +68,7 @@ interface RoleSpec {
 
 const DATA_PRIVS = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] as const;
 
-/**
- * Databases every server has and PUBLIC may connect to by default: `postgres` (what clients and
- * tools connect to when no database is named) and `template1` (the template of CREATE DATABASE,
- * which copies it without needing CONNECT; template0 refuses connections anyway).
- */
-export const MAINTENANCE_DBS = ['postgres', 'template1'] as const;
-
-/** pg_advisory_lock key of a bootstrap run (an arbitrary constant: "helfy-bs" in ASCII). */
-export const BOOTSTRAP_LOCK_KEY = 0x68656c66792d6273n;
+export { BOOTSTRAP_LOCK_KEY, MAINTENANCE_DBS } from './names.js';
 /** How long a bootstrap waits for another one on the same server before it gives up. */
 export const BOOTSTRAP_LOCK_TIMEOUT_MS = 120_000;
 

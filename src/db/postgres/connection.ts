@@ -6,14 +6,9 @@ import pg from 'pg';
 import type { HelfyConfig } from '../../config/load.js';
 import { HelfyError } from '../../core/errors.js';
 
-export const APP_DB = 'helfy_app';
-export const TEMPORAL_DB = 'helfy_temporal';
-export const TEMPORAL_VISIBILITY_DB = 'helfy_temporal_visibility';
-export const TEMPORAL_DBS = [TEMPORAL_DB, TEMPORAL_VISIBILITY_DB] as const;
+import { APP_DB, ROLE_API, ROLE_OWNER, ROLE_TEMPORAL, TEMPORAL_DB, TEMPORAL_DBS, TEMPORAL_VISIBILITY_DB } from './names.js';
 
-export const ROLE_OWNER = 'helfy_owner';
-export const ROLE_API = 'helfy_api';
-export const ROLE_TEMPORAL = 'helfy_temporal';
+export { APP_DB, ROLE_API, ROLE_OWNER, ROLE_TEMPORAL, TEMPORAL_DB, TEMPORAL_DBS, TEMPORAL_VISIBILITY_DB };
 
 /** A connection string (postgres://...) or a node-postgres client config. */
 export type PgConnection = string | pg.ClientConfig;

@@ -29,7 +29,6 @@
  *    so drizzle-kit and drizzle-orm's migrate() read the same history, plus a row in
  *    `drizzle.helfy_migrations` (see ensureHistoryTables for why).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -39,14 +38,13 @@ import type { Logger } from '../../core/context.js';
 import { HelfyError } from '../../core/errors.js';
 import { connect, quoteLiteral, type PgConnection } from './connection.js';
 
-/** Key of the session-level advisory lock held for a whole migration run ('helfy' in ASCII). */
-export const MIGRATION_LOCK_KEY = 0x68656c6679n;
-export const MIGRATIONS_SCHEMA = 'drizzle';
-export const DRIZZLE_TABLE = '__drizzle_migrations';
-export const HELFY_TABLE = 'helfy_migrations';
+import { NO_TRANSACTION_MARKER, readMigrationFiles, sha256, type JournalEntry, type MigrationFile } from './migration-files.js';
+import { DRIZZLE_TABLE, HELFY_TABLE, MIGRATION_LOCK_KEY, MIGRATIONS_SCHEMA } from './names.js';
+
+export { NO_TRANSACTION_MARKER, readMigrationFiles, sha256, type JournalEntry, type MigrationFile };
+
+export { DRIZZLE_TABLE, HELFY_TABLE, MIGRATION_LOCK_KEY, MIGRATIONS_SCHEMA };
 export const STATEMENT_BREAKPOINT = '--> statement-breakpoint';
-/** A line that makes a file run outside a transaction. */
-export const NO_TRANSACTION_MARKER = /^[ \t]*--[ \t]*helfy:no-transaction[ \t]*$/m;
 
 export type MigrationState = 'applied' | 'pending' | 'changed' | 'missing-file';
 
@@ -133,66 +131,12 @@ export type StatusOptions = Pick<MigrateOptions, 'connection' | 'dir' | 'target'
 // Files
 // ---------------------------------------------------------------------------------------------
 
-export interface JournalEntry {
-  idx: number;
-  version: string;
-  when: number;
-  tag: string;
-  breakpoints: boolean;
-}
-
-export interface MigrationFile {
-  idx: number;
-  tag: string;
-  when: number;
-  path: string;
-  /** null when the journal names a file that does not exist. */
-  content: string | null;
-  hash: string | null;
-  noTransaction: boolean;
-}
-
-/** Reads drizzle-kit's journal and the files it lists (in journal order). */
-export function readMigrationFiles(dir: string): MigrationFile[] {
-  const journalPath = join(dir, 'meta', '_journal.json');
-  let journal: { entries?: JournalEntry[] };
-  try {
-    journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries?: JournalEntry[] };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new HelfyError('FS_ERROR', code === 'ENOENT' ? `no migration journal at ${journalPath}` : `cannot read ${journalPath}: ${(e as Error).message}`, {
-      hint: code === 'ENOENT' ? 'Create the first migration with `helfy migrate create <name>` (drizzle-kit generate).' : 'The journal is written by drizzle-kit; restore it from git.',
-      cause: e,
-    });
-  }
-  if (!Array.isArray(journal.entries)) {
-    throw new HelfyError('FS_ERROR', `${journalPath}: no "entries" array`, { hint: 'The journal is written by drizzle-kit; restore it from git.' });
-  }
-  return journal.entries.map((e, i) => {
-    const path = join(dir, `${e.tag}.sql`);
-    const content = existsSync(path) ? readFileSync(path).toString() : null;
-    return {
-      idx: typeof e.idx === 'number' ? e.idx : i,
-      tag: e.tag,
-      when: Number(e.when),
-      path,
-      content,
-      // Exactly drizzle-orm's readMigrationFiles: sha256 over the file read as a string.
-      hash: content === null ? null : sha256(content),
-      noTransaction: content !== null && NO_TRANSACTION_MARKER.test(content),
-    };
-  });
-}
-
 /** Path relative to the working directory when under it, else absolute. */
 function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel && !rel.startsWith('..') ? rel : p;
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 export interface SqlStatement {
   sql: string;
