@@ -24,7 +24,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { freePort } from '../tests/support/services/index.js';
 import { buildApp, newUser, startStack, withClient } from '../tests/api/harness.js';
-import { AGGREGATE_SERIES_SQL, HOURLY_SERIES_SQL, querySeries, splitRange } from '../templates/api/src/data/series.js';
+import { AGGREGATE_SERIES_SQL, HOURLY_SERIES_SQL, querySeries, querySeriesFrom, splitRange } from '../templates/api/src/data/series.js';
 import { median, pct, spawnNode, stop, TEMPLATE, waitHttp } from './api-common.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
@@ -166,6 +166,17 @@ try {
       const plan = await explain();
       log(`plan of ${bucket} buckets:\n${plan.rows.map((x) => x['QUERY PLAN']).join('\n')}`);
     }
+  }
+  if (process.env.BENCH_EXPLAIN) {
+    // The API's own query function straight through pg (no HTTP, no auth): what the route adds on top.
+    const q = { userId: u.id, metric: 'heart_rate', from: new Date(now - 365 * DAY), to: new Date(now + MIN), bucket: '1 day', timezone: 'UTC' };
+    const ms: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const s = performance.now();
+      await querySeriesFrom(pool, 'biometrics_daily', true, q);
+      ms.push(performance.now() - s);
+    }
+    log(`a year of days, querySeriesFrom straight through pg: p50 ${round1(median(ms))} ms p99 ${round1(pct(ms, 99))} ms`);
   }
   const yearQ = question('1d', now - 365 * DAY, now + MIN);
   const year = await compare('a year of daily buckets', yearQ.viaApi, yearQ.viaRaw);

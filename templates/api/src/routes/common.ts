@@ -101,11 +101,30 @@ export function decodeCursor(cursor: string): { time: string; tie: string } {
   return { time, tie: s.slice(i + 1) };
 }
 
-/** The caller's time zone (users.timezone); an unknown name answers in UTC. */
+/** users.timezone by user id, kept a minute: read on every chart and summary request, changed almost never. */
+const ZONE_TTL_MS = 60_000;
+const ZONE_CACHE_MAX = 10_000;
+const zoneCache = new Map<string, { tz: string; at: number }>();
+
+/**
+ * The caller's time zone (users.timezone); an unknown name answers in UTC. Cached per user for a
+ * minute (bounded, oldest out first), so a chart costs one round trip to PostgreSQL, not two; a
+ * changed zone shows within that minute.
+ */
 export async function userTimeZone(deps: Pick<Deps, 'pool' | 'log'>, userId: string): Promise<string> {
+  const now = Date.now();
+  const hit = zoneCache.get(userId);
+  if (hit && now - hit.at < ZONE_TTL_MS) return hit.tz;
   const r = await deps.pool.query(`SELECT timezone FROM users WHERE id = $1`, [userId]);
-  const tz = (r.rows[0]?.timezone as string | undefined) ?? 'UTC';
-  if (isKnownTimeZone(tz)) return tz;
-  deps.log.warn('unknown time zone in users.timezone; answering in UTC', { timezone: tz });
-  return 'UTC';
+  let tz = (r.rows[0]?.timezone as string | undefined) ?? 'UTC';
+  if (!isKnownTimeZone(tz)) {
+    deps.log.warn('unknown time zone in users.timezone; answering in UTC', { timezone: tz });
+    tz = 'UTC';
+  }
+  if (r.rows.length) {
+    zoneCache.delete(userId);
+    zoneCache.set(userId, { tz, at: now });
+    if (zoneCache.size > ZONE_CACHE_MAX) zoneCache.delete(zoneCache.keys().next().value!);
+  }
+  return tz;
 }
