@@ -3,6 +3,7 @@
  * (`docker-compose`), detected once per process.
  */
 import { HelfyError } from '../../core/errors.js';
+import { runStreaming } from '../process/stream.js';
 import type { RunResult, UpArgsOptions } from '../../stack/runtime.js';
 
 export type { UpArgsOptions };
@@ -57,21 +58,7 @@ function probeOutcome(r: { timedOut?: boolean; exitCode?: number; code?: string;
 }
 
 /** Where the docker CLI is, without running it (PATH lookup). */
-export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const { access, constants } = await import('node:fs/promises');
-  const { delimiter, join } = await import('node:path');
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      await access(p, constants.X_OK);
-      return p;
-    } catch {
-      /* not here */
-    }
-  }
-  return undefined;
-}
+export { findOnPath } from '../process/stream.js';
 
 // ---------------------------------------------------------------------------------------------
 // Argument building (pure, unit-tested for both flavors) and running compose.
@@ -131,36 +118,7 @@ export async function runCompose(
   sub: string[],
   opts: { env: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (line: string) => void },
 ): Promise<ComposeRunResult> {
-  const { execa } = await import('execa');
   const [file, args] = composeCommandLine(cmd, target, sub);
-  const t0 = performance.now();
-  const output: string[] = [];
-  const child = execa(file, args, {
-    env: opts.env,
-    extendEnv: false,
-    reject: false,
-    stdin: 'ignore',
-    all: true,
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    forceKillAfterDelay: 3000,
-    // No signal-exit handlers: on SIGINT they would re-raise the signal once the entry point's
-    // one-shot handler has run, killing helfy before it can report the interruption (exit 130).
-    // The signal above stops compose instead.
-    cleanup: false,
-  });
-  let partial = '';
-  child.all?.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString('utf8')).split(/\r?\n/);
-    partial = parts.pop() ?? '';
-    for (const p of parts) {
-      output.push(p);
-      opts.onLine?.(p);
-    }
-  });
-  const r = await child;
-  if (partial) {
-    output.push(partial);
-    opts.onLine?.(partial);
-  }
-  return { exitCode: r.exitCode ?? (r.isCanceled ? 130 : -1), output, cancelled: Boolean(r.isCanceled), durationMs: performance.now() - t0 };
+  const r = await runStreaming(file, args, opts);
+  return { exitCode: r.exitCode, output: r.output, cancelled: r.cancelled, durationMs: r.durationMs };
 }

@@ -14,34 +14,14 @@ import type { ServiceName } from '../../stack/types.js';
 import { detectCompose, runCompose } from './compose.js';
 import { dockerClient, pingEngine } from './engine.js';
 import { missingImages } from './containers.js';
+import { runStreaming } from '../process/stream.js';
 
 const NAMESPACE = 'com.docker.stack.namespace';
 
 /** Runs the docker CLI with the context's environment (DOCKER_HOST included); never throws for a non-zero exit. */
 async function dockerCli(env: NodeJS.ProcessEnv, args: string[], opts: { onLine?: (l: string) => void; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<CliRun> {
-  const { execa } = await import('execa');
-  const child = execa('docker', args, {
-    env, extendEnv: false, reject: false, stdin: 'ignore', all: true, cleanup: false, forceKillAfterDelay: 3000,
-    ...(opts.signal ? { cancelSignal: opts.signal } : {}),
-    ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
-  });
-  const output: string[] = [];
-  let partial = '';
-  child.all?.on('data', (chunk: Buffer) => {
-    const parts = (partial + chunk.toString('utf8')).split(/\r?\n/);
-    partial = parts.pop() ?? '';
-    for (const p of parts) {
-      output.push(p);
-      opts.onLine?.(p);
-    }
-  });
-  const r = await child;
-  if (partial) {
-    output.push(partial);
-    opts.onLine?.(partial);
-  }
-  if ((r as { code?: string }).code === 'ENOENT') return { exitCode: 127, output: ['docker: command not found'] };
-  return { exitCode: r.exitCode ?? (r.isCanceled ? 130 : -1), output };
+  const r = await runStreaming('docker', args, { env, ...opts });
+  return { exitCode: r.exitCode, output: r.output };
 }
 
 type Mode = SwarmService['mode'];
